@@ -1,0 +1,64 @@
+"""`fleetkit exec PATTERN -i INV -- COMMAND...`: one command on many hosts."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from pathlib import Path
+
+import click
+
+from fleetkit.cli.common import inventory_option, limit_option
+from fleetkit.errors import UsageError
+
+
+@click.command(
+    "exec",
+    context_settings={"ignore_unknown_options": False, "allow_interspersed_args": False},
+)
+@click.argument("pattern")
+@inventory_option
+@limit_option
+@click.option("-f", "--forks", type=click.IntRange(1, 256), default=None,
+              help="Hosts at once (default: all selected, up to 256).")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None,
+              metavar="S", help="Cut the command after S seconds on each host (host fails).")
+@click.option("--become", "-b", is_flag=True, help="Run through sudo (non-interactive).")
+@click.option("--json", "as_json", is_flag=True, help="JSON lines on stdout (design contract).")
+@click.argument("command", nargs=-1, required=True)
+def exec_(
+    pattern: str,
+    inventory_path: str,
+    limit: str | None,
+    forks: int | None,
+    timeout: float | None,
+    become: bool,
+    as_json: bool,
+    command: tuple[str, ...],
+) -> int:
+    """Run COMMAND on every host matching PATTERN, in parallel, over SSH.
+
+    \b
+    Example: fleetkit exec webservers -i inventory/prod -- uptime
+    Exit codes: 0 all ok, 1 a host failed, 2 bad input, 3 unreachable, 130 interrupted.
+    """
+    from fleetkit.executor.adhoc import connection_factory, run_adhoc
+    from fleetkit.executor.pool import HostPool, default_forks
+    from fleetkit.inventory.load import load_inventory
+    from fleetkit.inventory.select import select_hosts
+    from fleetkit.report.base import Reporter
+    from fleetkit.report.console import ConsoleReporter
+    from fleetkit.report.jsonl import JsonLinesReporter
+
+    text = command[0] if len(command) == 1 else shlex.join(command)
+    if not text.strip():
+        raise UsageError("empty command", hint="fleetkit exec PATTERN -i INV -- COMMAND...")
+    inventory = load_inventory(inventory_path)
+    hosts = select_hosts(inventory, pattern, limit, cwd=Path.cwd())
+    factory = connection_factory(inventory, hosts)
+    reporter: Reporter = JsonLinesReporter(sys.stdout) if as_json else ConsoleReporter(sys.stdout)
+    with HostPool(factory, forks or default_forks(len(hosts))) as pool:
+        result = run_adhoc(pool, hosts, text, reporter, timeout=timeout, become=become)
+    factory.close()
+    reporter.summary(result)
+    return result.exit_code()

@@ -1,0 +1,95 @@
+"""The connection interface every transport implements (SSH, local, fake).
+
+A connection is opened once per host per run and reused for every command.
+`run` is the only primitive a transport must provide; file transfer is built
+on it (stdin in, base64 out) so sudo, the fake and SSH all behave the same.
+"""
+
+from __future__ import annotations
+
+import base64
+import shlex
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+from fleetkit.errors import TaskError
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    """What one command did: exit code (None if it was cut by a timeout), output, time."""
+
+    rc: int | None
+    stdout: str
+    stderr: str
+    duration_s: float
+    timed_out: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.rc == 0 and not self.timed_out
+
+
+def become_wrap(command: str, user: str | None = None) -> str:
+    """Wrap command so it runs through non-interactive sudo (fails rather than prompts)."""
+    who = f"-u {shlex.quote(user)} " if user else ""
+    return f"sudo -n -H {who}-- /bin/sh -c {shlex.quote(command)}"
+
+
+class Connection(ABC):
+    """A persistent connection to one inventory host."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    @abstractmethod
+    def open(self) -> None:
+        """Connect (idempotent). Raises fleetkit.errors.ConnectionError when unreachable."""
+
+    @abstractmethod
+    def run(
+        self,
+        command: str,
+        *,
+        timeout: float | None = None,
+        become: bool = False,
+        stdin: bytes | None = None,
+    ) -> CommandResult:
+        """Run command through /bin/sh on the host; never raises for a non-zero exit.
+
+        Raises fleetkit.errors.ConnectionError if the connection is lost.
+        """
+
+    @abstractmethod
+    def close(self) -> None:
+        """Close the connection (idempotent)."""
+
+    @property
+    def is_open(self) -> bool:
+        return True
+
+    def put(
+        self, data: bytes, remote_path: str, *, mode: int | None = None, become: bool = False
+    ) -> None:
+        """Write data to remote_path atomically (temp file + rename) with optional mode."""
+        path = shlex.quote(remote_path)
+        tmp = shlex.quote(f"{remote_path}.fleetkit-tmp")
+        chmod = f" && chmod {mode:o} {tmp}" if mode is not None else ""
+        script = f"umask 077 && cat > {tmp}{chmod} && mv -f {tmp} {path}"
+        result = self.run(script, become=become, stdin=data)
+        if not result.ok:
+            raise TaskError(f"cannot write {remote_path}: {result.stderr.strip() or result.rc}")
+
+    def get(self, remote_path: str, *, become: bool = False) -> bytes:
+        """Read remote_path's bytes."""
+        result = self.run(f"base64 < {shlex.quote(remote_path)}", become=become)
+        if not result.ok:
+            raise TaskError(f"cannot read {remote_path}: {result.stderr.strip() or result.rc}")
+        return base64.b64decode(result.stdout)
+
+    def __enter__(self) -> Connection:
+        self.open()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,131 @@
+"""Make the right connection for each host of a run, sharing what can be shared.
+
+One factory per run: it parses ~/.ssh/config once, shares the known_hosts store
+(so accept-new appends are serialised) and opens each ProxyJump bastion once,
+tunnelling every host behind it over that one connection.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from fleetkit.connection.base import Connection
+from fleetkit.connection.hostkeys import KnownHostsStore
+from fleetkit.connection.local import LocalConnection
+from fleetkit.connection.spec import ConnectionSpec
+from fleetkit.errors import InventoryError
+
+
+def parse_jump(jump: str) -> tuple[str | None, str, int | None]:
+    """'user@host:port' -> (user, host, port); user and port optional."""
+    user: str | None = None
+    rest = jump
+    if "@" in rest:
+        user, rest = rest.rsplit("@", 1)
+    port: int | None = None
+    if rest.startswith("["):
+        host, _, tail = rest[1:].partition("]")
+        if tail.startswith(":"):
+            port = int(tail[1:])
+    elif rest.count(":") == 1:
+        host, port_s = rest.split(":")
+        port = int(port_s)
+    else:
+        host = rest
+    if not host:
+        raise InventoryError(f"jump {jump!r}: expected user@host:port")
+    return user, host, port
+
+
+class ConnectionFactory:
+    """Callable host name -> Connection for one run."""
+
+    def __init__(self, specs: Mapping[str, ConnectionSpec]) -> None:
+        self._specs = specs
+        self._fabric_config: Any = None
+        self._stores: dict[Path, KnownHostsStore] = {}
+        self._gateways: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def spec(self, host: str) -> ConnectionSpec:
+        return self._specs[host]
+
+    def _config(self) -> Any:
+        if self._fabric_config is None:
+            from fabric import Config
+
+            self._fabric_config = Config()
+        return self._fabric_config
+
+    def _store(self, spec: ConnectionSpec) -> KnownHostsStore:
+        path = Path(spec.known_hosts or "~/.ssh/known_hosts").expanduser()
+        store = self._stores.get(path)
+        if store is None:
+            store = self._stores[path] = KnownHostsStore(path)
+        return store
+
+    def _gateway(self, spec: ConnectionSpec) -> Any:
+        if not spec.jump:
+            return None
+        gw = self._gateways.get(spec.jump)
+        if gw is None:
+            from fleetkit.connection.ssh import SSHConnection
+
+            user, host, port = parse_jump(spec.jump)
+            gw_spec = ConnectionSpec(
+                name=f"{spec.name}(jump {spec.jump})",
+                address=host,
+                port=port,
+                user=user,
+                ssh_key=spec.ssh_key,
+                known_hosts=spec.known_hosts,
+                host_key_policy=spec.host_key_policy,
+                connect_timeout=spec.connect_timeout,
+            )
+            gw = SSHConnection(
+                gw_spec, fabric_config=self._config(), known_hosts=self._store(spec)
+            ).fabric
+            self._gateways[spec.jump] = _LockedGateway(gw)
+            gw = self._gateways[spec.jump]
+        return gw
+
+    def __call__(self, host: str) -> Connection:
+        spec = self._specs[host]
+        if spec.local:
+            return LocalConnection(host)
+        from fleetkit.connection.ssh import SSHConnection
+
+        with self._lock:
+            config = self._config()
+            store = self._store(spec)
+            gateway = self._gateway(spec)
+        return SSHConnection(spec, fabric_config=config, known_hosts=store, gateway=gateway)
+
+    def close(self) -> None:
+        for gw in self._gateways.values():
+            gw.close()
+
+
+class _LockedGateway:
+    """A Fabric gateway Connection whose open() is safe from many threads at once."""
+
+    def __init__(self, fab: Any) -> None:
+        self._fab = fab
+        self._lock = threading.Lock()
+
+    def open(self) -> None:
+        with self._lock:
+            self._fab.open()
+
+    @property
+    def transport(self) -> Any:
+        return self._fab.transport
+
+    def close(self) -> None:
+        self._fab.close()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._fab, name)

@@ -1,0 +1,54 @@
+"""Run commands on the controller itself (inventory host `localhost`, or address local)."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+
+from fleetkit.connection.base import CommandResult, Connection, become_wrap
+
+
+class LocalConnection(Connection):
+    """A connection to the machine fleetkit runs on, through /bin/sh."""
+
+    def open(self) -> None:
+        return None
+
+    def run(
+        self,
+        command: str,
+        *,
+        timeout: float | None = None,
+        become: bool = False,
+        stdin: bytes | None = None,
+    ) -> CommandResult:
+        cmd = become_wrap(command) if become else command
+        start = time.monotonic()
+        proc = subprocess.Popen(
+            ["/bin/sh", "-c", cmd],
+            stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
+        try:
+            out, err = proc.communicate(stdin, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, err = proc.communicate()
+            return CommandResult(
+                None,
+                out.decode(errors="replace"),
+                err.decode(errors="replace"),
+                time.monotonic() - start,
+                timed_out=True,
+            )
+        return CommandResult(
+            proc.returncode,
+            out.decode(errors="replace"),
+            err.decode(errors="replace"),
+            time.monotonic() - start,
+        )
+
+    def close(self) -> None:
+        return None

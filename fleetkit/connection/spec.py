@@ -1,0 +1,117 @@
+"""How to reach a host: fleetkit's connection variables, Ansible names accepted.
+
+Inventory vars (merged, extra vars on top) become a frozen ConnectionSpec. The
+Ansible aliases let an existing inventory work unchanged; when both names are
+set, fleetkit's own name wins.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from fleetkit.errors import InventoryError
+
+# fleetkit name -> accepted aliases (first match wins after the fleetkit name)
+ALIASES: dict[str, tuple[str, ...]] = {
+    "address": ("ansible_host", "ansible_ssh_host"),
+    "port": ("ansible_port", "ansible_ssh_port"),
+    "user": ("ansible_user", "ansible_ssh_user"),
+    "ssh_key": ("ansible_ssh_private_key_file", "ansible_private_key_file"),
+    "ssh_known_hosts": (),
+    "host_key_policy": (),
+    "jump": (),
+    "become": ("ansible_become",),
+    "become_user": ("ansible_become_user",),
+    "connect_timeout": ("ansible_ssh_timeout", "ansible_timeout"),
+    "connection": ("ansible_connection",),
+    "ssh_common_args": ("ansible_ssh_common_args",),
+}
+
+HOST_KEY_POLICIES = ("verify", "accept-new")
+LOCAL_NAMES = ("localhost", "127.0.0.1", "::1")
+
+
+def lookup(hostvars: Mapping[str, Any], name: str) -> Any:
+    """The value of a connection variable by fleetkit name or any alias, else None."""
+    if hostvars.get(name) is not None:
+        return hostvars[name]
+    for alias in ALIASES.get(name, ()):
+        if hostvars.get(alias) is not None:
+            return hostvars[alias]
+    return None
+
+
+def _bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() in ("1", "yes", "true", "on", "y")
+
+
+@dataclass(frozen=True)
+class ConnectionSpec:
+    """Everything needed to open one host's connection (no secrets printed in repr)."""
+
+    name: str
+    address: str
+    port: int | None = None
+    user: str | None = None
+    ssh_key: str | None = None
+    known_hosts: str | None = None
+    host_key_policy: str = "verify"
+    jump: str | None = None
+    become: bool = False
+    become_user: str | None = None
+    connect_timeout: float = 10.0
+    local: bool = False
+
+    @classmethod
+    def from_vars(cls, name: str, hostvars: Mapping[str, Any]) -> ConnectionSpec:
+        """Build a spec from a host's merged variables; bad values are InventoryErrors."""
+        address = str(lookup(hostvars, "address") or name)
+        port_raw = lookup(hostvars, "port")
+        try:
+            port = int(port_raw) if port_raw is not None else None
+        except (TypeError, ValueError):
+            raise InventoryError(
+                f"host {name}: port must be a number, got {port_raw!r}"
+            ) from None
+        policy = str(lookup(hostvars, "host_key_policy") or "verify")
+        if policy not in HOST_KEY_POLICIES:
+            raise InventoryError(
+                f"host {name}: host_key_policy must be one of {', '.join(HOST_KEY_POLICIES)},"
+                f" got {policy!r}",
+                hint="fleetkit never accepts every host key silently",
+            )
+        timeout_raw = lookup(hostvars, "connect_timeout")
+        try:
+            timeout = float(timeout_raw) if timeout_raw is not None else 10.0
+        except (TypeError, ValueError):
+            raise InventoryError(
+                f"host {name}: connect_timeout must be a number, got {timeout_raw!r}"
+            ) from None
+        connection = str(lookup(hostvars, "connection") or "ssh")
+        if connection not in ("ssh", "local", "paramiko", "smart"):
+            raise InventoryError(
+                f"host {name}: connection {connection!r} is not supported (ssh or local)"
+            )
+        key = lookup(hostvars, "ssh_key")
+        known = lookup(hostvars, "ssh_known_hosts")
+        jump = lookup(hostvars, "jump")
+        user = lookup(hostvars, "user")
+        become_user = lookup(hostvars, "become_user")
+        return cls(
+            name=name,
+            address=address,
+            port=port,
+            user=str(user) if user is not None else None,
+            ssh_key=str(key) if key is not None else None,
+            known_hosts=str(known) if known is not None else None,
+            host_key_policy=policy,
+            jump=str(jump) if jump is not None else None,
+            become=_bool(lookup(hostvars, "become") or False),
+            become_user=str(become_user) if become_user is not None else None,
+            connect_timeout=timeout,
+            local=connection == "local",
+        )

@@ -1,0 +1,212 @@
+"""SSH transport: a Fabric Connection per host, opened once and reused.
+
+Fabric does the connecting (ssh_config Host aliases, User, Port, IdentityFile,
+ProxyJump gateways, auth). Commands run on a fresh channel of the one transport
+with a small select loop instead of Invoke's runner: no extra threads per
+command, stdout and stderr kept apart, and a timeout that signals the remote
+process (SSH "signal" request) before closing the channel.
+"""
+
+from __future__ import annotations
+
+import select
+import socket
+import time
+from pathlib import Path
+from typing import Any
+
+import paramiko
+from paramiko.common import cMSG_CHANNEL_REQUEST
+
+from fleetkit.connection.base import CommandResult, Connection, become_wrap
+from fleetkit.connection.hostkeys import (
+    AcceptNewPolicy,
+    KnownHostsStore,
+    VerifyPolicy,
+)
+from fleetkit.connection.spec import ConnectionSpec
+from fleetkit.errors import ConnectionError, HostKeyError
+
+READ_SIZE = 65536
+KEEPALIVE_S = 30
+
+
+def _decode(chunks: list[bytes]) -> str:
+    return b"".join(chunks).decode("utf-8", errors="replace")
+
+
+def send_signal(chan: paramiko.Channel, name: str) -> None:
+    """Ask sshd to deliver a signal (e.g. 'TERM') to the command (RFC 4254 6.9)."""
+    msg = paramiko.Message()
+    msg.add_byte(cMSG_CHANNEL_REQUEST)
+    msg.add_int(chan.remote_chanid)
+    msg.add_string("signal")
+    msg.add_boolean(False)
+    msg.add_string(name)
+    transport = chan.get_transport()
+    transport._send_user_message(msg)
+
+
+class SSHConnection(Connection):
+    """One host over SSH; thread-compatible (one run uses it from one worker at a time)."""
+
+    def __init__(
+        self,
+        spec: ConnectionSpec,
+        *,
+        fabric_config: Any,
+        known_hosts: KnownHostsStore | None,
+        gateway: Any = None,
+    ) -> None:
+        super().__init__(spec.name)
+        from fabric import Connection as FabricConnection
+
+        self.spec = spec
+        connect_kwargs: dict[str, Any] = {
+            "banner_timeout": spec.connect_timeout,
+            "auth_timeout": spec.connect_timeout,
+        }
+        if spec.ssh_key:
+            connect_kwargs["key_filename"] = [str(Path(spec.ssh_key).expanduser())]
+            connect_kwargs["look_for_keys"] = False
+        self._fab = FabricConnection(
+            host=spec.address,
+            user=spec.user,
+            port=spec.port,
+            config=fabric_config,
+            gateway=gateway,
+            connect_kwargs=connect_kwargs,
+        )
+        if self._fab.connect_timeout is None:
+            self._fab.connect_kwargs["timeout"] = spec.connect_timeout
+        self._known_hosts_path = self._setup_host_keys(known_hosts)
+
+    def _setup_host_keys(self, store: KnownHostsStore | None) -> Path:
+        client: paramiko.SSHClient = self._fab.client
+        path = Path(
+            self.spec.known_hosts
+            or self._fab.ssh_config.get("userknownhostsfile", "~/.ssh/known_hosts").split()[0]
+        ).expanduser()
+        if path.exists():
+            client.load_host_keys(str(path))
+        if self.spec.host_key_policy == "accept-new":
+            client.set_missing_host_key_policy(AcceptNewPolicy(store or KnownHostsStore(path)))
+        else:
+            client.set_missing_host_key_policy(VerifyPolicy(self.name, path))
+        return path
+
+    @property
+    def fabric(self) -> Any:
+        """The underlying fabric.Connection (for gateways and the Docker SDK tunnel)."""
+        return self._fab
+
+    @property
+    def address(self) -> str:
+        return f"{self._fab.user}@{self._fab.host}:{self._fab.port}"
+
+    @property
+    def is_open(self) -> bool:
+        transport = self._fab.client.get_transport()
+        return transport is not None and transport.is_active()
+
+    def open(self) -> None:
+        if self.is_open:
+            return
+        where = self.address
+        try:
+            self._fab.open()
+        except HostKeyError:
+            self._fab.client.close()
+            raise
+        except paramiko.BadHostKeyException as err:
+            self._fab.client.close()
+            raise HostKeyError(
+                f"{self.name}: host key for {err.hostname} has CHANGED: got"
+                f" {err.key.get_name()} {err.key.fingerprint}, known_hosts has"
+                f" {err.expected_key.fingerprint} (in {self._known_hosts_path})",
+                hint="if the host was rebuilt, remove its old line from known_hosts;"
+                " otherwise this may be an attack",
+            ) from None
+        except paramiko.AuthenticationException as err:
+            self._fab.client.close()
+            raise ConnectionError(
+                f"{self.name}: authentication failed for {where}: {err}",
+                hint="check user and ssh_key in the inventory (or ~/.ssh/config)",
+            ) from None
+        except (TimeoutError, socket.timeout):
+            self._fab.client.close()
+            raise ConnectionError(
+                f"{self.name}: timed out connecting to {where}"
+                f" after {self.spec.connect_timeout:g}s"
+            ) from None
+        except (paramiko.SSHException, OSError, EOFError) as err:
+            self._fab.client.close()
+            reason = str(err) or type(err).__name__
+            raise ConnectionError(f"{self.name}: cannot connect to {where}: {reason}") from None
+        transport = self._fab.client.get_transport()
+        if transport is not None:
+            transport.set_keepalive(KEEPALIVE_S)
+
+    def run(
+        self,
+        command: str,
+        *,
+        timeout: float | None = None,
+        become: bool = False,
+        stdin: bytes | None = None,
+    ) -> CommandResult:
+        self.open()
+        full = become_wrap(command, self.spec.become_user) if become else command
+        start = time.monotonic()
+        deadline = start + timeout if timeout is not None else None
+        transport = self._fab.client.get_transport()
+        try:
+            chan = transport.open_session(timeout=self.spec.connect_timeout)
+            chan.exec_command(full)
+            if stdin:
+                chan.sendall(stdin)
+            chan.shutdown_write()
+        except (paramiko.SSHException, OSError, EOFError) as err:
+            self.close()
+            raise ConnectionError(f"{self.name}: connection lost: {err or type(err).__name__}") from None
+        try:
+            return self._collect(chan, start, deadline)
+        finally:
+            chan.close()
+
+    def _collect(self, chan: paramiko.Channel, start: float, deadline: float | None) -> CommandResult:
+        out: list[bytes] = []
+        err: list[bytes] = []
+        fd = chan.fileno()
+        while True:
+            while chan.recv_ready():
+                out.append(chan.recv(READ_SIZE))
+            while chan.recv_stderr_ready():
+                err.append(chan.recv_stderr(READ_SIZE))
+            if chan.eof_received and not chan.recv_ready() and not chan.recv_stderr_ready():
+                break
+            if chan.closed or not self.is_open:
+                break
+            wait = None if deadline is None else deadline - time.monotonic()
+            if wait is not None and wait <= 0:
+                return self._timed_out(chan, out, err, start)
+            select.select([fd], [], [], min(wait, 1.0) if wait is not None else 1.0)
+        remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+        if not chan.status_event.wait(remaining):
+            return self._timed_out(chan, out, err, start)
+        rc = chan.exit_status
+        if rc == -1 and not self.is_open:
+            raise ConnectionError(f"{self.name}: connection lost while running a command")
+        return CommandResult(rc, _decode(out), _decode(err), time.monotonic() - start)
+
+    def _timed_out(
+        self, chan: paramiko.Channel, out: list[bytes], err: list[bytes], start: float
+    ) -> CommandResult:
+        try:
+            send_signal(chan, "TERM")
+        except (paramiko.SSHException, OSError, EOFError):
+            pass
+        return CommandResult(None, _decode(out), _decode(err), time.monotonic() - start, timed_out=True)
+
+    def close(self) -> None:
+        self._fab.close()

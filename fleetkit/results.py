@@ -1,0 +1,145 @@
+"""Typed, frozen results: what happened on each host, as data (never exceptions).
+
+A run produces StepResults (one per host per task), grouped into HostResults,
+gathered in a RunResult. Reporters (console, JSON lines, metrics) read these.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from types import MappingProxyType
+from typing import Any
+
+
+class Status(str, Enum):
+    """Outcome of one step on one host, as named in the JSON output contract."""
+
+    OK = "ok"
+    CHANGED = "changed"
+    FAILED = "failed"
+    UNREACHABLE = "unreachable"
+    SKIPPED = "skipped"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+STATUS_ORDER: tuple[Status, ...] = (
+    Status.OK,
+    Status.CHANGED,
+    Status.FAILED,
+    Status.UNREACHABLE,
+    Status.SKIPPED,
+)
+
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+
+@dataclass(frozen=True)
+class StepResult:
+    """One task (or exec command) on one host."""
+
+    host: str
+    task: str
+    status: Status
+    rc: int | None = None
+    stdout: str = ""
+    stderr: str = ""
+    msg: str = ""
+    duration_s: float = 0.0
+    diff: str = ""
+    data: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
+    no_log: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.status in (Status.OK, Status.CHANGED, Status.SKIPPED)
+
+    @property
+    def failed(self) -> bool:
+        return self.status is Status.FAILED
+
+    @property
+    def unreachable(self) -> bool:
+        return self.status is Status.UNREACHABLE
+
+    def public(self) -> StepResult:
+        """This result with output hidden when the task is marked secret (no_log)."""
+        if not self.no_log:
+            return self
+        hidden = "(output hidden: no_log)"
+        return StepResult(
+            host=self.host,
+            task=self.task,
+            status=self.status,
+            rc=self.rc,
+            stdout="",
+            stderr="",
+            msg=hidden,
+            duration_s=self.duration_s,
+            diff="",
+            data=_EMPTY,
+            no_log=True,
+        )
+
+
+@dataclass(frozen=True)
+class HostStats:
+    """Counts per status for one host, as in the recap and the summary event."""
+
+    ok: int = 0
+    changed: int = 0
+    failed: int = 0
+    unreachable: int = 0
+    skipped: int = 0
+
+    def add(self, status: Status) -> HostStats:
+        counts = self.as_dict()
+        counts[status.value] += 1
+        return HostStats(**counts)
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "ok": self.ok,
+            "changed": self.changed,
+            "failed": self.failed,
+            "unreachable": self.unreachable,
+            "skipped": self.skipped,
+        }
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """Everything a run did: every step, per-host counts, time, retry file."""
+
+    steps: tuple[StepResult, ...]
+    hosts: tuple[str, ...]
+    duration_s: float
+    retry_file: str | None = None
+    interrupted: bool = False
+
+    def stats(self) -> dict[str, HostStats]:
+        out = {h: HostStats() for h in self.hosts}
+        for step in self.steps:
+            out[step.host] = out.get(step.host, HostStats()).add(step.status)
+        return out
+
+    @property
+    def failed_hosts(self) -> tuple[str, ...]:
+        return tuple(h for h, s in self.stats().items() if s.failed)
+
+    @property
+    def unreachable_hosts(self) -> tuple[str, ...]:
+        return tuple(h for h, s in self.stats().items() if s.unreachable and not s.failed)
+
+    def exit_code(self) -> int:
+        """0 all ok; 1 a host failed; 3 hosts unreachable and none failed; 130 interrupted."""
+        if self.interrupted:
+            return 130
+        if self.failed_hosts:
+            return 1
+        if self.unreachable_hosts:
+            return 3
+        return 0
