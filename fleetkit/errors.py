@@ -75,7 +75,7 @@ class LabError(FleetkitError):
     exit_code = 1
 
 
-class ConnectionError(FleetkitError):  # noqa: A001 - the design names it so
+class ConnectionError(FleetkitError):
     """A host cannot be reached or authenticated. Reported per host as unreachable."""
 
     exit_code = 3

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     """Outcome of one step on one host, as named in the JSON output contract."""
 
     OK = "ok"

@@ -8,6 +8,7 @@ Every FleetkitError is printed as one clear message and mapped to its exit code.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import sys
 from typing import Any
 

@@ -19,10 +19,20 @@ from fleetkit.errors import UsageError
 @click.argument("pattern")
 @inventory_option
 @limit_option
-@click.option("-f", "--forks", type=click.IntRange(1, 256), default=None,
-              help="Hosts at once (default: all selected, up to 256).")
-@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None,
-              metavar="S", help="Cut the command after S seconds on each host (host fails).")
+@click.option(
+    "-f",
+    "--forks",
+    type=click.IntRange(1, 256),
+    default=None,
+    help="Hosts at once (default: all selected, up to 256).",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    metavar="S",
+    help="Cut the command after S seconds on each host (host fails).",
+)
 @click.option("--become", "-b", is_flag=True, help="Run through sudo (non-interactive).")
 @click.option("--json", "as_json", is_flag=True, help="JSON lines on stdout (design contract).")
 @click.argument("command", nargs=-1, required=True)

@@ -49,7 +49,9 @@ class VerifyPolicy(paramiko.MissingHostKeyPolicy):
         self.host = host
         self.known_hosts = known_hosts
 
-    def missing_host_key(self, client: paramiko.SSHClient, hostname: str, key: paramiko.PKey) -> None:
+    def missing_host_key(
+        self, client: paramiko.SSHClient, hostname: str, key: paramiko.PKey
+    ) -> None:
         raise HostKeyError(
             f"{self.host}: unknown host key for {hostname} ({fingerprint(key)}),"
             f" not in {self.known_hosts}",
@@ -67,6 +69,8 @@ class AcceptNewPolicy(paramiko.MissingHostKeyPolicy):
     def __init__(self, store: KnownHostsStore) -> None:
         self.store = store
 
-    def missing_host_key(self, client: paramiko.SSHClient, hostname: str, key: paramiko.PKey) -> None:
+    def missing_host_key(
+        self, client: paramiko.SSHClient, hostname: str, key: paramiko.PKey
+    ) -> None:
         client.get_host_keys().add(hostname, key.get_name(), key)
         self.store.append(hostname, key)

@@ -74,9 +74,7 @@ class ConnectionSpec:
         try:
             port = int(port_raw) if port_raw is not None else None
         except (TypeError, ValueError):
-            raise InventoryError(
-                f"host {name}: port must be a number, got {port_raw!r}"
-            ) from None
+            raise InventoryError(f"host {name}: port must be a number, got {port_raw!r}") from None
         policy = str(lookup(hostvars, "host_key_policy") or "verify")
         if policy not in HOST_KEY_POLICIES:
             raise InventoryError(

@@ -9,8 +9,8 @@ process (SSH "signal" request) before closing the channel.
 
 from __future__ import annotations
 
+import contextlib
 import select
-import socket
 import time
 from pathlib import Path
 from typing import Any
@@ -44,7 +44,7 @@ def send_signal(chan: paramiko.Channel, name: str) -> None:
     msg.add_boolean(False)
     msg.add_string(name)
     transport = chan.get_transport()
-    transport._send_user_message(msg)
+    transport._send_user_message(msg)  # type: ignore[attr-defined]  # no public API
 
 
 class SSHConnection(Connection):
@@ -133,11 +133,10 @@ class SSHConnection(Connection):
                 f"{self.name}: authentication failed for {where}: {err}",
                 hint="check user and ssh_key in the inventory (or ~/.ssh/config)",
             ) from None
-        except (TimeoutError, socket.timeout):
+        except TimeoutError:
             self._fab.client.close()
             raise ConnectionError(
-                f"{self.name}: timed out connecting to {where}"
-                f" after {self.spec.connect_timeout:g}s"
+                f"{self.name}: timed out connecting to {where} after {self.spec.connect_timeout:g}s"
             ) from None
         except (paramiko.SSHException, OSError, EOFError) as err:
             self._fab.client.close()
@@ -168,13 +167,17 @@ class SSHConnection(Connection):
             chan.shutdown_write()
         except (paramiko.SSHException, OSError, EOFError) as err:
             self.close()
-            raise ConnectionError(f"{self.name}: connection lost: {err or type(err).__name__}") from None
+            raise ConnectionError(
+                f"{self.name}: connection lost: {err or type(err).__name__}"
+            ) from None
         try:
             return self._collect(chan, start, deadline)
         finally:
             chan.close()
 
-    def _collect(self, chan: paramiko.Channel, start: float, deadline: float | None) -> CommandResult:
+    def _collect(
+        self, chan: paramiko.Channel, start: float, deadline: float | None
+    ) -> CommandResult:
         out: list[bytes] = []
         err: list[bytes] = []
         fd = chan.fileno()
@@ -202,11 +205,11 @@ class SSHConnection(Connection):
     def _timed_out(
         self, chan: paramiko.Channel, out: list[bytes], err: list[bytes], start: float
     ) -> CommandResult:
-        try:
+        with contextlib.suppress(paramiko.SSHException, OSError, EOFError):
             send_signal(chan, "TERM")
-        except (paramiko.SSHException, OSError, EOFError):
-            pass
-        return CommandResult(None, _decode(out), _decode(err), time.monotonic() - start, timed_out=True)
+        return CommandResult(
+            None, _decode(out), _decode(err), time.monotonic() - start, timed_out=True
+        )
 
     def close(self) -> None:
         self._fab.close()

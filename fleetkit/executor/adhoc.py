@@ -20,9 +20,7 @@ def connection_factory(
 ) -> ConnectionFactory:
     """A per-run factory for the selected hosts (extra vars override connection vars)."""
     extra = dict(extra_vars or {})
-    specs = {
-        h: ConnectionSpec.from_vars(h, {**inventory.hosts[h].vars, **extra}) for h in hosts
-    }
+    specs = {h: ConnectionSpec.from_vars(h, {**inventory.hosts[h].vars, **extra}) for h in hosts}
     return ConnectionFactory(specs)
 
 

@@ -9,6 +9,7 @@ results: one slow or dead host never blocks or crashes the others.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -141,10 +142,8 @@ class HostPool:
             conns = list(self._conns.values())
             self._conns.clear()
         for conn in conns:
-            try:
+            with contextlib.suppress(Exception):  # closing must never mask the run's result
                 conn.close()
-            except Exception:  # noqa: BLE001 - closing must never mask the run's result
-                pass
         self._executor.shutdown(wait=False, cancel_futures=True)
 
     def __enter__(self) -> HostPool:

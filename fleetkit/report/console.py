@@ -66,7 +66,9 @@ class ConsoleReporter:
         self.console.print("  ".join(parts))
         if self.show_diff and result.diff:
             for line in result.diff.splitlines():
-                color = "green" if line.startswith("+") else "red" if line.startswith("-") else "dim"
+                color = (
+                    "green" if line.startswith("+") else "red" if line.startswith("-") else "dim"
+                )
                 self.console.print(f"{host} [{color}]{escape(line)}[/]")
         if not self.show_output:
             return

@@ -8,7 +8,6 @@ import threading
 import time
 
 import pytest
-
 from fleetkit.connection.fake import FakeConnection, table
 from fleetkit.executor.adhoc import run_adhoc
 from fleetkit.executor.pool import MAX_FORKS, HostPool, default_forks
@@ -22,7 +21,9 @@ def make_pool(conns: dict[str, FakeConnection], forks: int | None = None) -> Hos
     return HostPool(lambda h: conns[h], forks or len(conns))
 
 
-def run(conns: dict[str, FakeConnection], command: str = "true", **kw: object) -> tuple[RunResult, list[dict[str, object]]]:
+def run(
+    conns: dict[str, FakeConnection], command: str = "true", **kw: object
+) -> tuple[RunResult, list[dict[str, object]]]:
     out = io.StringIO()
     reporter = JsonLinesReporter(out)
     with make_pool(conns) as pool:
@@ -39,7 +40,7 @@ def test_default_forks_is_all_hosts_up_to_the_cap() -> None:
 
 def test_each_host_answers_on_its_own_connection() -> None:
     conns = {h: FakeConnection(h, lambda c: (0, c.host + "\n", "")) for h in ("a", "b", "c")}
-    result, events = run(conns, "hostname")
+    result, _ = run(conns, "hostname")
     assert {s.host: s.stdout.strip() for s in result.steps} == {"a": "a", "b": "b", "c": "c"}
     assert result.exit_code() == 0
     assert all(c.opened == 1 for c in conns.values())
@@ -139,7 +140,17 @@ def test_json_lines_follow_the_output_contract() -> None:
     assert [e["event"] for e in events] == ["task_start", "host_result", "summary"]
     assert events[0] == {"event": "task_start", "play": "", "task": "uptime", "hosts": ["a"]}
     hr = events[1]
-    assert set(hr) == {"event", "host", "task", "status", "rc", "stdout", "stderr", "msg", "duration_s"}
+    assert set(hr) == {
+        "event",
+        "host",
+        "task",
+        "status",
+        "rc",
+        "stdout",
+        "stderr",
+        "msg",
+        "duration_s",
+    }
     assert hr["status"] == "ok" and hr["rc"] == 0 and hr["stdout"] == "up 1 day\n"
     summary = events[2]
     assert summary["hosts"] == {
