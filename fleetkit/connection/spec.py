@@ -33,6 +33,24 @@ HOST_KEY_POLICIES = ("verify", "accept-new")
 LOCAL_NAMES = ("localhost", "127.0.0.1", "::1")
 
 
+def with_canonical_names(layer: Mapping[str, Any]) -> dict[str, Any]:
+    """One variable layer with each Ansible alias also set under fleetkit's name.
+
+    Applied to every precedence layer before merging, so an alias set on a host
+    beats fleetkit's name set on a group (the more specific level wins, whichever
+    spelling it uses). Within one layer fleetkit's own name wins.
+    """
+    out = dict(layer)
+    for name, aliases in ALIASES.items():
+        if name in layer:
+            continue
+        for alias in aliases:
+            if layer.get(alias) is not None:
+                out[name] = layer[alias]
+                break
+    return out
+
+
 def lookup(hostvars: Mapping[str, Any], name: str) -> Any:
     """The value of a connection variable by fleetkit name or any alias, else None."""
     if hostvars.get(name) is not None:

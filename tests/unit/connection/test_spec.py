@@ -93,3 +93,18 @@ def test_become_wraps_in_noninteractive_sudo_with_quoting() -> None:
     wrapped = become_wrap("echo 'a b'")
     assert wrapped.startswith("sudo -n -H -- /bin/sh -c ")
     assert "'\"'\"'" in wrapped
+
+
+def test_an_alias_on_a_host_beats_fleetkit_name_on_a_group(tmp_path: object) -> None:
+    from pathlib import Path
+
+    from fleetkit.inventory.load import load_inventory
+
+    assert isinstance(tmp_path, Path)
+    inv_file = tmp_path / "hosts.yml"
+    inv_file.write_text(
+        "all:\n  vars:\n    user: deploy\n  hosts:\n    a:\n      ansible_user: root\n    b:\n"
+    )
+    inv = load_inventory(inv_file)
+    assert ConnectionSpec.from_vars("a", inv.hosts["a"].vars).user == "root"
+    assert ConnectionSpec.from_vars("b", inv.hosts["b"].vars).user == "deploy"

@@ -1,0 +1,174 @@
+"""YAML loading that remembers where things were written (file:line).
+
+Inventories, vars files and playbooks report errors at the line a user wrote, so
+mappings and lists come back as YamlMap/YamlList carrying `.pos` (and, for maps,
+`.key_pos` per key). Scalars stay plain Python values. Duplicate keys are errors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterator
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from fleetkit.errors import FleetkitError, Position
+
+try:  # libyaml parses several times faster; the constructor (positions) is the same
+    from yaml import CSafeDumper as _Dumper
+    from yaml import CSafeLoader as _BaseLoader
+except ImportError:  # pragma: no cover - PyYAML built without libyaml
+    from yaml import SafeDumper as _Dumper  # type: ignore[assignment]
+    from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]
+
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+_SPECIAL_KEY_TAGS = (_MERGE_TAG, "tag:yaml.org,2002:value")  # what flatten_mapping rewrites
+
+
+class YamlMap(dict[Any, Any]):
+    """A YAML mapping with the position of the mapping and of each of its keys."""
+
+    __slots__ = ("key_pos", "pos")
+
+    def __init__(self, pos: Position) -> None:
+        super().__init__()
+        self.pos = pos
+        self.key_pos: dict[Any, Position] = {}
+
+
+class YamlList(list[Any]):
+    """A YAML sequence with the position where it starts."""
+
+    __slots__ = ("pos",)
+
+    def __init__(self, pos: Position) -> None:
+        super().__init__()
+        self.pos = pos
+
+
+def position_of(obj: object, key: object = None) -> Position | None:
+    """Where obj was written, or given key, that key of a YamlMap (else the map itself).
+
+    None for values without a position (scalars, plain dicts).
+    """
+    if key is not None and isinstance(obj, YamlMap) and key in obj.key_pos:
+        return obj.key_pos[key]
+    pos = getattr(obj, "pos", None)
+    return pos if isinstance(pos, Position) else None
+
+
+class _Loader(_BaseLoader):
+    """SafeLoader building YamlMap/YamlList; `source` and `error_cls` set per load."""
+
+    source: Path | str
+    error_cls: type[FleetkitError]
+    lines: dict[int, Position]  # one Position per line: a map and its first key share it
+
+    def pos(self, node: yaml.Node) -> Position:
+        line = node.start_mark.line + 1
+        found = self.lines.get(line)
+        if found is None:
+            found = self.lines[line] = Position(self.source, line)
+        return found
+
+
+def _construct_map(loader: _Loader, node: yaml.MappingNode) -> Iterator[YamlMap]:
+    data = YamlMap(loader.pos(node))
+    yield data
+    merged = 0
+    if any(key.tag in _SPECIAL_KEY_TAGS for key, _ in node.value):
+        own = sum(1 for key, _ in node.value if key.tag != _MERGE_TAG)
+        loader.flatten_mapping(node)  # `<<:` merges come first; own keys override them
+        merged = len(node.value) - own
+    seen: set[Hashable] = set()
+    for index, (key_node, value_node) in enumerate(node.value):
+        key = loader.construct_object(key_node, deep=False)
+        key_pos = loader.pos(key_node)
+        if not isinstance(key, Hashable):
+            raise loader.error_cls(
+                "a mapping key must be a plain value, not a list or mapping", position=key_pos
+            )
+        if index >= merged:
+            if key in seen:
+                first = data.key_pos[key].line
+                raise loader.error_cls(
+                    f"duplicate key {key!r} (first at line {first}, again at line {key_pos.line})",
+                    position=key_pos,
+                    hint="a key may appear once per mapping: remove or rename one of them",
+                )
+            seen.add(key)
+        data[key] = loader.construct_object(value_node, deep=False)
+        data.key_pos[key] = key_pos
+
+
+def _construct_list(loader: _Loader, node: yaml.SequenceNode) -> Iterator[YamlList]:
+    data = YamlList(loader.pos(node))
+    yield data
+    data.extend(loader.construct_object(child, deep=False) for child in node.value)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:map", _construct_map)
+_Loader.add_constructor("tag:yaml.org,2002:seq", _construct_list)
+
+
+def parse_yaml(text: str, source: Path | str, error_cls: type[FleetkitError]) -> Any:
+    """Parse one YAML document from text; errors become error_cls at source:line:column."""
+    loader = _Loader(text)
+    loader.source = source
+    loader.error_cls = error_cls
+    loader.lines = {}
+    try:
+        return loader.get_single_data()
+    except yaml.MarkedYAMLError as err:
+        raise _syntax_error(err, text, source, error_cls) from None
+    except yaml.YAMLError as err:
+        raise error_cls(f"invalid YAML: {err}", position=Position(source)) from None
+    finally:
+        loader.dispose()
+
+
+def read_text(path: Path, error_cls: type[FleetkitError]) -> str:
+    """A user's UTF-8 text file (BOM allowed); unreadable files are error_cls."""
+    try:
+        return path.read_bytes().decode("utf-8-sig")
+    except OSError as err:
+        raise error_cls(f"cannot read {path}: {err.strerror}", position=Position(path)) from None
+    except UnicodeDecodeError as err:
+        raise error_cls(f"not UTF-8 text ({err.reason})", position=Position(path)) from None
+
+
+def load_yaml(path: Path, error_cls: type[FleetkitError]) -> Any:
+    """Read and parse a YAML (or JSON) file; unreadable files are error_cls too."""
+    return parse_yaml(read_text(path, error_cls), path, error_cls)
+
+
+def _syntax_error(
+    err: yaml.MarkedYAMLError, text: str, source: Path | str, error_cls: type[FleetkitError]
+) -> FleetkitError:
+    """error_cls for a YAML syntax error, at the problem's line and column."""
+    mark = err.problem_mark or err.context_mark
+    position = Position(source, mark.line + 1, mark.column + 1) if mark else Position(source)
+    message = f"invalid YAML: {err.problem or err.context}"
+    if err.context and err.problem:
+        where = f" started at line {err.context_mark.line + 1}" if err.context_mark else ""
+        message += f" ({err.context}{where})"
+    lines = text.splitlines()
+    tabbed = mark is not None and mark.line < len(lines) and "\t" in lines[mark.line]
+    hint = "indent YAML with spaces, not tabs" if tabbed else None
+    return error_cls(message, position=position, hint=hint)
+
+
+class _PlainDumper(_Dumper):
+    """Safe dumper that writes YamlMap/YamlList as ordinary mappings and lists."""
+
+
+_PlainDumper.add_representer(YamlMap, _PlainDumper.represent_dict)
+_PlainDumper.add_representer(YamlList, _PlainDumper.represent_list)
+
+
+def dump_yaml(data: Any) -> str:
+    """Block-style YAML text of data, keys in their given order."""
+    return yaml.dump(
+        data, Dumper=_PlainDumper, sort_keys=False, default_flow_style=False, allow_unicode=True
+    )
