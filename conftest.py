@@ -10,13 +10,25 @@ import pytest
 LAYERS = ("unit", "integration", "e2e")
 
 
+def _order(item: pytest.Item) -> tuple[int, int]:
+    parts = Path(str(item.fspath)).parts
+    layer = next((i for i, name in enumerate(LAYERS) if name in parts), len(LAYERS))
+    return (1 if item.get_closest_marker("destructive") else 0, layer)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Every test under tests/<layer>/ carries that layer's marker."""
+    """Mark tests by layer (tests/<layer>/); run unit, integration, e2e, then destructive.
+
+    Destructive tests rebuild or take down the one lab the session shares, so
+    they run after every test that relies on its state (a swarm, a deployed
+    service); the sort is stable, so file order holds within a group.
+    """
     for item in items:
         parts = Path(str(item.fspath)).parts
         for layer in LAYERS:
             if layer in parts and not item.get_closest_marker(layer):
                 item.add_marker(getattr(pytest.mark, layer))
+    items.sort(key=_order)
 
 
 def _layer(report: pytest.TestReport) -> str:

@@ -12,10 +12,7 @@ from fleetkit.cli.common import inventory_option, limit_option
 from fleetkit.errors import UsageError
 
 
-@click.command(
-    "exec",
-    context_settings={"ignore_unknown_options": False, "allow_interspersed_args": False},
-)
+@click.command("exec")
 @click.argument("pattern")
 @inventory_option
 @limit_option

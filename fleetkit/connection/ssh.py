@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import select
+import shlex
 import time
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,9 @@ from fleetkit.errors import ConnectionError, HostKeyError
 
 READ_SIZE = 65536
 KEEPALIVE_S = 30
+KILL_AFTER_S = 5  # remote `timeout -k`: SIGKILL this long after SIGTERM
+CLIENT_GRACE_S = 3.0  # client gives up this long after the remote timeout
+TIMEOUT_RC = 124  # what coreutils/busybox `timeout` exits with on expiry
 
 
 def _decode(chunks: list[bytes]) -> str:
@@ -155,9 +159,15 @@ class SSHConnection(Connection):
         stdin: bytes | None = None,
     ) -> CommandResult:
         self.open()
-        full = become_wrap(command, self.spec.become_user) if become else command
+        full = command
+        if timeout is not None:
+            # The remote `timeout` kills the command's whole process group, sudo'd
+            # or not; the SSH signal (below) and the client deadline are backstops.
+            full = f"timeout -k {KILL_AFTER_S} {timeout:g} /bin/sh -c {shlex.quote(command)}"
+        if become:
+            full = become_wrap(full, self.spec.become_user)
         start = time.monotonic()
-        deadline = start + timeout if timeout is not None else None
+        deadline = start + timeout + CLIENT_GRACE_S if timeout is not None else None
         transport = self._fab.client.get_transport()
         try:
             chan = transport.open_session(timeout=self.spec.connect_timeout)
@@ -171,9 +181,12 @@ class SSHConnection(Connection):
                 f"{self.name}: connection lost: {err or type(err).__name__}"
             ) from None
         try:
-            return self._collect(chan, start, deadline)
+            result = self._collect(chan, start, deadline)
         finally:
             chan.close()
+        if timeout is not None and result.rc == TIMEOUT_RC and result.duration_s >= timeout:
+            return CommandResult(None, result.stdout, result.stderr, result.duration_s, True)
+        return result
 
     def _collect(
         self, chan: paramiko.Channel, start: float, deadline: float | None

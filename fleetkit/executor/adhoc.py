@@ -37,7 +37,7 @@ def command_step(
             rc=None,
             stdout=result.stdout,
             stderr=result.stderr,
-            msg=f"timed out after {timeout:g}s (command sent SIGTERM)" if timeout else "timed out",
+            msg=f"timed out after {timeout:g}s (command killed)" if timeout else "timed out",
             duration_s=result.duration_s,
         )
     return StepResult(

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
-from fleetkit.lab.model import LabState
+from fleetkit.lab import LabState, lab_status
 
 pytestmark = pytest.mark.integration
 
@@ -51,7 +51,9 @@ def inventory(lab: LabState) -> str:
 @pytest.fixture
 def stopped_host(lab: LabState) -> Iterator[str]:
     """The last lab host with its sshd frozen (SIGSTOP); thawed afterwards."""
-    host = lab.hosts[-1]
+    live = lab_status()
+    assert live is not None
+    host = live.hosts[-1]
     assert host.sshd_pid
     os.kill(host.sshd_pid, signal.SIGSTOP)
     try:
@@ -74,8 +76,12 @@ def test_human_output_prefixes_every_line_with_its_host(lab: LabState, inventory
     proc = fleetkit("exec", "all", "-i", inventory, "--", "echo one; echo two")
     assert proc.returncode == 0, proc.stderr
     for h in lab.hosts:
-        assert any(line.startswith(h.name) and line.endswith("one") for line in proc.stdout.splitlines())
-        assert any(line.startswith(h.name) and line.endswith("two") for line in proc.stdout.splitlines())
+        assert any(
+            line.startswith(h.name) and line.endswith("one") for line in proc.stdout.splitlines()
+        )
+        assert any(
+            line.startswith(h.name) and line.endswith("two") for line in proc.stdout.splitlines()
+        )
     assert "RECAP" in proc.stdout
 
 
@@ -88,9 +94,13 @@ def test_become_runs_as_root(lab: LabState, inventory: str) -> None:
 
 def test_a_failing_host_is_exit_1_and_the_others_succeed(lab: LabState, inventory: str) -> None:
     first = lab.hosts[0].name
-    proc = fleetkit("exec", "all", "-i", inventory, "--json", "--", f'test "$(hostname)" != {first}')
+    proc = fleetkit(
+        "exec", "all", "-i", inventory, "--json", "--", f'test "$(hostname)" != {first}'
+    )
     assert proc.returncode == 1
-    status = {e["host"]: e["status"] for e in json_events(proc.stdout) if e["event"] == "host_result"}
+    status = {
+        e["host"]: e["status"] for e in json_events(proc.stdout) if e["event"] == "host_result"
+    }
     assert status[first] == "failed"
     assert all(s == "ok" for h, s in status.items() if h != first)
 
@@ -103,7 +113,9 @@ def test_an_unreachable_host_is_exit_3_while_the_others_succeed(
     proc = fleetkit("exec", "all", "-i", str(inv), "--json", "--", "true")
     assert time.monotonic() - start < 20
     assert proc.returncode == 3, proc.stdout + proc.stderr
-    status = {e["host"]: e["status"] for e in json_events(proc.stdout) if e["event"] == "host_result"}
+    status = {
+        e["host"]: e["status"] for e in json_events(proc.stdout) if e["event"] == "host_result"
+    }
     assert status.pop(stopped_host) == "unreachable"
     assert set(status.values()) == {"ok"}
 
@@ -138,17 +150,26 @@ def test_accept_new_records_unknown_keys_once(lab: LabState, tmp_path: Path) -> 
 
 def test_a_hung_command_is_cut_by_timeout_and_killed(lab: LabState, inventory: str) -> None:
     start = time.monotonic()
-    proc = fleetkit("exec", "all", "-i", inventory, "--timeout", "1", "--json", "--", "sleep 600")
+    proc = fleetkit(
+        "exec", "all", "-i", inventory, "--timeout", "1", "--json", "--", "sleep 611; sleep 612"
+    )
     assert time.monotonic() - start < 15
     assert proc.returncode == 1
     results = [e for e in json_events(proc.stdout) if e["event"] == "host_result"]
     assert {r["status"] for r in results} == {"failed"}
     assert all("timed out" in r["msg"] for r in results)
     time.sleep(0.5)
-    left = fleetkit("exec", "all", "-i", inventory, "--json", "--", "pgrep -x sleep || true")
-    assert all(
-        e["stdout"].strip() == "" for e in json_events(left.stdout) if e["event"] == "host_result"
-    )
+    # lab hosts share the machine's PID namespace: look for the sleeps right here
+    left = subprocess.run(["pgrep", "-f", "sleep 61[12]"], capture_output=True, text=True)
+    assert left.stdout == ""
+
+
+def test_a_hung_sudo_command_is_killed_too(lab: LabState, inventory: str) -> None:
+    proc = fleetkit("exec", "all", "-i", inventory, "--become", "--timeout", "1", "--", "sleep 613")
+    assert proc.returncode == 1
+    time.sleep(0.5)
+    left = subprocess.run(["pgrep", "-f", "sleep 613"], capture_output=True, text=True)
+    assert left.stdout == ""
 
 
 def test_ctrl_c_stops_the_run_and_reports_what_finished(lab: LabState, inventory: str) -> None:

@@ -1,0 +1,226 @@
+"""One lab host: its mount and UTS namespaces, its mounts, and daemons started inside.
+
+The namespaces are kept alive by bind-mounting them to files in the state dir
+(`unshare --mount=FILE --uts=FILE`), so no process has to hold them and every
+later command enters them with `nsenter` (never `ip netns exec`: it remounts /sys).
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import selectors
+import shlex
+import socket
+import subprocess
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from fleetkit.errors import LabError
+from fleetkit.lab import procs
+from fleetkit.lab.checks import Tools
+from fleetkit.lab.hostfs import DOCKER_DATA, OVERLAY_DIRS
+from fleetkit.lab.layout import NETNS_DIR, HostSpec, LabPaths
+from fleetkit.lab.network import host_side_ip_batch
+
+DAEMON_ENV = {
+    "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+    "LANG": "C.UTF-8",
+}
+SCRIPT_TIMEOUT_S = 60.0
+SSHD_PRIVSEP = "/run/sshd"
+
+
+def host_fstab(paths: LabPaths, spec: HostSpec) -> str:
+    """The host's mounts, in order, for one `mount -a -T FILE` (one process, not a dozen).
+
+    /var comes last: the other overlays' upper dirs are reached through the
+    machine's /var. /var/lib/docker must be a plain directory (overlay2 cannot
+    sit on an overlay), so it is bound on /run/sshd before /var is overlaid and
+    moved in after, which leaves /run/sshd as sshd's (empty) privilege-separation dir.
+    """
+    base = paths.host_dir(spec.name)
+
+    def overlay(name: str) -> str:
+        upper, work = base / "upper" / name, base / "work" / name
+        return f"overlay /{name} overlay lowerdir=/{name},upperdir={upper},workdir={work} 0 0"
+
+    lines = [overlay(name) for name in OVERLAY_DIRS if name != "var"]
+    lines += [
+        "tmpfs /tmp tmpfs mode=1777,nosuid,nodev 0 0",
+        "tmpfs /run tmpfs mode=755,nosuid,nodev 0 0",
+        "tmpfs /run/lock tmpfs mode=1777,nosuid,nodev,noexec,size=5m,X-mount.mkdir=0755 0 0",
+        f"{base / 'docker'} {SSHD_PRIVSEP} none bind,X-mount.mkdir=0755 0 0",
+        overlay("var"),
+        # Hide the lab's state (client key, other hosts' layers) from the host.
+        "tmpfs /var/lib/fleetkit tmpfs mode=755,size=64k 0 0",
+    ]
+    if any(c.isspace() for c in str(base)):
+        raise LabError(f"the lab's state dir cannot hold white space: {base}")
+    return "\n".join(lines) + "\n"
+
+
+def host_script(paths: LabPaths, spec: HostSpec) -> str:
+    """The sh script run inside a host's new namespaces: network, mounts, hostname.
+
+    Every path in it is the lab's own (quoted); nothing comes from user input.
+    """
+    q = shlex.quote
+    fstab = paths.host_dir(spec.name) / "fstab"
+    lines = [
+        "set -e",
+        # This namespace copied the machine's mounts: drop the lab's namespace files
+        # (they would keep other hosts' namespaces alive) before anything else.
+        f"umount -l {q(str(paths.ns_dir))} {q(str(NETNS_DIR))} 2>/dev/null || true",
+        "for f in /proc/sys/net/ipv6/conf/eth0/disable_ipv6"
+        " /proc/sys/net/ipv6/conf/default/disable_ipv6; do"
+        ' if [ -w "$f" ]; then echo 1 > "$f"; fi; done',
+        "ip -batch - <<'FLEETKIT_EOF'",
+        host_side_ip_batch(spec).rstrip("\n"),
+        "FLEETKIT_EOF",
+        f"mount -a -T {q(str(fstab))}",
+        f"mount --move {SSHD_PRIVSEP} /{DOCKER_DATA}",
+        f"echo {q(spec.name)} > /proc/sys/kernel/hostname",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def make_namespaces(tools: Tools, paths: LabPaths, spec: HostSpec) -> None:
+    """Create the host's mount and UTS namespaces (pinned to files) and set them up."""
+    mnt, uts = paths.mnt_ns(spec.name), paths.uts_ns(spec.name)
+    for f in (mnt, uts):
+        f.touch(mode=0o600, exist_ok=True)
+    (paths.host_dir(spec.name) / "fstab").write_text(host_fstab(paths, spec), encoding="utf-8")
+    argv = [
+        tools.nsenter, f"--net={spec.netns_path}", "--",
+        tools.unshare, f"--mount={mnt}", f"--uts={uts}", "--propagation", "private", "--",
+        tools.sh, "-c", host_script(paths, spec),
+    ]  # fmt: skip
+    try:
+        proc = subprocess.run(
+            argv, capture_output=True, text=True, timeout=SCRIPT_TIMEOUT_S, check=False,
+            env=DAEMON_ENV, stdin=subprocess.DEVNULL,
+        )  # fmt: skip
+    except subprocess.TimeoutExpired as err:
+        raise LabError(
+            f"{spec.name}: setting up its namespaces took over {err.timeout:.0f}s"
+        ) from err
+    if proc.returncode != 0:
+        raise LabError(
+            f"{spec.name}: setting up its namespaces failed: "
+            f"{(proc.stderr or proc.stdout).strip() or f'exit {proc.returncode}'}"
+        )
+
+
+def enter_argv(tools: Tools, paths: LabPaths, spec: HostSpec) -> list[str]:
+    """The nsenter prefix that runs a command inside the host (mount, UTS, net)."""
+    return [
+        tools.nsenter,
+        f"--mount={paths.mnt_ns(spec.name)}",
+        f"--uts={paths.uts_ns(spec.name)}",
+        f"--net={spec.netns_path}",
+        "--",
+    ]
+
+
+def spawn_daemon(argv: Sequence[str], log: Path) -> int:
+    """Start argv detached (own session, stdin /dev/null, output to log) and return its pid.
+
+    nsenter execs its command, so the pid is the daemon's own. posix_spawn (not
+    Popen) because the lab outlives this process: nothing here waits for it.
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND
+    return os.posix_spawn(
+        argv[0],
+        list(argv),
+        DAEMON_ENV,
+        file_actions=[
+            (os.POSIX_SPAWN_OPEN, 0, "/dev/null", os.O_RDONLY, 0),
+            (os.POSIX_SPAWN_OPEN, 1, str(log), flags, 0o644),
+            (os.POSIX_SPAWN_DUP2, 1, 2),
+        ],
+        setsid=True,
+    )
+
+
+def sshd_log(paths: LabPaths, spec: HostSpec) -> Path:
+    """The host's sshd output (-e), in the state dir."""
+    return paths.host_dir(spec.name) / "sshd.log"
+
+
+def start_sshd(tools: Tools, paths: LabPaths, spec: HostSpec) -> int:
+    """Start the host's sshd in its namespaces; returns the sshd pid."""
+    argv = [*enter_argv(tools, paths, spec), tools.sshd, "-D", "-e", "-f", "/etc/ssh/sshd_config"]
+    return spawn_daemon(argv, sshd_log(paths, spec))
+
+
+def accepting(addresses: Sequence[str], *, port: int = 22, timeout: float = 0.5) -> set[str]:
+    """The addresses that accept a TCP connection on port, tried all at once (non-blocking)."""
+    ok: set[str] = set()
+    for i in range(0, len(addresses), 256):  # stay well below the open-files limit
+        ok |= _accepting_chunk(addresses[i : i + 256], port, timeout)
+    return ok
+
+
+def _accepting_chunk(addresses: Sequence[str], port: int, timeout: float) -> set[str]:
+    ok: set[str] = set()
+    with selectors.DefaultSelector() as sel:
+        for address in addresses:
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.setblocking(False)
+            rc = sock.connect_ex((address, port))
+            if rc == 0:
+                ok.add(address)
+                sock.close()
+            elif rc == errno.EINPROGRESS:
+                sel.register(sock, selectors.EVENT_WRITE, address)
+            else:
+                sock.close()
+        deadline = time.monotonic() + timeout
+        while sel.get_map() and (left := deadline - time.monotonic()) > 0:
+            for key, _ in sel.select(left):
+                conn = key.fileobj
+                assert isinstance(conn, socket.socket)
+                if conn.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0:
+                    ok.add(key.data)
+                sel.unregister(conn)
+                conn.close()
+        for key in list(sel.get_map().values()):
+            sel.unregister(key.fileobj)
+            assert isinstance(key.fileobj, socket.socket)
+            key.fileobj.close()
+    return ok
+
+
+def wait_for_sshd(
+    specs: Sequence[HostSpec], pids: dict[str, int], paths: LabPaths, *, timeout_s: float
+) -> None:
+    """Poll every host's port 22 until each accepts; LabError naming the ones that do not."""
+    pending = list(specs)
+    deadline = time.monotonic() + timeout_s
+    while pending:
+        answered = accepting([s.address for s in pending])
+        pending = [s for s in pending if s.address not in answered]
+        dead = [s for s in pending if not procs.is_running(pids.get(s.name))]
+        if dead:
+            s = dead[0]
+            raise LabError(f"{s.name}: sshd exited: {tail(sshd_log(paths, s))}")
+        if not pending:
+            return
+        if time.monotonic() > deadline:
+            names = ", ".join(s.name for s in pending[:10])
+            raise LabError(
+                f"sshd did not answer within {timeout_s:.0f}s on {len(pending)} host(s): {names}"
+                f" ({tail(sshd_log(paths, pending[0]))})"
+            )
+        time.sleep(0.05)
+
+
+def tail(log: Path, lines: int = 3) -> str:
+    """The last lines of a daemon log, on one line (for error messages)."""
+    try:
+        text = log.read_text(encoding="utf-8", errors="replace").strip().splitlines()
+    except OSError:
+        return "no log"
+    return " | ".join(text[-lines:]) or "empty log"

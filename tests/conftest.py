@@ -1,0 +1,69 @@
+"""Session fixtures shared by the test layers: one --docker lab per test session (needs root).
+
+The lab is one per machine, so every layer (integration, e2e) shares it.
+Reuse mode, for developers running tests side by side: a live lab of the
+right shape is reused and left up, and tests marked `destructive` (they take
+the lab down or rebuild it) are skipped. It is on with
+FLEETKIT_TEST_REUSE_LAB=1, and by default outside CI when such a lab is up;
+FLEETKIT_TEST_REUSE_LAB=0 (and CI=true, as CI sets) gives a fresh lab: `lab
+down` first, `lab up`, `lab down` at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+
+import pytest
+from fleetkit.lab import LabState, lab_down, lab_status, lab_up
+
+LAB_HOSTS = 3
+LAB_DOCKER = True  # swarm, monitoring and dashboard tests need a dockerd per host
+REUSE_ENV = "FLEETKIT_TEST_REUSE_LAB"
+
+
+def reusing_lab() -> bool:
+    """True when tests share a live lab with other sessions (nothing may take it down)."""
+    wanted = os.environ.get(REUSE_ENV)
+    if wanted is not None:
+        return wanted == "1"
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        return False
+    live = lab_status()
+    return live is not None and live.alive and _right_shape(live)
+
+
+def _right_shape(state: LabState) -> bool:
+    return len(state.hosts) == LAB_HOSTS and state.docker == LAB_DOCKER
+
+
+@pytest.fixture(scope="session")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabState]:
+    """The session's lab: fresh (down, up, down at the end), or reused when asked."""
+    if os.geteuid() != 0:
+        pytest.skip("the lab needs root (it makes network and mount namespaces): run as root")
+    if reusing_lab():
+        live = lab_status()
+        if live is not None and live.alive and _right_shape(live) and live.inventory:
+            yield live
+            return
+        pytest.fail(
+            f"{REUSE_ENV}=1 but no live lab of {LAB_HOSTS} hosts (docker={LAB_DOCKER}):"
+            f" run `fleetkit lab up --hosts {LAB_HOSTS}{' --docker' if LAB_DOCKER else ''}`"
+        )
+    lab_down()
+    inventory = tmp_path_factory.mktemp("lab") / "hosts.yml"
+    started = time.monotonic()
+    state = lab_up(hosts=LAB_HOSTS, docker=LAB_DOCKER, inventory_out=inventory)
+    print(f"\nlab up: {len(state.hosts)} hosts in {time.monotonic() - started:.1f}s")
+    try:
+        yield state
+    finally:
+        lab_down()
+
+
+@pytest.fixture(autouse=True)
+def _skip_destructive_when_sharing(request: pytest.FixtureRequest) -> None:
+    if reusing_lab() and request.node.get_closest_marker("destructive"):
+        pytest.skip(f"takes the shared lab down ({REUSE_ENV}=1)")
