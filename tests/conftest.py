@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
+
 from fleetkit.lab import LabState, lab_down, lab_status, lab_up
 
 LAB_HOSTS = 3

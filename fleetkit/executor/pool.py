@@ -74,6 +74,15 @@ class HostPool:
             raise
         return conn
 
+    def revive(self, host: str) -> None:
+        """Forget that host was unreachable, so its next use reconnects.
+
+        A run never retries a dead host; a long-lived pool (the exporter) does,
+        after its own backoff.
+        """
+        with self._lock:
+            self._dead.pop(host, None)
+
     def mark_unreachable(self, host: str, reason: str) -> None:
         """Record that host was lost mid-run (its later tasks report unreachable)."""
         with self._lock:

@@ -14,6 +14,7 @@ import paramiko
 import pytest
 import testinfra
 import yaml
+
 from fleetkit.errors import LabError
 from fleetkit.lab import LabHost, LabState, checks, lab_down, lab_status, lab_up, procs
 from fleetkit.lab.down import leftovers

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from fleetkit.connection.base import become_wrap
 from fleetkit.connection.factory import ConnectionFactory, parse_jump
 from fleetkit.connection.local import LocalConnection

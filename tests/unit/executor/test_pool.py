@@ -8,6 +8,7 @@ import threading
 import time
 
 import pytest
+
 from fleetkit.connection.fake import FakeConnection, table
 from fleetkit.executor.adhoc import run_adhoc
 from fleetkit.executor.pool import MAX_FORKS, HostPool, default_forks

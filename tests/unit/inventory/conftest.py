@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+
 from fleetkit.inventory.load import load_inventory
 from fleetkit.inventory.model import Inventory
 

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from fleetkit.cli import main
 
 from .conftest import WriteFile

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from fleetkit.errors import UsageError
 from fleetkit.inventory.extra_vars import parse_extra_vars
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from fleetkit.errors import InventoryError
 
 from .conftest import LoadText

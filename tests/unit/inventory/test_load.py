@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 from fleetkit.errors import InventoryError
 from fleetkit.inventory.load import load_inventory
 

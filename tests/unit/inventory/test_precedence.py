@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from fleetkit.errors import InventoryError
 from fleetkit.inventory.load import load_inventory
 from fleetkit.inventory.vars import merge_extra

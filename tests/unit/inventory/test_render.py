@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from fleetkit.errors import PatternError
 from fleetkit.inventory.model import Inventory
 from fleetkit.inventory.render import host_vars_json, to_graph, to_list_json

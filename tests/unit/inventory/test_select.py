@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from fleetkit.errors import PatternError
 from fleetkit.inventory.model import Inventory
 from fleetkit.inventory.select import select_hosts

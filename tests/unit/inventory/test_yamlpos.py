@@ -7,6 +7,7 @@ import datetime
 from pathlib import Path
 
 import pytest
+
 from fleetkit.errors import PlaybookError
 from fleetkit.yamlpos import YamlList, YamlMap, dump_yaml, load_yaml, parse_yaml, position_of
 
