@@ -11,7 +11,7 @@ DEBIAN_PACKAGES := openssh-server openssh-client sudo iproute2 util-linux procps
 DEMO_HOSTS ?= 3
 PYTEST_ARGS ?=
 
-.PHONY: help setup setup-debian setup-python demo test lint unit integration e2e bench lab-down clean
+.PHONY: help setup setup-debian setup-systemctl setup-python demo test lint unit integration e2e bench lab-down clean
 
 help:
 	@echo "make demo   install everything, bring up a lab, run the demo"
@@ -19,7 +19,7 @@ help:
 	@echo "make lint   ruff + mypy"
 	@echo "make bench  benchmarks against Fabric, pyinfra, ansible on a 50-host lab"
 
-setup: setup-debian setup-python
+setup: setup-debian setup-systemctl setup-python
 
 # Debian packages the lab and the tests need. Installed before any lab host
 # exists: a package added under a mounted overlay would not appear inside it.
@@ -32,6 +32,18 @@ setup-debian:
 		if [ "$$(id -u)" != 0 ]; then echo "run as root (or install:$$missing)"; exit 1; fi; \
 		$(BIN)/fleetkit lab down >/dev/null 2>&1 || true; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+# A daemonless systemctl for lab hosts (no init runs there). Debian's `systemctl`
+# package conflicts with the installed systemd, so it is unpacked, not installed;
+# the lab binds it over /usr/bin/systemctl inside each host, never on the machine.
+SYSTEMCTL_SHIM := /usr/local/lib/fleetkit/systemctl
+setup-systemctl:
+	@if [ ! -x $(SYSTEMCTL_SHIM) ]; then \
+		tmp=$$(mktemp -d) && chmod 755 $$tmp && cd $$tmp && \
+		(apt-get download systemctl >/dev/null 2>&1 || (apt-get update -qq && apt-get download systemctl)) && \
+		dpkg -x systemctl_*.deb x && install -D -m 755 x/usr/bin/systemctl $(SYSTEMCTL_SHIM) && \
+		cd / && rm -rf $$tmp && echo "unpacked a daemonless systemctl to $(SYSTEMCTL_SHIM)"; \
 	fi
 
 $(VENV)/.installed: pyproject.toml

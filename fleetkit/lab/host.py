@@ -30,6 +30,12 @@ DAEMON_ENV = {
 }
 SCRIPT_TIMEOUT_S = 60.0
 SSHD_PRIVSEP = "/run/sshd"
+# A daemonless systemctl (Debian's `systemctl` package, docker-systemctl-replacement),
+# unpacked here by `make setup` (it conflicts with the installed systemd, so it is
+# not installed). Bound over /usr/bin/systemctl inside each host, it lets service
+# tasks and unit files run on lab hosts as on real systemd fleets; no init runs here.
+SYSTEMCTL_SHIM = Path("/usr/local/lib/fleetkit/systemctl")
+SYSTEMCTL = Path("/usr/bin/systemctl")
 
 
 def host_fstab(paths: LabPaths, spec: HostSpec) -> str:
@@ -56,6 +62,8 @@ def host_fstab(paths: LabPaths, spec: HostSpec) -> str:
         # Hide the lab's state (client key, other hosts' layers) from the host.
         "tmpfs /var/lib/fleetkit tmpfs mode=755,size=64k 0 0",
     ]
+    if SYSTEMCTL_SHIM.is_file() and SYSTEMCTL.exists():
+        lines.append(f"{SYSTEMCTL_SHIM} {SYSTEMCTL} none bind,ro 0 0")
     if any(c.isspace() for c in str(base)):
         raise LabError(f"the lab's state dir cannot hold white space: {base}")
     return "\n".join(lines) + "\n"

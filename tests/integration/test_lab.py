@@ -141,6 +141,28 @@ def test_lab_user_has_passwordless_sudo_and_a_plain_shell(lab: LabState, ssh_con
         assert h.file("/etc/sudoers.d/fleetkit-lab").mode == 0o440
 
 
+def test_systemctl_manages_units_without_an_init(lab: LabState, ssh_config: Path) -> None:
+    h = infra(ssh_config, lab.hosts[0])
+    unit = (
+        "[Unit]\nDescription=probe\n[Service]\nExecStart=/bin/sleep 9876\n"
+        "[Install]\nWantedBy=multi-user.target\n"
+    )
+    with h.sudo():
+        h.check_output(f"printf '{unit}' > /etc/systemd/system/fk-probe.service")
+        try:
+            # the daemonless systemctl reports "unknown" for units that are not enabled
+            h.check_output("systemctl enable fk-probe && systemctl start fk-probe")
+            assert h.run("systemctl is-active fk-probe").stdout.strip() == "active"
+            assert h.process.filter(comm="sleep", args="/bin/sleep 9876")
+            h.check_output("systemctl stop fk-probe")
+            assert h.run("systemctl is-active fk-probe").stdout.strip() == "inactive"
+        finally:
+            h.run(
+                "systemctl stop fk-probe; systemctl disable fk-probe;"
+                " rm -f /etc/systemd/system/fk-probe.service"
+            )
+
+
 def test_hosts_reach_only_the_lab(lab: LabState) -> None:
     host = lab.hosts[-1]
     routes = ssh_ok(lab, host, "ip -4 route; ip -6 route")
