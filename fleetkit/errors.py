@@ -105,3 +105,13 @@ class OrchestratorError(FleetkitError):
 
 class MonitoringError(FleetkitError):
     """The exporter or health checks cannot start (bad address, bad checks file)."""
+
+
+class DashboardError(FleetkitError):
+    """A dashboard file that cannot be read as a Grafana dashboard."""
+
+
+class PrometheusError(FleetkitError):
+    """Prometheus refused a query or could not be reached."""
+
+    exit_code = 1
