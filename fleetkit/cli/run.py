@@ -1,0 +1,113 @@
+"""`fleetkit run PLAYBOOK -i INV ...`: validate everything, run, report, exit code.
+
+Exit codes as in the design: 0 all ok, 1 a host failed, 2 bad input (nothing
+run), 3 unreachable hosts only, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from fleetkit.cli.common import inventory_option, limit_option
+from fleetkit.report.base import Reporter
+from fleetkit.results import RunResult
+
+
+@click.command("run", context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("playbook", metavar="PLAYBOOK")
+@inventory_option
+@limit_option
+@click.option(
+    "-e",
+    "--extra-vars",
+    "extra_vars",
+    multiple=True,
+    metavar="K=V|JSON|@FILE",
+    help="Variables that win over every other layer (repeatable).",
+)
+@click.option("--check", is_flag=True, help="Predict changes without making any.")
+@click.option("--diff", is_flag=True, help="Show unified diffs of the files tasks change.")
+@click.option("-t", "--tags", multiple=True, metavar="TAGS", help="Run only tasks with these tags.")
+@click.option("--skip-tags", multiple=True, metavar="TAGS", help="Skip tasks with these tags.")
+@click.option(
+    "-f", "--forks", type=click.IntRange(1, 256), help="Hosts at once (default: all, up to 256)."
+)
+@click.option("--json", "as_json", is_flag=True, help="JSON lines on stdout instead of text.")
+@click.option(
+    "--metrics-textfile",
+    metavar="PATH",
+    help="Write run metrics for node_exporter's textfile collector (atomically).",
+)
+@click.option("--pushgateway", metavar="URL", help="Push run metrics to a Prometheus Pushgateway.")
+def run(
+    playbook: str,
+    inventory_path: str,
+    limit: str | None,
+    extra_vars: tuple[str, ...],
+    check: bool,
+    diff: bool,
+    tags: tuple[str, ...],
+    skip_tags: tuple[str, ...],
+    forks: int | None,
+    as_json: bool,
+    metrics_textfile: str | None,
+    pushgateway: str | None,
+) -> int:
+    """Run a playbook on the hosts of an inventory."""
+    from fleetkit.playbook.session import RunRequest, execute, finish, prepare, split_tags
+
+    request = RunRequest(
+        playbook=Path(playbook),
+        inventory=Path(inventory_path),
+        limit=limit,
+        extra_vars=extra_vars,
+        check=check,
+        diff=diff,
+        tags=split_tags(tags),
+        skip_tags=split_tags(skip_tags),
+        forks=forks,
+        cwd=Path.cwd(),
+    )
+    prepared = prepare(request)
+    reporter = _reporter(as_json, diff)
+    if check:
+        reporter.warning("check mode: nothing will be changed; 'changed' counts what would change")
+    result = finish(prepared, execute(prepared, reporter))
+    reporter.summary(result)
+    if metrics_textfile or pushgateway:
+        _metrics(prepared.playbook.name, result, metrics_textfile, pushgateway, reporter)
+    sys.stdout.flush()
+    return result.exit_code()
+
+
+def _reporter(as_json: bool, diff: bool) -> Reporter:
+    if as_json:
+        from fleetkit.report.jsonl import JsonLinesReporter
+
+        return JsonLinesReporter(sys.stdout)
+    from fleetkit.report.console import ConsoleReporter
+
+    return ConsoleReporter(sys.stdout, show_diff=diff)
+
+
+def _metrics(
+    playbook: str,
+    result: RunResult,
+    textfile: str | None,
+    pushgateway: str | None,
+    reporter: Reporter,
+) -> None:
+    """Write/push run metrics; a metrics failure is a warning, not the run's outcome."""
+    from fleetkit.errors import FleetkitError
+    from fleetkit.report.metrics import push_metrics, write_textfile
+
+    try:
+        if textfile:
+            write_textfile(Path(textfile), playbook, result)
+        if pushgateway:
+            push_metrics(pushgateway, playbook, result)
+    except FleetkitError as err:
+        reporter.warning(f"metrics: {err.message}")

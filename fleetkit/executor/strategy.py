@@ -1,0 +1,433 @@
+"""The linear strategy, with hosts running ahead where nothing needs the others.
+
+A play's plan is a list of segments per serial batch. Within a "free" segment
+each host runs its tasks one after another on its own worker, so a fast host
+never waits for a slow one; results are still *reported* in task order (a task's
+block of lines completes before the next one starts), so the output reads as a
+linear run. Segments end at run_once tasks, handler flushes and tasks reading
+`hostvars`; with any_errors_fatal or max_fail_percentage every task is its own
+segment so failures are counted between tasks. The failure budget
+(max_fail_percentage) spans the whole play, not one batch.
+
+Results are data: a failed host drops out of the play and the others go on; an
+unreachable host is reported once and skipped after that.
+"""
+
+from __future__ import annotations
+
+import queue
+import time
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+from fleetkit.errors import ConnectionError as HostConnectionError
+from fleetkit.executor.facts import gather_facts
+from fleetkit.executor.pool import HostPool, iter_unique
+from fleetkit.inventory.model import Inventory
+from fleetkit.playbook.plan import PlayPlan, plan_play
+from fleetkit.playbook.render import Renderer
+from fleetkit.playbook.runner import Outcome, TaskRunner
+from fleetkit.playbook.schema import Play, Task
+from fleetkit.playbook.variables import PlayScope
+from fleetkit.report.base import Reporter
+from fleetkit.results import RunResult, Status, StepResult
+
+GATHER_FACTS = "gather facts"
+FACTS_TIMEOUT_S = 30.0
+_END = object()
+
+
+@dataclass
+class HostState:
+    """One host's mutable run state; only its own worker (or the main thread between
+    segments) writes it."""
+
+    vars: dict[str, Any] = field(default_factory=dict)
+    facts: dict[str, Any] = field(default_factory=dict)
+    notified: set[str] = field(default_factory=set)
+    failed: bool = False
+    unreachable: bool = False
+    ended: bool = False
+
+    @property
+    def active(self) -> bool:
+        return not (self.failed or self.unreachable or self.ended)
+
+    def apply(self, outcome: Outcome, register: str | None) -> None:
+        if register and outcome.registered is not None:
+            self.vars[register] = outcome.registered
+        if outcome.facts:
+            self.vars.update(outcome.facts)
+        self.notified.update(outcome.notify)
+        status = outcome.result.status
+        if status is Status.FAILED:
+            self.failed = True
+        elif status is Status.UNREACHABLE:
+            self.unreachable = True
+        if outcome.meta == "end_host":
+            self.ended = True
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How to run: check/diff modes and tag selection."""
+
+    check: bool = False
+    diff: bool = False
+    tags: frozenset[str] = frozenset()
+    skip_tags: frozenset[str] = frozenset()
+
+
+Step = tuple[str, Callable[[str], Outcome], str | None]
+"""(display name, host -> Outcome, register name)."""
+
+
+class _Stop(Exception):
+    """The run stops here (any_errors_fatal or the failure budget is spent)."""
+
+
+class PlaybookRun:
+    """Runs plays on their hosts over a HostPool and tells a Reporter as results come."""
+
+    def __init__(
+        self,
+        *,
+        pool: HostPool,
+        inventory: Inventory,
+        renderer: Renderer,
+        reporter: Reporter,
+        extra_vars: Mapping[str, Any] | None = None,
+        options: RunOptions | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.pool = pool
+        self.inventory = inventory
+        self.renderer = renderer
+        self.reporter = reporter
+        self.extra = dict(extra_vars or {})
+        self.options = options or RunOptions()
+        self.sleep = sleep
+        self.states: dict[str, HostState] = {}
+        self.steps: list[StepResult] = []
+
+    # the run ---------------------------------------------------------------------------
+
+    def run(self, plays: Sequence[tuple[Play, Sequence[str]]]) -> RunResult:
+        """Run each (play, hosts) in order; never raises for a host's failure."""
+        start = time.monotonic()
+        hosts = iter_unique(h for _, play_hosts in plays for h in play_hosts)
+        self.states = {h: HostState() for h in hosts}
+        interrupted = False
+        try:
+            for play, play_hosts in plays:
+                alive = [
+                    h
+                    for h in play_hosts
+                    if not (self.states[h].failed or self.states[h].unreachable)
+                ]
+                if not alive:
+                    self.reporter.warning(f"play '{play.name}': no hosts left to run on, skipped")
+                    continue
+                self._play(play, alive)
+        except _Stop as stop:
+            self.reporter.warning(str(stop))
+        except KeyboardInterrupt:
+            interrupted = True
+        return RunResult(
+            steps=tuple(self.steps),
+            hosts=tuple(hosts),
+            duration_s=time.monotonic() - start,
+            interrupted=interrupted,
+        )
+
+    def _play(self, play: Play, hosts: list[str]) -> None:
+        plan = plan_play(
+            play,
+            hosts,
+            self.renderer,
+            tags=self.options.tags,
+            skip_tags=self.options.skip_tags,
+        )
+        self.reporter.play_start(play.name, hosts)
+        scope = PlayScope(
+            renderer=self.renderer,
+            inventory=self.inventory,
+            extra=self.extra,
+            play=play,
+            play_hosts=hosts,
+            runtime={h: self.states[h].vars for h in hosts},
+            facts={h: self.states[h].facts for h in hosts},
+            check=self.options.check,
+            diff=self.options.diff,
+        )
+        runner = TaskRunner(
+            scope,
+            self.pool.connection,
+            check=self.options.check,
+            diff=self.options.diff,
+            sleep=self.sleep,
+        )
+        for h in hosts:
+            self.states[h].notified.clear()
+            self.states[h].ended = False
+        for batch in plan.batches:
+            self._batch(plan, list(batch), hosts, runner)
+        for h in hosts:
+            self.states[h].ended = False
+
+    def _batch(
+        self, plan: PlayPlan, batch: list[str], play_hosts: list[str], runner: TaskRunner
+    ) -> None:
+        gather = plan.gather_facts
+        for segment in plan.segments:
+            active = self._active(batch)
+            if not active:
+                break
+            if segment.kind == "free":
+                steps = [self._step(runner, t) for t in segment.tasks]
+                if gather:
+                    steps.insert(0, (GATHER_FACTS, self._gather, None))
+                    gather = False
+                self._free(plan.play, steps, active)
+            else:
+                if gather:
+                    self._free(plan.play, [(GATHER_FACTS, self._gather, None)], active)
+                    gather = False
+                    self._check_budget(plan.play, batch, play_hosts)
+                if segment.kind == "flush":
+                    self._flush(plan.play, runner, batch)
+                else:
+                    self._once(plan.play, segment.tasks[0], runner, self._active(batch))
+            self._check_budget(plan.play, batch, play_hosts)
+        if gather and self._active(batch):
+            self._free(plan.play, [(GATHER_FACTS, self._gather, None)], self._active(batch))
+            self._check_budget(plan.play, batch, play_hosts)
+        if plan.play.serial and batch and not self._active_or_ended(batch):
+            raise _Stop(f"play '{plan.play.name}': every host of a batch failed, stopping the run")
+
+    def _active(self, hosts: Sequence[str]) -> list[str]:
+        return [h for h in hosts if self.states[h].active]
+
+    def _active_or_ended(self, hosts: Sequence[str]) -> list[str]:
+        return [h for h in hosts if not (self.states[h].failed or self.states[h].unreachable)]
+
+    def _check_budget(self, play: Play, batch: list[str], play_hosts: list[str]) -> None:
+        lost = [h for h in play_hosts if self.states[h].failed or self.states[h].unreachable]
+        if play.any_errors_fatal and any(h in lost for h in batch):
+            bad = ", ".join(h for h in batch if h in lost)
+            raise _Stop(f"play '{play.name}': any_errors_fatal and {bad} failed: stopping the run")
+        if play.max_fail_percentage is not None and play_hosts:
+            percent = 100.0 * len(lost) / len(play_hosts)
+            if percent > play.max_fail_percentage:
+                raise _Stop(
+                    f"play '{play.name}': {len(lost)} of {len(play_hosts)} hosts failed"
+                    f" ({percent:.0f}% > max_fail_percentage {play.max_fail_percentage:g}%):"
+                    " stopping the run"
+                )
+
+    # steps -----------------------------------------------------------------------------
+
+    def _step(self, runner: TaskRunner, task: Task) -> Step:
+        return (runner.display_name(task), lambda host: runner.run(task, host), task.register)
+
+    def _gather(self, host: str) -> Outcome:
+        start = time.monotonic()
+        conn = self.pool.connection(host)
+        facts, res = gather_facts(conn, timeout=FACTS_TIMEOUT_S)
+        if not res.ok:
+            why = "timed out" if res.timed_out else (res.stderr.strip() or f"rc={res.rc}")
+            return Outcome(
+                StepResult(
+                    host,
+                    GATHER_FACTS,
+                    Status.FAILED,
+                    rc=res.rc,
+                    msg=f"cannot gather facts: {why}",
+                    duration_s=time.monotonic() - start,
+                )
+            )
+        state = self.states[host]
+        state.facts.clear()
+        state.facts.update(facts)
+        os_name = facts["os"].get("pretty_name") or facts["os"].get("id")
+        msg = f"{os_name}, {facts['arch']}, {facts['cpus']} cpus"
+        return Outcome(
+            StepResult(host, GATHER_FACTS, Status.OK, msg=msg, duration_s=time.monotonic() - start)
+        )
+
+    def _guarded(self, step: Step, host: str) -> Outcome:
+        """Run one step on host; a lost connection becomes an unreachable result."""
+        name, fn, _ = step
+        start = time.monotonic()
+        try:
+            return fn(host)
+        except HostConnectionError as err:
+            self.pool.mark_unreachable(host, str(err))
+            return Outcome(
+                StepResult(
+                    host,
+                    name,
+                    Status.UNREACHABLE,
+                    msg=str(err),
+                    duration_s=time.monotonic() - start,
+                )
+            )
+        except Exception as err:  # a bug must fail this host, not the run
+            return Outcome(
+                StepResult(
+                    host,
+                    name,
+                    Status.FAILED,
+                    msg=f"internal error: {err!r}",
+                    duration_s=time.monotonic() - start,
+                )
+            )
+
+    # segments --------------------------------------------------------------------------
+
+    def _free(self, play: Play, steps: Sequence[Step], hosts: Sequence[str]) -> None:
+        """Each host runs steps in order on its own worker; results reported in task order."""
+        if not steps or not hosts:
+            return
+        events: queue.SimpleQueue[tuple[Any, ...]] = queue.SimpleQueue()
+
+        def job(host: str) -> StepResult:
+            state = self.states[host]
+            last = StepResult(host, "", Status.SKIPPED)
+            try:
+                for index, step in enumerate(steps):
+                    if not state.active:
+                        break
+                    outcome = self._guarded(step, host)
+                    state.apply(outcome, step[2])
+                    last = outcome.result
+                    events.put((index, last))
+            finally:
+                events.put((_END, host))
+            return last
+
+        emitter = _OrderedEmitter(
+            self.reporter, play.name, [s[0] for s in steps], hosts, self.steps
+        )
+        futures: list[Future[StepResult]] = [self.pool.submit(partial(job, h)) for h in hosts]
+        pending = len(hosts)
+        try:
+            while pending:
+                try:
+                    index, payload = events.get(timeout=0.5)
+                except queue.Empty:
+                    _raise_crashed(futures)
+                    continue
+                if index is _END:
+                    pending -= 1
+                    emitter.host_done(payload)
+                else:
+                    emitter.result(index, payload)
+        except KeyboardInterrupt:
+            for fut in futures:
+                fut.cancel()
+            self.pool.close()
+            raise
+
+    def _once(self, play: Play, task: Task, runner: TaskRunner, hosts: list[str]) -> None:
+        """run_once: the first active host runs it; its result applies to every host."""
+        if not hosts:
+            return
+        first = hosts[0]
+        self.reporter.task_start(play.name, runner.display_name(task), [first])
+        outcome = self._guarded(self._step(runner, task), first)
+        self.states[first].apply(outcome, task.register)
+        self._emit(outcome.result)
+        if outcome.result.status in (Status.FAILED, Status.UNREACHABLE):
+            return
+        shared = Outcome(
+            result=StepResult(first, outcome.result.task, Status.OK),
+            registered=outcome.registered,
+            facts=outcome.facts,
+            notify=outcome.notify,
+        )
+        for h in hosts[1:]:
+            self.states[h].apply(shared, task.register)
+
+    def _flush(self, play: Play, runner: TaskRunner, batch: list[str]) -> None:
+        """Run each notified handler once per host that notified it, in handler order."""
+        for handler in play.handlers:
+            hosts = [
+                h
+                for h in self._active(batch)
+                if any(handler.answers(topic) for topic in self.states[h].notified)
+            ]
+            if hosts:
+                self._free(play, [self._step(runner, handler)], hosts)
+        for h in batch:
+            self.states[h].notified.clear()
+
+    def _emit(self, result: StepResult) -> None:
+        public = result.public()
+        self.steps.append(public)
+        self.reporter.host_result(public)
+
+
+def _raise_crashed(futures: Sequence[Future[StepResult]]) -> None:
+    """Re-raise a worker's unexpected exception (a bug), rather than waiting forever."""
+    for fut in futures:
+        if fut.done() and not fut.cancelled():
+            err = fut.exception()
+            if err is not None:
+                raise err
+
+
+class _OrderedEmitter:
+    """Reports results in task order while hosts run ahead (buffers the early ones)."""
+
+    def __init__(
+        self,
+        reporter: Reporter,
+        play: str,
+        names: list[str],
+        hosts: Sequence[str],
+        sink: list[StepResult],
+    ) -> None:
+        self.reporter = reporter
+        self.play = play
+        self.names = names
+        self.hosts = list(hosts)
+        self.sink = sink
+        self.cursor = 0
+        self.started = -1
+        self.progress = dict.fromkeys(self.hosts, -1)
+        self.done: set[str] = set()
+        self.buffer: dict[int, list[StepResult]] = {}
+
+    def result(self, index: int, result: StepResult) -> None:
+        self.progress[result.host] = index
+        self.buffer.setdefault(index, []).append(result)
+        self._drain()
+
+    def host_done(self, host: str) -> None:
+        self.done.add(host)
+        self._drain()
+
+    def _drain(self) -> None:
+        while self.cursor < len(self.names):
+            ready = self.buffer.pop(self.cursor, [])
+            if ready:
+                self._start(self.cursor)
+                for r in ready:
+                    public = r.public()
+                    self.sink.append(public)
+                    self.reporter.host_result(public)
+            if all(self.progress[h] >= self.cursor or h in self.done for h in self.hosts):
+                self.cursor += 1
+                continue
+            break
+
+    def _start(self, index: int) -> None:
+        if self.started >= index:
+            return
+        self.started = index
+        running = [h for h in self.hosts if self.progress[h] >= index or h not in self.done]
+        self.reporter.task_start(self.play, self.names[index], running)

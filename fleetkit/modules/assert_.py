@@ -1,0 +1,48 @@
+"""assert: check that expressions hold for a host; fail it with a message otherwise."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from fleetkit.errors import FleetkitError
+from fleetkit.modules.args import FALSE_WORDS
+from fleetkit.modules.base import Arg, Module, ModuleContext, ModuleResult, fail
+
+
+def truthy(value: Any) -> bool:
+    """Truth as playbooks mean it: the strings 'false', 'no', '0', 'off' are false."""
+    if isinstance(value, str):
+        return value.strip().lower() not in FALSE_WORDS
+    return bool(value)
+
+
+class Assert(Module):
+    name = "assert"
+    local = True
+    args: ClassVar[dict[str, Arg]] = {
+        "that": Arg("list", required=True),
+        "fail_msg": Arg("str", aliases=("msg",)),
+        "success_msg": Arg("str"),
+        "quiet": Arg("bool", default=False),
+    }
+
+    def check_args(self, args: Mapping[str, Any]) -> list[str]:
+        return [] if args.get("that") else ["module assert: 'that' needs at least one expression"]
+
+    def run(self, ctx: ModuleContext) -> ModuleResult:
+        for expr in ctx.arg("that"):
+            try:
+                ok = (
+                    expr
+                    if isinstance(expr, bool)
+                    else truthy(ctx.templar.evaluate(str(expr), ctx.variables))
+                )
+            except FleetkitError as err:
+                return fail(f"assertion {expr!r} cannot be evaluated: {err.message}")
+            if not ok:
+                msg = ctx.arg("fail_msg") or f"assertion failed: {expr}"
+                return fail(msg, data={"assertion": str(expr)})
+        if ctx.arg("quiet"):
+            return ModuleResult()
+        return ModuleResult(msg=ctx.arg("success_msg") or "all assertions passed")

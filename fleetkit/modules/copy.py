@@ -1,0 +1,118 @@
+"""copy: put a file on the host from inline `content` or a controller `src` file.
+
+The host's checksum is compared first; the file is written (atomically) only
+when its content differs, and mode/owner/group are fixed only when they differ.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from typing import ClassVar
+
+from fleetkit.modules.base import Arg, Module, ModuleContext, ModuleResult, fail
+from fleetkit.modules.remote import (
+    RemoteError,
+    attrs_differ,
+    resolve_mode,
+    set_attrs,
+    sha256,
+    stat,
+    unified_diff,
+    write,
+)
+
+FILE_ARGS: dict[str, Arg] = {
+    "dest": Arg("path", required=True, aliases=("path",)),
+    "mode": Arg("mode"),
+    "owner": Arg("str"),
+    "group": Arg("str"),
+    "backup": Arg("bool", default=False),
+    "force": Arg("bool", default=True),
+}
+
+
+def put_content(ctx: ModuleContext, dest: str, data: bytes) -> ModuleResult:
+    """Make dest hold data with the wanted attributes; honest changed, check and diff."""
+    try:
+        st = stat(ctx, dest, content=ctx.diff)
+        if st.exists and st.kind == "directory":
+            return fail(f"{dest} is a directory: give a file path as dest")
+        mode = resolve_mode(st.mode if st.exists else 0o644, ctx.arg("mode"))
+        owner: str | None = ctx.arg("owner")
+        group: str | None = ctx.arg("group")
+        if st.exists and not ctx.arg("force"):
+            return ModuleResult(msg=f"{dest} exists (force: no)", data={"dest": dest})
+        if st.exists and st.kind == "file" and st.sha256 == sha256(data):
+            changes = attrs_differ(st, mode, owner, group)
+            if not changes:
+                return ModuleResult(msg="unchanged", data={"dest": dest})
+            if not ctx.check:
+                set_attrs(ctx, dest, mode, owner, group)
+            verb = "would change" if ctx.check else "changed"
+            return ModuleResult(
+                changed=True, msg=f"{verb} {', '.join(changes)}", data={"dest": dest}
+            )
+        diff = unified_diff(st.content if st.exists else None, data, dest) if ctx.diff else ""
+        msg = f"{'would write' if ctx.check else 'wrote'} {len(data)} bytes"
+        msg += "" if st.exists else " (new file)"
+        backup = ""
+        if not ctx.check:
+            backup = write(
+                ctx,
+                dest,
+                data,
+                mode=mode if mode is not None else (st.mode if st.exists else 0o644),
+                owner=owner,
+                group=group,
+                backup=bool(ctx.arg("backup")) and st.exists,
+                keep=st,
+            )
+    except RemoteError as err:
+        return fail(str(err))
+    if backup:
+        return ModuleResult(
+            changed=True,
+            msg=f"{msg}, backup {backup}",
+            diff=diff,
+            data={"dest": dest, "backup_file": backup},
+        )
+    return ModuleResult(changed=True, msg=msg, diff=diff, data={"dest": dest})
+
+
+class Copy(Module):
+    name = "copy"
+    args: ClassVar[dict[str, Arg]] = {
+        "src": Arg("path"),
+        "content": Arg("raw"),
+        **FILE_ARGS,
+    }
+    exclusive = (("src", "content"),)
+    one_of = (("src", "content"),)
+
+    def run(self, ctx: ModuleContext) -> ModuleResult:
+        dest = str(ctx.arg("dest"))
+        content = ctx.arg("content")
+        if content is not None:
+            data = content if isinstance(content, bytes) else _text(content).encode()
+        else:
+            src = str(ctx.arg("src"))
+            found = ctx.find_file(src)
+            if found is None:
+                return fail(
+                    f"src {src} not found on the controller (looked in files/ beside the playbook)"
+                )
+            if not found.is_file():
+                return fail(f"src {found} is a directory: copy takes one file (use a loop)")
+            data = found.read_bytes()
+            if dest.endswith("/"):
+                dest = posixpath.join(dest, found.name)
+        return put_content(ctx, dest, data)
+
+
+def _text(value: object) -> str:
+    """Content as text: strings as they are, structures as JSON (as Ansible does)."""
+    if isinstance(value, str):
+        return value
+    import json
+
+    return json.dumps(value, indent=2, sort_keys=True) + "\n"

@@ -1,0 +1,93 @@
+"""The module registry: a constant mapping from name to module, with suggestions.
+
+Built once at import from the module classes (no mutable state). Ansible's
+fully qualified names (`ansible.builtin.copy`) and a few aliases resolve too,
+so existing playbooks read unchanged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+
+from fleetkit.modules.apt import Apt
+from fleetkit.modules.args import suggest
+from fleetkit.modules.assert_ import Assert
+from fleetkit.modules.base import Module
+from fleetkit.modules.command import Command
+from fleetkit.modules.copy import Copy
+from fleetkit.modules.debug import Debug
+from fleetkit.modules.fail import Fail
+from fleetkit.modules.fetch import Fetch
+from fleetkit.modules.file import File
+from fleetkit.modules.lineinfile import LineInFile
+from fleetkit.modules.meta import Meta
+from fleetkit.modules.package import Package
+from fleetkit.modules.pause import Pause
+from fleetkit.modules.script import Script
+from fleetkit.modules.service import Service
+from fleetkit.modules.set_fact import SetFact
+from fleetkit.modules.shell import Shell
+from fleetkit.modules.swarm_modules import SWARM_MODULES
+from fleetkit.modules.template import Template
+from fleetkit.modules.uri import Uri
+from fleetkit.modules.user import User
+from fleetkit.modules.wait_for import WaitFor
+
+MODULES: Mapping[str, Module] = MappingProxyType(
+    {
+        m.name: m
+        for m in (
+            Apt(),
+            Assert(),
+            Command(),
+            Copy(),
+            Debug(),
+            Fail(),
+            Fetch(),
+            File(),
+            LineInFile(),
+            Meta(),
+            Package(),
+            Pause(),
+            Script(),
+            Service(),
+            SetFact(),
+            Shell(),
+            Template(),
+            Uri(),
+            User(),
+            WaitFor(),
+            *SWARM_MODULES,
+        )
+    }
+)
+
+ALIASES: Mapping[str, str] = MappingProxyType(
+    {"systemd": "service", "dnf": "package", "yum": "package", "apk": "package"}
+)
+
+PREFIXES = ("ansible.builtin.", "ansible.legacy.", "ansible.posix.", "community.general.")
+
+
+def canonical_name(name: str) -> str:
+    """Strip an Ansible collection prefix and resolve aliases."""
+    for prefix in PREFIXES:
+        if name.startswith(prefix):
+            name = name[len(prefix) :]
+            break
+    return ALIASES.get(name, name)
+
+
+def lookup(name: str) -> Module | None:
+    """The module called name (or its Ansible spelling), or None."""
+    return MODULES.get(canonical_name(name))
+
+
+def is_module(name: str) -> bool:
+    return lookup(name) is not None
+
+
+def suggest_module(name: str) -> str | None:
+    """The closest module name to a misspelt one."""
+    return suggest(canonical_name(name), sorted(MODULES))

@@ -1,0 +1,291 @@
+"""Remote file primitives shared by file-changing modules, each in one round trip.
+
+`stat` reads type, mode, owner, checksum (and content when a diff or an edit
+needs it) with one command; `write` replaces a file atomically (temp file in the
+same directory, chmod/chown, optional backup, rename). Modules compare what
+`stat` returns with the wanted state and call `write` only when they differ.
+"""
+
+from __future__ import annotations
+
+import base64
+import difflib
+import hashlib
+import shlex
+from dataclasses import dataclass
+
+from fleetkit.connection.base import CommandResult
+from fleetkit.modules.base import ModuleContext
+
+MAX_DIFF_BYTES = 1 << 20
+
+
+@dataclass(frozen=True)
+class RemoteStat:
+    """What a path is on the host; `exists` False means nothing is there."""
+
+    exists: bool
+    kind: str = ""  # file | directory | link | other
+    mode: int = 0
+    uid: int = -1
+    gid: int = -1
+    owner: str = ""
+    group: str = ""
+    size: int = 0
+    sha256: str = ""
+    target: str = ""
+    content: bytes | None = None
+
+
+class RemoteError(Exception):
+    """A remote file operation failed (the message says which and why)."""
+
+
+def q(text: str) -> str:
+    """Shell-quote text."""
+    return shlex.quote(text)
+
+
+def stat_script(path: str, *, checksum: bool = True, content: bool = False) -> str:
+    p = q(path)
+    parts = [
+        f"p={p}",
+        'if [ -L "$p" ]; then t=link; elif [ -d "$p" ]; then t=directory;'
+        ' elif [ -f "$p" ]; then t=file; elif [ -e "$p" ]; then t=other;'
+        " else echo T:missing; exit 0; fi",
+        'echo "T:$t"',
+        'echo "S:$(stat -c \'%a %u %g %U %G %s\' "$p")"',
+        'if [ "$t" = link ]; then echo "L:$(readlink "$p")"; fi',
+    ]
+    if checksum:
+        parts.append('if [ "$t" = file ]; then echo "H:$(sha256sum < "$p" | cut -d" " -f1)"; fi')
+    if content:
+        parts.append('if [ "$t" = file ]; then echo C:; base64 < "$p"; fi')
+    return "; ".join(parts)
+
+
+def parse_stat(stdout: str) -> RemoteStat:
+    """Parse stat_script's output."""
+    kind = ""
+    fields: list[str] = []
+    sha = ""
+    target = ""
+    content: bytes | None = None
+    lines = stdout.splitlines()
+    for i, line in enumerate(lines):
+        if line.startswith("T:"):
+            kind = line[2:]
+        elif line.startswith("S:"):
+            fields = line[2:].split()
+        elif line.startswith("L:"):
+            target = line[2:]
+        elif line.startswith("H:"):
+            sha = line[2:]
+        elif line == "C:":
+            content = base64.b64decode("".join(lines[i + 1 :]))
+            break
+    if kind in ("", "missing"):
+        return RemoteStat(exists=False)
+    if len(fields) < 6:
+        raise RemoteError(f"unexpected stat output: {stdout[:200]!r}")
+    return RemoteStat(
+        exists=True,
+        kind=kind,
+        mode=int(fields[0], 8),
+        uid=int(fields[1]),
+        gid=int(fields[2]),
+        owner=fields[3],
+        group=fields[4],
+        size=int(fields[5]),
+        sha256=sha,
+        target=target,
+        content=content,
+    )
+
+
+def stat(
+    ctx: ModuleContext, path: str, *, checksum: bool = True, content: bool = False
+) -> RemoteStat:
+    """Stat path on the host in one round trip; RemoteError when the command fails."""
+    res = ctx.run(stat_script(path, checksum=checksum, content=content))
+    if not res.ok:
+        raise RemoteError(f"cannot stat {path}: {_why(res)}")
+    return parse_stat(res.stdout)
+
+
+def _why(res: CommandResult) -> str:
+    if res.timed_out:
+        return "timed out"
+    return res.stderr.strip() or res.stdout.strip() or f"rc={res.rc}"
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def owner_spec(owner: str | None, group: str | None) -> str:
+    """The chown argument for owner and/or group ('' when neither is wanted)."""
+    if owner and group:
+        return f"{owner}:{group}"
+    if owner:
+        return owner
+    if group:
+        return f":{group}"
+    return ""
+
+
+def write(
+    ctx: ModuleContext,
+    path: str,
+    data: bytes,
+    *,
+    mode: int | str | None,
+    owner: str | None = None,
+    group: str | None = None,
+    backup: bool = False,
+    keep: RemoteStat | None = None,
+) -> str:
+    """Replace path with data atomically; returns the backup path ('' if none).
+
+    `keep` is the file's current stat: its owner is kept (best effort) unless
+    owner/group say otherwise, since a rename would otherwise hand it to us.
+    """
+    p = q(path)
+    steps = [
+        "set -e",
+        f"p={p}",
+        'd=$(dirname "$p")',
+        'tmp=$(mktemp "$d/.fleetkit.XXXXXX")',
+        "trap 'rm -f \"$tmp\"' EXIT",
+        'cat > "$tmp"',
+        f'chmod {_mode_arg(mode)} "$tmp"',
+    ]
+    chown = owner_spec(owner, group)
+    if chown:
+        steps.append(f'chown {q(chown)} "$tmp"')
+    elif keep is not None and keep.exists:
+        steps.append(f'chown {keep.uid}:{keep.gid} "$tmp" 2>/dev/null || true')
+    if backup:
+        steps.append(
+            'if [ -f "$p" ]; then b="$p.$(date +%Y%m%d%H%M%S)~"; cp -p "$p" "$b"; echo "B:$b"; fi'
+        )
+    steps.append('mv -f "$tmp" "$p"')
+    res = ctx.run("; ".join(steps), stdin=data)
+    if not res.ok:
+        raise RemoteError(f"cannot write {path}: {_why(res)}")
+    for line in res.stdout.splitlines():
+        if line.startswith("B:"):
+            return line[2:]
+    return ""
+
+
+def _mode_arg(mode: int | str | None) -> str:
+    if mode is None:
+        return "0644"
+    if isinstance(mode, int):
+        return f"{mode:04o}"
+    return q(mode)
+
+
+def resolve_mode(current: int, wanted: int | str | None, *, is_dir: bool = False) -> int | None:
+    """The numeric mode `wanted` gives when applied to `current` (None: leave as is)."""
+    if wanted is None:
+        return None
+    if isinstance(wanted, int):
+        return wanted
+    return apply_symbolic(current, wanted, is_dir=is_dir)
+
+
+_WHO = {"u": 0o4700, "g": 0o2070, "o": 0o1007, "a": 0o7777}
+_PERM = {"r": 0o444, "w": 0o222, "x": 0o111, "s": 0o6000, "t": 0o1000}
+
+
+def apply_symbolic(current: int, spec: str, *, is_dir: bool = False) -> int:
+    """Apply a chmod symbolic mode ('u+x,go-w') to a numeric mode."""
+    mode = current
+    for clause in spec.split(","):
+        i = 0
+        who = 0
+        while i < len(clause) and clause[i] in _WHO:
+            who |= _WHO[clause[i]]
+            i += 1
+        if who == 0:
+            who = _WHO["a"]
+        while i < len(clause):
+            op = clause[i]
+            if op not in "+-=":
+                raise ValueError(f"bad symbolic mode {spec!r}")
+            i += 1
+            perm = 0
+            while i < len(clause) and clause[i] not in "+-=":
+                ch = clause[i]
+                if ch == "X":
+                    if is_dir or mode & 0o111:
+                        perm |= 0o111
+                elif ch in _PERM:
+                    perm |= _PERM[ch]
+                else:
+                    raise ValueError(f"bad symbolic mode {spec!r}")
+                i += 1
+            bits = perm & who
+            if op == "+":
+                mode |= bits
+            elif op == "-":
+                mode &= ~bits
+            else:
+                mode = (mode & ~(who & 0o777 | who & 0o7000)) | bits
+    return mode & 0o7777
+
+
+def attrs_differ(
+    st: RemoteStat, mode: int | None, owner: str | None, group: str | None
+) -> list[str]:
+    """Which of mode/owner/group differ from the stat (names, for messages)."""
+    out: list[str] = []
+    if mode is not None and st.mode != mode:
+        out.append(f"mode {st.mode:04o} -> {mode:04o}")
+    if owner is not None and owner not in (st.owner, str(st.uid)):
+        out.append(f"owner {st.owner} -> {owner}")
+    if group is not None and group not in (st.group, str(st.gid)):
+        out.append(f"group {st.group} -> {group}")
+    return out
+
+
+def set_attrs(
+    ctx: ModuleContext, path: str, mode: int | None, owner: str | None, group: str | None
+) -> None:
+    """chmod/chown path as wanted, in one round trip."""
+    steps: list[str] = []
+    if mode is not None:
+        steps.append(f"chmod {mode:04o} {q(path)}")
+    chown = owner_spec(owner, group)
+    if chown:
+        steps.append(f"chown -h {q(chown)} {q(path)}")
+    if not steps:
+        return
+    res = ctx.run(" && ".join(steps))
+    if not res.ok:
+        raise RemoteError(f"cannot set attributes of {path}: {_why(res)}")
+
+
+def unified_diff(before: bytes | None, after: bytes | None, path: str) -> str:
+    """A unified diff of two file contents (None = absent), or a one-line note for binaries."""
+    old = before or b""
+    new = after or b""
+    if len(old) > MAX_DIFF_BYTES or len(new) > MAX_DIFF_BYTES:
+        return f"--- {path}\n+++ {path}\n(file too large to diff)\n"
+    try:
+        old_text = old.decode()
+        new_text = new.decode()
+    except UnicodeDecodeError:
+        return f"--- {path}\n+++ {path}\nBinary files differ\n"
+    lines = difflib.unified_diff(
+        old_text.splitlines(keepends=True),
+        new_text.splitlines(keepends=True),
+        fromfile=f"{path} (before)" if before is not None else "/dev/null",
+        tofile=f"{path} (after)" if after is not None else "/dev/null",
+    )
+    out = []
+    for line in lines:
+        out.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
+    return "".join(out)

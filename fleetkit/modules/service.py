@@ -1,0 +1,163 @@
+"""service: a service started/stopped/restarted/reloaded and enabled at boot, or not.
+
+Works with what the host has: systemd when systemctl can talk to it (PID 1 is
+systemd, or a daemonless systemctl stands in), else the SysV init script
+(/etc/init.d/NAME via `service`, enabled with update-rc.d). One round trip
+probes the backend, the running state and the boot state; commands run only
+for what differs (restarted/reloaded always act, as asked). When neither
+backend can manage the service, the task fails saying why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from fleetkit.modules.base import Arg, Module, ModuleContext, ModuleResult, fail
+from fleetkit.modules.remote import q
+
+STATES = ("started", "stopped", "restarted", "reloaded")
+NO_SYSTEMD = ("not been booted with systemd", "Failed to connect to bus", "Failed to get D-Bus")
+
+
+def probe_script(name: str) -> str:
+    n = q(name)
+    return f"""n={n}
+if command -v systemctl >/dev/null 2>&1; then
+  a=$(systemctl is-active "$n" 2>&1); echo "sd_active=$(echo "$a" | head -n1)"
+  echo "sd_enabled=$(systemctl is-enabled "$n" 2>/dev/null | head -n1)"
+  systemctl cat "$n" >/dev/null 2>&1 && echo sd_unit=yes
+fi
+if [ -x "/etc/init.d/$n" ]; then
+  echo sysv=yes
+  "/etc/init.d/$n" status >/dev/null 2>&1; echo "sysv_status=$?"
+  e=no; ls /etc/rc[2345].d/S*"$n" >/dev/null 2>&1 && e=yes; echo "sysv_enabled=$e"
+fi
+true"""
+
+
+@dataclass(frozen=True)
+class ServiceState:
+    """What the probe found: the backend to use and the service's states."""
+
+    backend: str  # systemd | sysv | none
+    active: bool = False
+    enabled: bool | None = None
+    why: str = ""
+
+
+def parse_probe(stdout: str) -> ServiceState:
+    info: dict[str, str] = {}
+    for line in stdout.splitlines():
+        key, eq, value = line.partition("=")
+        if eq:
+            info[key] = value.strip()
+    sd_active = info.get("sd_active", "")
+    systemd_ok = "sd_active" in info and not any(m in sd_active for m in NO_SYSTEMD)
+    if systemd_ok and (info.get("sd_unit") == "yes" or "sysv" not in info):
+        enabled = info.get("sd_enabled", "")
+        return ServiceState(
+            "systemd",
+            active=sd_active in ("active", "reloading", "activating"),
+            enabled=enabled in ("enabled", "enabled-runtime", "static", "alias", "indirect")
+            if enabled
+            else None,
+        )
+    if info.get("sysv") == "yes":
+        return ServiceState(
+            "sysv",
+            active=info.get("sysv_status") == "0",
+            enabled=info.get("sysv_enabled") == "yes",
+        )
+    if "sd_active" not in info:
+        why = "there is no systemctl"
+    elif not systemd_ok:
+        why = f"systemctl does not work here ({sd_active})"
+    else:
+        why = "systemd knows no such unit"
+    return ServiceState("none", why=why)
+
+
+def action_command(backend: str, name: str, action: str) -> str:
+    n = q(name)
+    if backend == "systemd":
+        return f"systemctl {action} {n}"
+    if action in ("enable", "disable"):
+        if action == "enable":
+            return f"update-rc.d {n} defaults >/dev/null && update-rc.d {n} enable"
+        return f"update-rc.d {n} disable"
+    run = (
+        f"if command -v service >/dev/null 2>&1; then service {n} {action};"
+        f" else /etc/init.d/{n} {action}; fi"
+    )
+    if action in ("start", "restart"):
+        return f"{{ {run}; }} && sleep 0.2 && /etc/init.d/{n} status >/dev/null"
+    return run
+
+
+class Service(Module):
+    name = "service"
+    args: ClassVar[dict[str, Arg]] = {
+        "name": Arg("str", required=True),
+        "state": Arg("str", choices=STATES),
+        "enabled": Arg("bool"),
+        "daemon_reload": Arg("bool", default=False),
+    }
+
+    def check_args(self, args: Mapping[str, Any]) -> list[str]:
+        if (
+            args.get("state") is None
+            and args.get("enabled") is None
+            and not args.get("daemon_reload")
+        ):
+            return ["module service: give state, enabled or daemon_reload"]
+        return []
+
+    def run(self, ctx: ModuleContext) -> ModuleResult:
+        name = str(ctx.arg("name"))
+        if ctx.arg("daemon_reload") and not ctx.check:
+            ctx.run("systemctl daemon-reload 2>/dev/null || true")
+        res = ctx.run(probe_script(name))
+        if not res.ok:
+            return fail(f"cannot probe service {name}: {res.stderr.strip()}", rc=res.rc)
+        st = parse_probe(res.stdout)
+        if st.backend == "none":
+            return fail(
+                f"cannot manage service {name}: {st.why}, and there is no /etc/init.d/{name}"
+            )
+        actions = self._actions(ctx, st)
+        data = {"name": name, "backend": st.backend, "active": st.active, "enabled": st.enabled}
+        if not actions:
+            return ModuleResult(msg=f"{name} as wanted ({st.backend})", data=data)
+        done = ", ".join(actions)
+        if ctx.check:
+            return ModuleResult(changed=True, msg=f"would {done} {name} ({st.backend})", data=data)
+        for action in actions:
+            out = ctx.run(action_command(st.backend, name, action))
+            if not out.ok:
+                detail = (out.stderr.strip() or out.stdout.strip())[-500:]
+                return fail(
+                    f"{action} {name} ({st.backend}) failed: {detail or f'rc={out.rc}'}",
+                    rc=out.rc,
+                    stdout=out.stdout,
+                    stderr=out.stderr,
+                )
+        return ModuleResult(changed=True, msg=f"{done} {name} ({st.backend})", data=data)
+
+    @staticmethod
+    def _actions(ctx: ModuleContext, st: ServiceState) -> list[str]:
+        actions: list[str] = []
+        state = ctx.arg("state")
+        if state == "started" and not st.active:
+            actions.append("start")
+        elif state == "stopped" and st.active:
+            actions.append("stop")
+        elif state == "restarted":
+            actions.append("restart")
+        elif state == "reloaded":
+            actions.append("reload" if st.active else "start")
+        enabled = ctx.arg("enabled")
+        if enabled is not None and enabled != st.enabled:
+            actions.append("enable" if enabled else "disable")
+        return actions

@@ -1,0 +1,32 @@
+"""shell: run a command line through a shell (pipes, redirects, variables).
+
+Same change and check-mode rules as command; `executable` picks another shell.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from fleetkit.modules.base import Arg, Module, ModuleContext, ModuleResult, from_command
+from fleetkit.modules.command import COMMON_ARGS, guard, stdin_bytes, with_chdir
+from fleetkit.modules.remote import q
+
+
+class Shell(Module):
+    name = "shell"
+    free_form = "cmd"
+    args: ClassVar[dict[str, Arg]] = {
+        "cmd": Arg("str", required=True, aliases=("_raw_params",)),
+        "executable": Arg("path"),
+        **COMMON_ARGS,
+    }
+
+    def run(self, ctx: ModuleContext) -> ModuleResult:
+        early = guard(ctx)
+        if early is not None:
+            return early
+        cmd = str(ctx.arg("cmd"))
+        executable: str | None = ctx.arg("executable")
+        if executable:
+            cmd = f"exec {q(executable)} -c {q(cmd)}"
+        return from_command(ctx.run(with_chdir(ctx, cmd), stdin=stdin_bytes(ctx)))

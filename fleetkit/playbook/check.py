@@ -1,0 +1,136 @@
+"""Check a loaded playbook against what the run will know, before any host is touched.
+
+Every template (task arguments, conditions, loops, play vars, template files)
+is parsed, and a variable no layer can define (not in the inventory of any
+host, -e, play vars, vars_files, registered names, set_fact keys, magic names)
+is an error with file:line, play and task. Names guarded by `is defined` or
+`| default` are left alone; values defined on some hosts only fail on the
+others at run time. Handlers named by `notify` must exist.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from fleetkit.errors import PlaybookError, Position, TemplateError
+from fleetkit.modules.args import suggest
+from fleetkit.playbook.render import Renderer
+from fleetkit.playbook.schema import Play, Playbook, Task
+from fleetkit.playbook.variables import MAGIC_NAMES
+
+
+def condition_names(cond: Any, renderer: Renderer, *, guarded: bool = False) -> set[str]:
+    """Names one when/until/changed_when condition reads."""
+    if not isinstance(cond, str):
+        return set()
+    if "{{" in cond or "{%" in cond:
+        return renderer.names(cond, guarded=guarded)
+    return renderer.expression_names(cond, guarded=guarded)
+
+
+def task_names(task: Task, renderer: Renderer, *, guarded: bool = False) -> set[str]:
+    """Names a task's templates read; guarded=False leaves out `is defined`/`default` ones.
+
+    TemplateError on a syntax error.
+    """
+    names: set[str] = set()
+    for value in (dict(task.args), task.loop, task.delegate_to, dict(task.environment)):
+        names |= renderer.names(value, guarded=guarded)
+    for group in (task.when, task.changed_when or (), task.failed_when or (), task.until or ()):
+        for cond in group:
+            names |= condition_names(cond, renderer, guarded=guarded)
+    if isinstance(task.ignore_errors, str):
+        names |= condition_names(task.ignore_errors, renderer, guarded=guarded)
+    return names
+
+
+def defined_by_tasks(playbook: Playbook) -> set[str]:
+    """Names tasks define for later ones: register targets and set_fact keys."""
+    out: set[str] = set()
+    for play in playbook.plays:
+        for task in (*play.tasks, *play.handlers):
+            if task.register:
+                out.add(task.register)
+            if task.module == "set_fact":
+                out.update(str(k) for k in task.args)
+    return out
+
+
+def check_playbook(playbook: Playbook, renderer: Renderer, known: Iterable[str]) -> None:
+    """Raise TemplateError/PlaybookError for the first problem found, else return."""
+    base = set(known) | MAGIC_NAMES | set(renderer.globals) | defined_by_tasks(playbook)
+    for play in playbook.plays:
+        check_play(play, renderer, base)
+
+
+def check_play(play: Play, renderer: Renderer, known: set[str]) -> None:
+    play_known = known | set(play.vars) | set(play.vars_files)
+    for source in (play.vars, play.vars_files):
+        _check_vars(source, renderer, play_known, play.pos, f"play '{play.name}'")
+    topics = {h.name for h in play.handlers} | {t for h in play.handlers for t in h.listen}
+    for task in (*play.tasks, *play.handlers):
+        task_known = play_known | set(task.vars)
+        if task.loop is not None:
+            task_known |= {task.loop_var, "ansible_loop"}
+            if task.index_var:
+                task_known.add(task.index_var)
+        _check_vars(task.vars, renderer, task_known, task.pos, task.where)
+        try:
+            missing = task_names(task, renderer) - task_known
+        except TemplateError as err:
+            raise TemplateError(f"{task.where}: {err.message}", position=task.pos) from None
+        if missing:
+            name = sorted(missing)[0]
+            raise TemplateError(
+                f"{task.where}: undefined variable '{name}'{_hint(name, task_known)}",
+                position=task.pos,
+            )
+        if task.module == "template":
+            _check_template_file(task, renderer, task_known)
+        for topic in task.notify:
+            if topic not in topics:
+                close = suggest(topic, sorted(topics))
+                tail = f" (did you mean '{close}'?)" if close else ""
+                raise PlaybookError(
+                    f"{task.where}: notify '{topic}' names no handler of this play{tail}",
+                    position=task.pos,
+                )
+
+
+def _check_vars(
+    values: Mapping[str, Any], renderer: Renderer, known: set[str], pos: Position, where: str
+) -> None:
+    for key, value in values.items():
+        try:
+            missing = renderer.names(value) - known
+        except TemplateError as err:
+            raise TemplateError(f"{where}: variable '{key}': {err.message}", position=pos) from None
+        if missing:
+            name = sorted(missing)[0]
+            raise TemplateError(
+                f"{where}: variable '{key}' uses undefined variable '{name}'{_hint(name, known)}",
+                position=pos,
+            )
+
+
+def _check_template_file(task: Task, renderer: Renderer, known: set[str]) -> None:
+    src = task.args.get("src")
+    if not isinstance(src, str) or "{{" in src:
+        return
+    try:
+        missing = renderer.template_file_names(src) - known
+    except TemplateError as err:
+        raise TemplateError(f"{task.where}: {err.message}", position=task.pos) from None
+    if missing:
+        name = sorted(missing)[0]
+        path = renderer.find_template(src)
+        raise TemplateError(
+            f"{task.where}: template {path} uses undefined variable '{name}'{_hint(name, known)}",
+            position=task.pos,
+        )
+
+
+def _hint(name: str, known: set[str]) -> str:
+    close = suggest(name, sorted(k for k in known if not k.startswith("_")))
+    return f" (did you mean '{close}'?)" if close else ""

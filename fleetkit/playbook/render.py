@@ -1,0 +1,249 @@
+"""Jinja2 for playbooks: a sandboxed environment with StrictUndefined and Ansible's filters.
+
+Rendering is lazy and per host: values are rendered when a task runs, against a
+variables mapping that resolves its own templated values on access. Compiled
+templates are cached per Renderer, and strings without Jinja syntax skip Jinja
+entirely, so a plain `shell: uptime` costs nothing to "render". `check` parses
+a value ahead of the run and lists the variables it needs that no guard
+(`is defined`, `| default`) protects, so certainly-undefined names are caught
+before any host is touched.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from fleetkit.errors import TemplateError
+
+if TYPE_CHECKING:
+    from jinja2 import Environment, Template, nodes
+
+SINGLE_EXPR = re.compile(r"^\{\{((?:(?!\{\{|\}\}).)*)\}\}$", re.DOTALL)
+RESULT = "__fleetkit_result"
+GUARD_TESTS = frozenset({"defined", "undefined"})
+GUARD_FILTERS = frozenset({"default", "d"})
+
+
+def is_template(value: Any) -> bool:
+    """True when value is a string holding Jinja2 syntax."""
+    return isinstance(value, str) and ("{{" in value or "{%" in value or "{#" in value)
+
+
+def contains_template(value: Any) -> bool:
+    """True when value or anything nested in it holds Jinja2 syntax."""
+    if isinstance(value, str):
+        return is_template(value)
+    if isinstance(value, Mapping):
+        return any(contains_template(k) or contains_template(v) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return any(contains_template(v) for v in value)
+    return False
+
+
+def _environment(search_paths: Sequence[Path]) -> Environment:
+    from jinja2 import FileSystemLoader, StrictUndefined
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    from fleetkit.playbook.filters import FILTERS, TESTS
+
+    env = ImmutableSandboxedEnvironment(
+        undefined=StrictUndefined,
+        loader=FileSystemLoader([str(p) for p in search_paths]),
+        trim_blocks=True,
+        keep_trailing_newline=True,
+        autoescape=False,
+    )
+    env.filters.update(FILTERS)
+    env.tests.update(TESTS)
+    return env
+
+
+def _error(err: Exception, source: str | None = None) -> TemplateError:
+    """A jinja2 (or filter) exception as a TemplateError naming what failed."""
+    from jinja2.exceptions import TemplateSyntaxError, UndefinedError
+
+    if isinstance(err, UndefinedError):
+        return TemplateError(f"undefined variable: {err.message}")
+    if isinstance(err, TemplateSyntaxError):
+        where = f" in {source!r}" if source and len(source) < 120 else ""
+        return TemplateError(f"template syntax error{where}: {err.message}")
+    return TemplateError(f"template error: {type(err).__name__}: {err}")
+
+
+class Renderer:
+    """Renders playbook values and template files; one per run, shared by every host."""
+
+    def __init__(self, search_paths: Sequence[Path] = ()) -> None:
+        self.search_paths = tuple(search_paths)
+        self.env = _environment(self.search_paths)
+        self._texts: dict[str, Template] = {}
+        self._exprs: dict[str, Template] = {}
+
+    @property
+    def globals(self) -> Mapping[str, Any]:
+        """Jinja's globals (range, dict, namespace...), the lowest layer of every lookup."""
+        return self.env.globals
+
+    # compiling (cached) ---------------------------------------------------------------
+
+    def _text(self, source: str) -> Template:
+        tmpl = self._texts.get(source)
+        if tmpl is None:
+            try:
+                tmpl = self.env.from_string(source)
+            except Exception as err:
+                raise _error(err, source) from None
+            self._texts[source] = tmpl
+        return tmpl
+
+    def _expr(self, expression: str) -> Template:
+        tmpl = self._exprs.get(expression)
+        if tmpl is None:
+            try:
+                tmpl = self.env.from_string(f"{{% set {RESULT} = ({expression}) %}}")
+            except Exception as err:
+                raise _error(err, expression) from None
+            self._exprs[expression] = tmpl
+        return tmpl
+
+    # rendering ------------------------------------------------------------------------
+
+    def render(self, value: Any, variables: Mapping[str, Any]) -> Any:
+        """Render every string in value (recursively); '{{ x }}' alone keeps x's type."""
+        if isinstance(value, str):
+            if not is_template(value):
+                return value
+            match = SINGLE_EXPR.match(value)
+            if match is not None:
+                return self.evaluate(match.group(1), variables)
+            return self.render_text(value, variables)
+        if isinstance(value, Mapping):
+            return {self.render(k, variables): self.render(v, variables) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [self.render(v, variables) for v in value]
+        return value
+
+    def render_text(self, source: str, variables: Mapping[str, Any]) -> str:
+        """Render source as text."""
+        tmpl = self._text(source)
+        try:
+            ctx = tmpl.new_context(variables, shared=True)  # type: ignore[arg-type]
+            return "".join(tmpl.root_render_func(ctx))
+        except TemplateError:
+            raise
+        except Exception as err:
+            raise _error(err, source) from None
+
+    def evaluate(self, expression: str, variables: Mapping[str, Any]) -> Any:
+        """The value of a bare Jinja2 expression (as in `when:`), with its native type."""
+        from jinja2 import Undefined
+
+        tmpl = self._expr(expression)
+        try:
+            ctx = tmpl.new_context(variables, shared=True)  # type: ignore[arg-type]
+            for _ in tmpl.root_render_func(ctx):
+                pass
+            value = ctx.vars[RESULT]
+            if isinstance(value, Undefined):
+                str(value)  # raises UndefinedError with the missing name
+            return value
+        except TemplateError:
+            raise
+        except Exception as err:
+            raise _error(err, expression) from None
+
+    def find_template(self, name: str) -> Path:
+        """Where template `name` is: beside the playbook's templates/ first, then the repo's."""
+        path = Path(name).expanduser()
+        if path.is_absolute():
+            if path.is_file():
+                return path
+            raise TemplateError(f"template {name} not found")
+        for base in self.search_paths:
+            candidate = base / path
+            if candidate.is_file():
+                return candidate
+        where = ", ".join(str(p) for p in self.search_paths) or "(no search path)"
+        raise TemplateError(f"template {name} not found (looked in {where})")
+
+    def render_file(self, name: str, variables: Mapping[str, Any]) -> str:
+        """Render a template file (found with find_template) as text."""
+        from jinja2.exceptions import TemplateSyntaxError
+
+        path = self.find_template(name)
+        try:
+            tmpl = self.env.from_string(path.read_text())
+        except TemplateSyntaxError as err:
+            raise TemplateError(
+                f"template syntax error in {path}:{err.lineno}: {err.message}"
+            ) from None
+        try:
+            ctx = tmpl.new_context(variables, shared=True)  # type: ignore[arg-type]
+            return "".join(tmpl.root_render_func(ctx))
+        except Exception as err:
+            error = _error(err)
+            raise TemplateError(f"{path}: {error.message}") from None
+
+    # checking ahead of the run ---------------------------------------------------------
+
+    def names(self, value: Any, *, guarded: bool = False) -> set[str]:
+        """Variable names value reads (guarded=False: leave out those under `is defined`
+        or `| default`); TemplateError on a syntax error."""
+        out: set[str] = set()
+        if isinstance(value, str):
+            if is_template(value):
+                out |= self._names(self._parse(value, value), guarded)
+        elif isinstance(value, Mapping):
+            for k, v in value.items():
+                out |= self.names(k, guarded=guarded) | self.names(v, guarded=guarded)
+        elif isinstance(value, (list, tuple)):
+            for v in value:
+                out |= self.names(v, guarded=guarded)
+        return out
+
+    def expression_names(self, expression: str, *, guarded: bool = False) -> set[str]:
+        """Variable names a bare expression reads (see names); TemplateError on bad syntax."""
+        return self._names(self._parse(f"{{{{ ({expression}) }}}}", expression), guarded)
+
+    def template_file_names(self, name: str, *, guarded: bool = False) -> set[str]:
+        """Parse a template file ahead of the run: the names it reads (see names)."""
+        from jinja2.exceptions import TemplateSyntaxError
+
+        path = self.find_template(name)
+        try:
+            ast = self.env.parse(path.read_text())
+        except TemplateSyntaxError as err:
+            raise TemplateError(
+                f"template syntax error in {path}:{err.lineno}: {err.message}"
+            ) from None
+        return self._names(ast, guarded)
+
+    def _parse(self, source: str, shown: str) -> nodes.Template:
+        try:
+            return self.env.parse(source)
+        except Exception as err:
+            raise _error(err, shown) from None
+
+    @staticmethod
+    def _names(ast: nodes.Template, include_guarded: bool) -> set[str]:
+        from jinja2 import meta, nodes
+
+        needed = set(meta.find_undeclared_variables(ast))
+        if include_guarded:
+            return needed
+        guarded: set[str] = set()
+        for node in ast.find_all((nodes.Test, nodes.Filter)):
+            name = node.name
+            is_guard = (isinstance(node, nodes.Test) and name in GUARD_TESTS) or (
+                isinstance(node, nodes.Filter) and name in GUARD_FILTERS
+            )
+            inner = node.node
+            if not is_guard or inner is None:
+                continue
+            if isinstance(inner, nodes.Name):
+                guarded.add(inner.name)
+            guarded.update(n.name for n in inner.find_all(nodes.Name))
+        return needed - guarded

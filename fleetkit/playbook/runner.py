@@ -1,0 +1,466 @@
+"""Run one task on one host: when, loop, arguments, module, until/retries, the verdict.
+
+The runner renders the task for the host, runs its module (or predicts, in
+check mode), applies changed_when/failed_when/ignore_errors and returns an
+Outcome: a frozen StepResult plus what the strategy must apply (registered
+value, facts, notified handlers, meta actions). It never mutates run state and
+raises only fleetkit.errors.ConnectionError (the strategy makes it `unreachable`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, TypeVar
+
+from fleetkit.connection.base import CommandResult, Connection
+from fleetkit.connection.spec import lookup as conn_lookup
+from fleetkit.errors import ConnectionError as HostConnectionError
+from fleetkit.errors import FleetkitError, TaskError, TemplateError
+from fleetkit.modules.args import prepare, to_bool
+from fleetkit.modules.assert_ import truthy
+from fleetkit.modules.base import EMPTY, Module, ModuleContext, ModuleResult
+from fleetkit.modules.registry import MODULES
+from fleetkit.playbook.render import is_template
+from fleetkit.playbook.schema import Task
+from fleetkit.playbook.variables import OMIT, Layered, PlayScope
+from fleetkit.results import Status, StepResult
+
+DEFAULT_RETRIES = 3
+_T = TypeVar("_T")
+
+Connect = Callable[[str], Connection]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A task's result on a host and the state changes the strategy applies."""
+
+    result: StepResult
+    registered: Mapping[str, Any] | None = None
+    facts: Mapping[str, Any] = field(default_factory=lambda: EMPTY)
+    notify: tuple[str, ...] = ()
+    meta: str | None = None
+
+    @property
+    def stops_host(self) -> bool:
+        """The host leaves the play after this (it failed or is unreachable)."""
+        return self.result.status in (Status.FAILED, Status.UNREACHABLE)
+
+
+class LazyConnection(Connection):
+    """A host's connection, fetched (opened) only when a module first runs a command.
+
+    For a delegated task (`delegate_for` is the task's own host) a lost delegate
+    fails the task instead of marking the task's host unreachable.
+    """
+
+    def __init__(self, name: str, connect: Connect, *, delegate_for: str | None = None) -> None:
+        super().__init__(name)
+        self._connect = connect
+        self._conn: Connection | None = None
+        self._delegate_for = delegate_for
+
+    def _get(self) -> Connection:
+        if self._conn is None:
+            self._conn = self._connect(self.name)
+        return self._conn
+
+    def open(self) -> None:
+        self._guard(self._get)
+
+    def run(
+        self,
+        command: str,
+        *,
+        timeout: float | None = None,
+        become: bool = False,
+        stdin: bytes | None = None,
+    ) -> CommandResult:
+        return self._guard(
+            lambda: self._get().run(command, timeout=timeout, become=become, stdin=stdin)
+        )
+
+    def _guard(self, call: Callable[[], _T]) -> _T:
+        if self._delegate_for is None:
+            return call()
+        try:
+            return call()
+        except HostConnectionError as err:
+            raise TaskError(f"delegate_to {self.name}: {err.message}") from None
+
+    def close(self) -> None:
+        """The pool owns the real connection; nothing to close here."""
+
+
+@dataclass(frozen=True)
+class _Item:
+    """One module call's verdict (a task without loop has one)."""
+
+    module: ModuleResult
+    registered: dict[str, Any]
+    failed: bool
+    changed: bool
+    skipped: bool
+
+
+class TaskRunner:
+    """Runs tasks for one play of a run; shared by every host (holds no per-host state)."""
+
+    def __init__(
+        self,
+        scope: PlayScope,
+        connect: Connect,
+        *,
+        check: bool = False,
+        diff: bool = False,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.scope = scope
+        self.renderer = scope.renderer
+        self.connect = connect
+        self.check = check
+        self.diff = diff
+        self.sleep = sleep
+        self._names: dict[int, str] = {}
+
+    def display_name(self, task: Task) -> str:
+        """The task's name with play-level variables rendered ('Deploy {{ image }}')."""
+        name = self._names.get(id(task))
+        if name is None:
+            name = task.name
+            if is_template(name):
+                with contextlib.suppress(TemplateError):
+                    name = str(self.renderer.render(name, self.scope.play_level()))
+            self._names[id(task)] = name
+        return name
+
+    def run(self, task: Task, host: str) -> Outcome:
+        """Run task on host; ConnectionError propagates (the host is unreachable)."""
+        start = time.monotonic()
+        module = MODULES[task.module]
+        variables = self.scope.host(host, task)
+        try:
+            items = self._items(task, variables)
+            if items is None:
+                if not self._when(task, variables):
+                    return self._skipped(task, host, start, variables)
+                item = self._call(task, module, host, variables)
+                return self._outcome(task, host, start, [item], looped=False)
+            done: list[_Item] = []
+            for index, value in enumerate(items):
+                local = {
+                    task.loop_var: value,
+                    "ansible_loop": {"index0": index, "index": index + 1},
+                }
+                if task.index_var:
+                    local[task.index_var] = index
+                scoped = variables.over(local)
+                if not self._when(task, scoped):
+                    skipped = {"skipped": True, "changed": False, task.loop_var: value}
+                    done.append(_Item(ModuleResult(skipped=True), skipped, False, False, True))
+                    continue
+                item = self._call(task, module, host, scoped)
+                item.registered[task.loop_var] = value
+                item.registered.setdefault("item", value)
+                done.append(item)
+            return self._outcome(task, host, start, done, looped=True)
+        except TemplateError as err:
+            return self._failed(task, host, start, f"{task.pos}: {err.message}")
+
+    # pieces -------------------------------------------------------------------------
+
+    def _items(self, task: Task, variables: Layered) -> list[Any] | None:
+        if task.loop is None:
+            return None
+        value = self.renderer.render(task.loop, variables)
+        if isinstance(value, Mapping):
+            raise TemplateError("loop needs a list; for a mapping use '| dict2items'")
+        if isinstance(value, str):
+            raise TemplateError(f"loop needs a list, got the string {value[:60]!r}")
+        if not isinstance(value, (list, tuple)):
+            raise TemplateError(f"loop needs a list, got {type(value).__name__}")
+        return list(value)
+
+    def condition(self, expr: Any, variables: Mapping[str, Any]) -> bool:
+        """One when/changed_when/failed_when/until condition."""
+        if isinstance(expr, bool):
+            return expr
+        if isinstance(expr, int):
+            return bool(expr)
+        text = str(expr)
+        value = (
+            self.renderer.render(text, variables)
+            if is_template(text)
+            else (self.renderer.evaluate(text, variables))
+        )
+        return truthy(value)
+
+    def _when(self, task: Task, variables: Mapping[str, Any]) -> bool:
+        return all(self.condition(c, variables) for c in task.when)
+
+    def _context(
+        self, task: Task, host: str, variables: Layered, args: dict[str, Any]
+    ) -> ModuleContext:
+        play = self.scope.play
+        become = task.become if task.become is not None else play.become
+        if become is None:
+            become = _as_bool(conn_lookup(variables, "become"))
+        become_user = task.become_user or play.become_user
+        target = host
+        if task.delegate_to:
+            target = str(self.renderer.render(task.delegate_to, variables))
+        env = {**play.environment, **task.environment}
+        environment = (
+            {str(k): str(v) for k, v in self.renderer.render(env, variables).items()} if env else {}
+        )
+        return ModuleContext(
+            host=host,
+            conn=LazyConnection(
+                target, self.connect, delegate_for=host if target != host else None
+            ),
+            args=MappingProxyType(args),
+            variables=variables,
+            templar=self.renderer,
+            check=self.check if task.check_mode is None else task.check_mode,
+            diff=self.diff,
+            become=become,
+            become_user=become_user,
+            timeout=task.timeout if task.timeout is not None else play.timeout,
+            playbook_dir=play.directory,
+            sleep=self.sleep,
+            environment=MappingProxyType(environment),
+        )
+
+    def _call(self, task: Task, module: Module, host: str, variables: Layered) -> _Item:
+        rendered = self.renderer.render(dict(task.args), variables)
+        rendered = {k: v for k, v in rendered.items() if v != OMIT}
+        args, errors = prepare(module, rendered)
+        if errors:
+            mr = ModuleResult(failed=True, msg=f"{task.pos}: {errors[0]}")
+            return _Item(mr, _register(mr), True, False, False)
+        ctx = self._context(task, host, variables, args)
+        if ctx.check and not module.check_mode:
+            mr = ModuleResult(
+                skipped=True, msg=f"skipped in check mode ({module.name} cannot predict)"
+            )
+            return _Item(mr, _register(mr), False, False, True)
+        retries = task.retries if task.retries is not None else DEFAULT_RETRIES
+        attempts = 1 + (retries if task.until is not None else 0)
+        item = self._attempt(task, module, ctx, variables, 1)
+        for n in range(2, attempts + 1):
+            if self._until(task, variables, item):
+                break
+            self.sleep(task.delay)
+            item = self._attempt(task, module, ctx, variables, n)
+        else:
+            if task.until is not None and not self._until(task, variables, item):
+                mr = ModuleResult(
+                    failed=True,
+                    msg=f"until condition still false after {attempts} attempt(s)"
+                    + (f": {item.module.msg}" if item.module.msg else ""),
+                    rc=item.module.rc,
+                    stdout=item.module.stdout,
+                    stderr=item.module.stderr,
+                )
+                item = _Item(mr, {**item.registered, "failed": True}, True, item.changed, False)
+        return item
+
+    def _until(self, task: Task, variables: Layered, item: _Item) -> bool:
+        if task.until is None:
+            return True
+        scoped = variables.over({task.register: item.registered}) if task.register else variables
+        try:
+            return all(self.condition(c, scoped) for c in task.until)
+        except TemplateError:
+            return False
+
+    def _attempt(
+        self, task: Task, module: Module, ctx: ModuleContext, variables: Layered, attempt: int
+    ) -> _Item:
+        try:
+            mr = module.run(ctx)
+        except HostConnectionError:
+            raise
+        except FleetkitError as err:
+            mr = ModuleResult(failed=True, msg=err.message)
+        except Exception as err:
+            mr = ModuleResult(failed=True, msg=f"module {module.name} crashed: {err!r}")
+        registered = _register(mr)
+        registered["attempts"] = attempt
+        failed, changed = mr.failed, mr.changed
+        if task.changed_when is not None or task.failed_when is not None:
+            scoped = variables.over({task.register: registered}) if task.register else variables
+            if task.changed_when is not None:
+                changed = all(self.condition(c, scoped) for c in task.changed_when)
+            if task.failed_when is not None:
+                failed = any(self.condition(c, scoped) for c in task.failed_when)
+            registered["changed"] = changed
+            registered["failed"] = failed
+        if mr.skipped:
+            changed = False
+        return _Item(mr, registered, failed, changed and not failed, mr.skipped)
+
+    # verdicts -----------------------------------------------------------------------
+
+    def _outcome(
+        self, task: Task, host: str, start: float, items: list[_Item], *, looped: bool
+    ) -> Outcome:
+        failed = any(i.failed for i in items)
+        changed = any(i.changed for i in items)
+        skipped = bool(items) and all(i.skipped for i in items)
+        ignored = False
+        if failed and task.ignore_errors is not False:
+            ignored = self._ignored(task, host)
+        if looped:
+            registered: dict[str, Any] = {
+                "changed": changed,
+                "failed": failed,
+                "skipped": skipped or not items,
+                "results": [i.registered for i in items],
+                "msg": _loop_msg(items),
+            }
+            msg = registered["msg"]
+            mr = ModuleResult(
+                rc=next((i.module.rc for i in items if i.failed), None),
+                stdout="\n".join(i.module.stdout for i in items if i.module.stdout),
+                stderr="\n".join(i.module.stderr for i in items if i.module.stderr),
+                diff="".join(i.module.diff for i in items),
+            )
+            failed_items = [i for i in items if i.failed]
+            if failed_items:
+                msg = f"{msg}; first failure: {failed_items[0].module.msg}"
+        else:
+            only = items[0]
+            registered = only.registered
+            mr = only.module
+            msg = mr.msg
+            if only.failed and not mr.failed and not msg:
+                msg = "failed_when condition is true"
+        if not items:
+            status = Status.SKIPPED
+            msg = "empty loop"
+        elif failed and not ignored:
+            status = Status.FAILED
+        elif skipped:
+            status = Status.SKIPPED
+        elif changed:
+            status = Status.CHANGED
+        else:
+            status = Status.OK
+        if failed and ignored:
+            msg = f"failed (ignored): {msg}"
+        facts: dict[str, Any] = {}
+        meta = None
+        for item in items:
+            if not item.failed:
+                facts.update(item.module.facts)
+            if task.module == "meta" and not item.skipped:
+                meta = str(item.module.data.get("meta", ""))
+        result = StepResult(
+            host=host,
+            task=self.display_name(task),
+            status=status,
+            rc=mr.rc,
+            stdout=mr.stdout,
+            stderr=mr.stderr,
+            msg=msg,
+            duration_s=time.monotonic() - start,
+            diff=mr.diff,
+            data=MappingProxyType(registered),
+            no_log=task.no_log,
+        )
+        return Outcome(
+            result=result,
+            registered=registered if task.register else None,
+            facts=facts,
+            notify=task.notify if status is Status.CHANGED else (),
+            meta=meta,
+        )
+
+    def _ignored(self, task: Task, host: str) -> bool:
+        if isinstance(task.ignore_errors, bool):
+            return task.ignore_errors
+        try:
+            return self.condition(task.ignore_errors, self.scope.host(host, task))
+        except TemplateError:
+            return False
+
+    def _skipped(self, task: Task, host: str, start: float, variables: Layered) -> Outcome:
+        false = next((c for c in task.when if not self.condition(c, variables)), "")
+        result = StepResult(
+            host=host,
+            task=self.display_name(task),
+            status=Status.SKIPPED,
+            msg=f"when: {false} is false",
+            duration_s=time.monotonic() - start,
+            data=MappingProxyType({"skipped": True, "changed": False}),
+            no_log=task.no_log,
+        )
+        return Outcome(result=result, registered=result.data if task.register else None)
+
+    def _failed(self, task: Task, host: str, start: float, msg: str) -> Outcome:
+        result = StepResult(
+            host=host,
+            task=self.display_name(task),
+            status=Status.FAILED,
+            msg=msg,
+            duration_s=time.monotonic() - start,
+            no_log=task.no_log,
+        )
+        registered = {"failed": True, "changed": False, "msg": msg}
+        if task.ignore_errors is True:
+            result = StepResult(
+                host=host,
+                task=self.display_name(task),
+                status=Status.OK,
+                msg=f"failed (ignored): {msg}",
+                duration_s=result.duration_s,
+                no_log=task.no_log,
+            )
+        return Outcome(result=result, registered=registered if task.register else None)
+
+
+def _as_bool(value: Any) -> bool:
+    if value is None:
+        return False
+    try:
+        return to_bool(value)
+    except ValueError:
+        return False
+
+
+def _register(mr: ModuleResult) -> dict[str, Any]:
+    """The value `register:` stores: Ansible's familiar keys plus the module's data."""
+    out: dict[str, Any] = {
+        "changed": mr.changed,
+        "failed": mr.failed,
+        "skipped": mr.skipped,
+        "msg": mr.msg,
+    }
+    if mr.rc is not None or mr.stdout or mr.stderr:
+        out.update(
+            rc=mr.rc,
+            stdout=mr.stdout.rstrip("\n"),
+            stderr=mr.stderr.rstrip("\n"),
+            stdout_lines=mr.stdout.splitlines(),
+            stderr_lines=mr.stderr.splitlines(),
+        )
+    out.update(mr.data)
+    return out
+
+
+def _loop_msg(items: list[_Item]) -> str:
+    counts = {"changed": 0, "failed": 0, "skipped": 0}
+    for i in items:
+        if i.failed:
+            counts["failed"] += 1
+        elif i.skipped:
+            counts["skipped"] += 1
+        elif i.changed:
+            counts["changed"] += 1
+    parts = [f"{n} {k}" for k, n in counts.items() if n]
+    return f"{len(items)} items" + (f" ({', '.join(parts)})" if parts else "")

@@ -1,0 +1,272 @@
+"""A playbook run from the command line's inputs: prepare (validate all), execute, finish.
+
+`prepare` does everything that can fail on bad input -- extra vars, inventory,
+--limit, playbook, every play's hosts, templates and names -- and raises a
+FleetkitError (exit 2) before any host is touched. `execute` runs the plays on a
+HostPool; `finish` writes the retry file. The CLI only wires these to output.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from fleetkit.connection.base import Connection
+from fleetkit.connection.spec import LOCAL_NAMES, ConnectionSpec
+from fleetkit.errors import PatternError, PlaybookError, TemplateError
+from fleetkit.inventory.model import Inventory
+from fleetkit.modules.args import suggest
+from fleetkit.playbook.schema import Play, Playbook
+from fleetkit.report.base import Reporter
+from fleetkit.results import RunResult
+
+ConnectionMaker = Callable[[str], Connection]
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    """What the user asked for, as given on the command line."""
+
+    playbook: Path
+    inventory: Path
+    limit: str | None = None
+    extra_vars: tuple[str, ...] = ()
+    check: bool = False
+    diff: bool = False
+    tags: frozenset[str] = frozenset()
+    skip_tags: frozenset[str] = frozenset()
+    forks: int | None = None
+    cwd: Path = field(default_factory=Path.cwd)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A validated run: the playbook, the inventory and each play's hosts."""
+
+    request: RunRequest
+    playbook: Playbook
+    inventory: Inventory
+    extra: Mapping[str, Any]
+    plays: tuple[tuple[Play, tuple[str, ...]], ...]
+    specs: Mapping[str, ConnectionSpec]
+    warnings: tuple[str, ...] = ()
+    search_paths: tuple[Path, ...] = ()
+
+    @property
+    def hosts(self) -> tuple[str, ...]:
+        seen: dict[str, None] = {}
+        for _, hosts in self.plays:
+            seen.update(dict.fromkeys(hosts))
+        return tuple(seen)
+
+
+def split_tags(values: Sequence[str]) -> frozenset[str]:
+    """-t a,b -t c -> {'a', 'b', 'c'}."""
+    return frozenset(t.strip() for v in values for t in v.split(",") if t.strip())
+
+
+def template_paths(playbook: Path, cwd: Path) -> tuple[Path, ...]:
+    """Where templates are looked up: beside the playbook first, then the repository's."""
+    base = playbook.resolve().parent
+    candidates = [base / "templates", base, base.parent / "templates", cwd / "templates"]
+    out: list[Path] = []
+    for c in candidates:
+        if c.is_dir() and c not in out:
+            out.append(c)
+    return tuple(out)
+
+
+class HostSpecs(Mapping[str, ConnectionSpec]):
+    """Connection specs per host name, from inventory vars with -e on top; built on use.
+
+    Names outside the inventory that mean this machine (localhost) get a local
+    connection, so `delegate_to: localhost` works without an inventory entry.
+    """
+
+    def __init__(self, inventory: Inventory, extra: Mapping[str, Any]) -> None:
+        self._inventory = inventory
+        self._extra = extra
+        self._cache: dict[str, ConnectionSpec] = {}
+
+    def __getitem__(self, name: str) -> ConnectionSpec:
+        spec = self._cache.get(name)
+        if spec is None:
+            host = self._inventory.hosts.get(name)
+            if host is not None:
+                spec = ConnectionSpec.from_vars(name, {**host.vars, **self._extra})
+            elif name in LOCAL_NAMES:
+                spec = ConnectionSpec(name=name, address=name, local=True)
+            else:
+                raise KeyError(name)
+            self._cache[name] = spec
+        return spec
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._inventory.hosts)
+
+    def __len__(self) -> int:
+        return len(self._inventory.hosts)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._inventory.hosts or name in LOCAL_NAMES
+
+
+def prepare(request: RunRequest) -> Prepared:
+    """Validate everything the run needs; FleetkitError (exit 2) before any host is touched."""
+    from fleetkit.inventory.extra_vars import parse_extra_vars
+    from fleetkit.inventory.load import load_inventory
+    from fleetkit.inventory.select import select_hosts
+    from fleetkit.playbook.check import check_playbook
+    from fleetkit.playbook.load import load_playbook
+    from fleetkit.playbook.render import Renderer, is_template
+    from fleetkit.playbook.variables import Layered
+
+    extra = parse_extra_vars(list(request.extra_vars), request.cwd)
+    inventory = load_inventory(request.inventory)
+    if request.limit:
+        select_hosts(inventory, "all", request.limit, cwd=request.cwd)
+    playbook = load_playbook(request.playbook, extra)
+    paths = template_paths(playbook.path, request.cwd)
+    renderer = Renderer(paths)
+    warnings: list[str] = []
+    plays: list[tuple[Play, tuple[str, ...]]] = []
+    for play in playbook.plays:
+        pattern = play.hosts
+        if is_template(pattern):
+            level = Layered(
+                renderer,
+                [
+                    (extra, True),
+                    (play.vars_files, True),
+                    (play.vars, True),
+                    (renderer.globals, False),
+                ],
+            )
+            try:
+                pattern = str(renderer.render(pattern, level))
+            except TemplateError as err:
+                raise TemplateError(
+                    f"play '{play.name}': hosts: {err.message}", position=play.pos
+                ) from None
+        try:
+            hosts = select_hosts(inventory, pattern, request.limit, cwd=request.cwd)
+        except PatternError as err:
+            warnings.append(f"play '{play.name}' ({play.pos}): {err.message}; play skipped")
+            hosts = ()
+        plays.append((play, hosts))
+    warnings += _unknown_tags(playbook, request.tags | request.skip_tags)
+    if playbook.plays and not any(hosts for _, hosts in plays):
+        raise PatternError(
+            "no play of the playbook matches any host"
+            + (f" within --limit {request.limit}" if request.limit else ""),
+            hint="check each play's hosts: pattern against `fleetkit inventory --graph`",
+        )
+    specs = HostSpecs(inventory, extra)
+    selected = {h for _, hosts in plays for h in hosts}
+    for name in selected:
+        specs[name]  # bad connection variables are input errors: report them now
+    known: set[str] = set(extra)
+    for name in selected:
+        known.update(inventory.hosts[name].vars)
+    check_playbook(playbook, renderer, known)
+    _check_delegates(playbook, inventory)
+    return Prepared(
+        request=request,
+        playbook=playbook,
+        inventory=inventory,
+        extra=extra,
+        plays=tuple(plays),
+        specs=specs,
+        warnings=tuple(warnings),
+        search_paths=paths,
+    )
+
+
+SPECIAL_TAGS = frozenset({"all", "tagged", "untagged", "always", "never"})
+
+
+def _unknown_tags(playbook: Playbook, asked: frozenset[str]) -> list[str]:
+    """Warnings for --tags/--skip-tags names that no task carries (likely typos)."""
+    known = {t for play in playbook.plays for task in play.tasks for t in task.tags}
+    out = []
+    for tag in sorted(asked - known - SPECIAL_TAGS):
+        close = suggest(tag, sorted(known))
+        tail = f" (did you mean '{close}'?)" if close else ""
+        out.append(f"tag '{tag}' is on no task of {playbook.path}{tail}")
+    return out
+
+
+def _check_delegates(playbook: Playbook, inventory: Inventory) -> None:
+    from fleetkit.playbook.render import is_template
+
+    for play in playbook.plays:
+        for task in (*play.tasks, *play.handlers):
+            target = task.delegate_to
+            if target is None or is_template(target):
+                continue
+            if target not in inventory.hosts and target not in LOCAL_NAMES:
+                close = suggest(target, sorted(inventory.hosts))
+                tail = f" (did you mean '{close}'?)" if close else ""
+                raise PlaybookError(
+                    f"{task.where}: delegate_to '{target}' is not an inventory host{tail}",
+                    position=task.pos,
+                )
+
+
+def execute(
+    prepared: Prepared,
+    reporter: Reporter,
+    *,
+    connect: ConnectionMaker | None = None,
+    sleep: Callable[[float], None] | None = None,
+) -> RunResult:
+    """Run the prepared plays; connect makes a host's connection (SSH/local by default)."""
+    from fleetkit.connection.factory import ConnectionFactory
+    from fleetkit.executor.pool import HostPool, default_forks
+    from fleetkit.executor.strategy import PlaybookRun, RunOptions
+    from fleetkit.playbook.render import Renderer
+
+    request = prepared.request
+    factory = ConnectionFactory(prepared.specs) if connect is None else None
+    maker: ConnectionMaker = connect or factory  # type: ignore[assignment]
+    forks = request.forks or default_forks(len(prepared.hosts))
+    options = RunOptions(
+        check=request.check, diff=request.diff, tags=request.tags, skip_tags=request.skip_tags
+    )
+    for message in prepared.warnings:
+        reporter.warning(message)
+    try:
+        with HostPool(maker, forks) as pool:
+            run = PlaybookRun(
+                pool=pool,
+                inventory=prepared.inventory,
+                renderer=Renderer(prepared.search_paths),
+                reporter=reporter,
+                extra_vars=prepared.extra,
+                options=options,
+                **({"sleep": sleep} if sleep is not None else {}),
+            )
+            return run.run(prepared.plays)
+    finally:
+        if factory is not None:
+            factory.close()
+
+
+def finish(prepared: Prepared, result: RunResult) -> RunResult:
+    """Write the retry file when hosts failed or were unreachable; the result naming it."""
+    from fleetkit.retry import retry_path, write_retry
+
+    bad = [h for h in result.hosts if h in set(result.failed_hosts) | set(result.unreachable_hosts)]
+    if not bad:
+        return result
+    request = prepared.request
+    path = write_retry(
+        retry_path(prepared.playbook.path, request.cwd), bad, playbook=str(request.playbook)
+    )
+    try:
+        shown = str(path.relative_to(request.cwd))
+    except ValueError:
+        shown = str(path)
+    return replace(result, retry_file=shown)

@@ -1,0 +1,205 @@
+"""What a host's templates see at a task, in precedence order, resolved lazily.
+
+Highest first (a higher layer hides a lower one's key whole):
+
+1. magic: inventory_hostname, group_names, groups, hostvars, facts, play_hosts,
+   playbook_dir, ansible_check_mode
+2. extra vars (-e)
+3. the loop variable (item, or loop_var) and ansible_loop index
+4. registered results and set_fact values (per host, for the rest of the run)
+5. task vars
+6. play vars_files, then 7. play vars
+8. inventory vars (all < parent group < child group < host, merged by the inventory)
+9. Jinja globals (range, dict, namespace ...)
+
+Templated values (in every layer the user wrote: -e, task vars, vars files,
+play vars, inventory) are rendered on first access against the same view, so
+`url: "http://{{ address }}:{{ port }}"` works wherever it is defined.
+Registered results and facts come from hosts and are never rendered again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from fleetkit.errors import TemplateError
+from fleetkit.inventory.model import Inventory
+from fleetkit.playbook.render import Renderer, contains_template
+from fleetkit.playbook.schema import Play, Task
+
+Layer = tuple[Mapping[str, Any], bool]
+
+OMIT = "__fleetkit_omit_this_argument__"
+"""`omit`: an argument rendered to it is dropped (`mode: "{{ m | default(omit) }}"`)."""
+
+MAGIC_NAMES = frozenset(
+    {
+        "inventory_hostname",
+        "inventory_hostname_short",
+        "group_names",
+        "groups",
+        "hostvars",
+        "facts",
+        "play_hosts",
+        "ansible_play_hosts",
+        "ansible_play_batch",
+        "playbook_dir",
+        "ansible_check_mode",
+        "ansible_diff_mode",
+        "omit",
+    }
+)
+
+
+class Layered(Mapping[str, Any]):
+    """Layers of variables looked up top-down; templated values render once, on access."""
+
+    __slots__ = ("_cache", "_layers", "_renderer", "_resolving")
+
+    def __init__(self, renderer: Renderer, layers: Sequence[Layer]) -> None:
+        self._renderer = renderer
+        self._layers = tuple(layers)
+        self._cache: dict[str, Any] = {}
+        self._resolving: set[str] = set()
+
+    def __getitem__(self, key: str) -> Any:
+        try:
+            return self._cache[key]
+        except KeyError:
+            pass
+        for mapping, templated in self._layers:
+            if key in mapping:
+                value = mapping[key]
+                if templated and contains_template(value):
+                    value = self._resolve(key, value)
+                self._cache[key] = value
+                return value
+        raise KeyError(key)
+
+    def _resolve(self, key: str, value: Any) -> Any:
+        if key in self._resolving:
+            raise TemplateError(f"variable '{key}' is defined in terms of itself")
+        self._resolving.add(key)
+        try:
+            return self._renderer.render(value, self)
+        finally:
+            self._resolving.discard(key)
+
+    def __contains__(self, key: object) -> bool:
+        return any(key in mapping for mapping, _ in self._layers)
+
+    def __iter__(self) -> Iterator[str]:
+        seen: set[str] = set()
+        for mapping, _ in self._layers:
+            for key in mapping:
+                if key not in seen:
+                    seen.add(key)
+                    yield key
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def over(self, mapping: Mapping[str, Any], *, templated: bool = False) -> Layered:
+        """A new view with mapping on top (used for loop items), sharing no cache."""
+        return Layered(self._renderer, ((mapping, templated), *self._layers))
+
+
+class HostVarsView(Mapping[str, Mapping[str, Any]]):
+    """`hostvars`: every inventory host's variables (as seen at play level), lazily."""
+
+    __slots__ = ("_scope",)
+
+    def __init__(self, scope: PlayScope) -> None:
+        self._scope = scope
+
+    def __getitem__(self, host: str) -> Mapping[str, Any]:
+        if host not in self._scope.inventory.hosts:
+            raise KeyError(host)
+        return self._scope.host(host)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._scope.inventory.hosts)
+
+    def __len__(self) -> int:
+        return len(self._scope.inventory.hosts)
+
+
+class PlayScope:
+    """Builds each host's variables for one play of a run (runtime state shared by reference)."""
+
+    def __init__(
+        self,
+        *,
+        renderer: Renderer,
+        inventory: Inventory,
+        extra: Mapping[str, Any],
+        play: Play,
+        play_hosts: Sequence[str],
+        runtime: Mapping[str, Mapping[str, Any]],
+        facts: Mapping[str, Mapping[str, Any]],
+        check: bool = False,
+        diff: bool = False,
+    ) -> None:
+        self.renderer = renderer
+        self.inventory = inventory
+        self.extra = extra
+        self.play = play
+        self.play_hosts = list(play_hosts)
+        self.runtime = runtime
+        self.facts = facts
+        self.check = check
+        self.diff = diff
+        self.groups: dict[str, list[str]] = {"all": list(inventory.hosts)}
+        for name in inventory.groups:
+            self.groups[name] = list(inventory.group_hosts(name))
+        self.hostvars = HostVarsView(self)
+        self._empty: Mapping[str, Any] = {}
+
+    def magic(self, host: str) -> dict[str, Any]:
+        inv_host = self.inventory.hosts.get(host)
+        return {
+            "inventory_hostname": host,
+            "inventory_hostname_short": host.split(".", maxsplit=1)[0],
+            "group_names": list(inv_host.groups) if inv_host else [],
+            "groups": self.groups,
+            "hostvars": self.hostvars,
+            "facts": self.facts.get(host, self._empty),
+            "play_hosts": self.play_hosts,
+            "ansible_play_hosts": self.play_hosts,
+            "ansible_play_batch": self.play_hosts,
+            "playbook_dir": str(self.play.directory),
+            "ansible_check_mode": self.check,
+            "ansible_diff_mode": self.diff,
+            "omit": OMIT,
+        }
+
+    def host(self, host: str, task: Task | None = None) -> Layered:
+        """host's variables at play level, or inside task (with its task vars)."""
+        inv_host = self.inventory.hosts.get(host)
+        layers: list[Layer] = [
+            (self.magic(host), False),
+            (self.extra, True),
+            (self.runtime.get(host, self._empty), False),
+        ]
+        if task is not None and task.vars:
+            layers.append((task.vars, True))
+        layers += [
+            (self.play.vars_files, True),
+            (self.play.vars, True),
+            (inv_host.vars if inv_host else self._empty, True),
+            (self.renderer.globals, False),
+        ]
+        return Layered(self.renderer, layers)
+
+    def play_level(self) -> Layered:
+        """Variables known before any host: -e, play vars and vars_files (for names, hosts:)."""
+        return Layered(
+            self.renderer,
+            [
+                (self.extra, True),
+                (self.play.vars_files, True),
+                (self.play.vars, True),
+                (self.renderer.globals, False),
+            ],
+        )

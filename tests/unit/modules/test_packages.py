@@ -1,0 +1,93 @@
+"""apt/package and user: query first, act only on what is missing or different."""
+
+from __future__ import annotations
+
+import pytest
+from tests.unit.modules.helpers import make_ctx
+
+from fleetkit.connection.fake import FakeConnection, table
+from fleetkit.modules.base import ModuleResult
+from fleetkit.modules.registry import lookup
+
+pytestmark = pytest.mark.unit
+
+DPKG = "curl install ok installed 7.88.1-10\nless install ok installed 590-2\n"
+
+
+def run(module: str, conn: FakeConnection, check: bool = False, **args: object) -> ModuleResult:
+    mod = lookup(module)
+    assert mod is not None
+    return mod.run(make_ctx(module, args, conn, check=check))
+
+
+def test_apt_installed_packages_are_ok() -> None:
+    conn = FakeConnection("h1", table({"dpkg-query": (0, DPKG, "")}))
+    res = run("apt", conn, name=["curl", "less"])
+    assert not res.changed and not res.failed
+    assert not any("install" in c and "apt-get" in c for c in conn.commands)
+
+
+def test_apt_installs_only_the_missing_ones() -> None:
+    conn = FakeConnection("h1", table({"dpkg-query": (0, DPKG, "")}))
+    res = run("apt", conn, name="curl,jq")
+    assert res.changed and "jq" in res.msg
+    assert conn.commands[-1].endswith("install jq")
+
+
+def test_apt_check_mode_names_what_it_would_install() -> None:
+    conn = FakeConnection("h1", table({"dpkg-query": (0, DPKG, "")}))
+    res = run("apt", conn, check=True, name=["jq", "curl"])
+    assert res.changed and res.msg == "would install jq"
+    assert len(conn.commands) == 1
+
+
+def test_apt_absent_removes_installed_ones() -> None:
+    conn = FakeConnection("h1", table({"dpkg-query": (0, DPKG, "")}))
+    res = run("apt", conn, name=["less", "jq"], state="absent")
+    assert res.changed and conn.commands[-1].endswith("remove less")
+
+
+def test_apt_failure_is_reported_with_stderr() -> None:
+    conn = FakeConnection(
+        "h1",
+        table({"dpkg-query": (0, "", ""), "apt-get": (100, "", "E: Unable to locate package jq")}),
+    )
+    res = run("apt", conn, name=["jq"])
+    assert res.failed and "Unable to locate package jq" in res.msg
+
+
+def test_package_uses_apt_on_debian() -> None:
+    conn = FakeConnection(
+        "h1", table({"for m in": (0, "apt-get\n", ""), "dpkg-query": (0, DPKG, "")})
+    )
+    assert not run("package", conn, name=["curl"]).changed
+
+
+PASSWD = "deploy:x:1001:1001::/home/deploy:/bin/sh\ngroups=deploy,docker\ngroup=deploy\n"
+
+
+def test_user_present_as_wanted_is_ok() -> None:
+    conn = FakeConnection("h1", table({"getent passwd": (0, PASSWD, "")}))
+    res = run("user", conn, name="deploy", shell="/bin/sh", groups=["docker"], append=True)
+    assert not res.changed
+
+
+def test_user_differences_become_one_usermod() -> None:
+    conn = FakeConnection("h1", table({"getent passwd": (0, PASSWD, "")}))
+    res = run("user", conn, name="deploy", shell="/bin/bash", groups=["docker", "sudo"])
+    assert res.changed and "shell /bin/sh -> /bin/bash" in res.msg
+    assert conn.commands[-1].startswith("usermod") and "-G docker,sudo" in conn.commands[-1]
+
+
+def test_user_missing_is_created() -> None:
+    conn = FakeConnection("h1", table({"getent passwd": (0, "", "")}))
+    res = run("user", conn, name="svc", system=True, create_home=False)
+    assert res.changed and conn.commands[-1] == "useradd -M -r svc"
+
+
+def test_user_password_never_appears_in_the_message() -> None:
+    conn = FakeConnection(
+        "h1", table({"getent passwd": (0, "", ""), "useradd": (1, "", "useradd: failure")})
+    )
+    res = run("user", conn, name="svc", password="$6$secret$hash")
+    assert res.failed and "secret" not in res.msg
