@@ -7,7 +7,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 FLEETKIT := $(BIN)/fleetkit
 DEBIAN_PACKAGES := openssh-server openssh-client sudo iproute2 util-linux procps psmisc \
-	iptables docker.io busybox-static docker-registry prometheus python3-venv curl ca-certificates
+	iptables docker.io busybox-static docker-registry prometheus prometheus-node-exporter \
+	python3-venv curl ca-certificates less
 DEMO_HOSTS ?= 3
 PYTEST_ARGS ?=
 
@@ -82,9 +83,13 @@ demo: setup
 	@echo "The lab stays up: try 'fleetkit exec all -i inventory/lab -- uptime' ($(BIN)/fleetkit)."
 	@echo "Remove it with '$(BIN)/fleetkit lab down'."
 
+# Replaces any running lab with a 50-host one (and a 200-host one for memory).
 bench: setup
 	$(BIN)/pip install -q -e '.[test,bench]'
 	$(BIN)/python bench/bench_exec.py --hosts 50
+	$(BIN)/python bench/bench_exec.py --memory
+	$(BIN)/python bench/bench_playbook.py --hosts 50
+	$(BIN)/python bench/bench_exporter.py --ensure-lab 50
 
 lab-down:
 	$(FLEETKIT) lab down

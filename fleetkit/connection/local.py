@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
+import threading
 import time
 
 from fleetkit.connection.base import CommandResult, Connection, become_wrap
 
 
 class LocalConnection(Connection):
-    """A connection to the machine fleetkit runs on, through /bin/sh."""
+    """A connection to the machine fleetkit runs on, through /bin/sh.
+
+    Each command runs in its own session; close() kills the ones still running
+    (as closing an SSH connection ends its commands), so Ctrl-C stops them too.
+    """
+
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self._running: set[subprocess.Popen[bytes]] = set()
+        self._lock = threading.Lock()
 
     def open(self) -> None:
         return None
@@ -33,6 +44,8 @@ class LocalConnection(Connection):
             stderr=subprocess.PIPE,
             start_new_session=True,
         )
+        with self._lock:
+            self._running.add(proc)
         try:
             out, err = proc.communicate(stdin, timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -45,6 +58,9 @@ class LocalConnection(Connection):
                 time.monotonic() - start,
                 timed_out=True,
             )
+        finally:
+            with self._lock:
+                self._running.discard(proc)
         return CommandResult(
             proc.returncode,
             out.decode(errors="replace"),
@@ -53,4 +69,8 @@ class LocalConnection(Connection):
         )
 
     def close(self) -> None:
-        return None
+        with self._lock:
+            running = list(self._running)
+        for proc in running:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)

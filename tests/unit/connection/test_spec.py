@@ -109,3 +109,19 @@ def test_an_alias_on_a_host_beats_fleetkit_name_on_a_group(tmp_path: object) -> 
     inv = load_inventory(inv_file)
     assert ConnectionSpec.from_vars("a", inv.hosts["a"].vars).user == "root"
     assert ConnectionSpec.from_vars("b", inv.hosts["b"].vars).user == "deploy"
+
+
+def test_closing_a_local_connection_kills_its_running_commands() -> None:
+    import threading
+    import time
+
+    conn = LocalConnection("localhost")
+    results = []
+    worker = threading.Thread(target=lambda: results.append(conn.run("sleep 30")))
+    worker.start()
+    time.sleep(0.3)
+    start = time.monotonic()
+    conn.close()
+    worker.join(5)
+    assert not worker.is_alive() and time.monotonic() - start < 5
+    assert results[0].rc != 0
