@@ -1,0 +1,91 @@
+"""`fleetkit health -i INV [--checks FILE] [--textfile PATH] [--pushgateway URL] [--json]`."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from fleetkit.cli.common import inventory_option, limit_option
+
+
+@click.command("health")
+@inventory_option
+@limit_option
+@click.option(
+    "--checks",
+    "checks_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    metavar="FILE",
+    help="YAML: thresholds, required containers/services, extra command checks.",
+)
+@click.option(
+    "--textfile",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    metavar="PATH",
+    help="Write fleetkit_health_* metrics there atomically (node_exporter textfile).",
+)
+@click.option(
+    "--pushgateway",
+    default=None,
+    metavar="URL",
+    help="Push fleetkit_health_* metrics there (grouping key job=fleetkit_health).",
+)
+@click.option("--json", "as_json", is_flag=True, help="JSON lines: one per check, then a summary.")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0.1),
+    default=10.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="Per host: connect and probe within SECONDS or count as unreachable.",
+)
+def health(
+    inventory_path: str,
+    limit: str | None,
+    checks_file: Path | None,
+    textfile: Path | None,
+    pushgateway: str | None,
+    as_json: bool,
+    timeout: float,
+) -> int:
+    """Check every host once (for cron): reachable, load, memory, disks, containers,
+    swarm services and your own commands.
+
+    \b
+    Exit codes: 0 all checks pass, 1 a check failed, 2 bad input (nothing run),
+    3 hosts unreachable and no other check failed.
+    """
+    from fleetkit.inventory.load import load_inventory
+    from fleetkit.inventory.select import select_hosts
+    from fleetkit.monitoring.checks import HealthConfig, load_checks
+    from fleetkit.monitoring.health import check_textfile_dir, run_health
+    from fleetkit.monitoring.health_output import (
+        human_lines,
+        json_lines,
+        metrics_text,
+        push,
+        write_textfile,
+    )
+    from fleetkit.monitoring.logsetup import configure_logging
+
+    configure_logging(level=logging.WARNING)  # the report is the output; warnings only
+
+    config = load_checks(checks_file) if checks_file else HealthConfig()
+    if textfile is not None:
+        check_textfile_dir(textfile)
+    inventory = load_inventory(inventory_path)
+    hosts = select_hosts(inventory, "all", limit, cwd=Path.cwd())
+    report = run_health(inventory, hosts, config, timeout=timeout)
+    for line in json_lines(report) if as_json else human_lines(report):
+        click.echo(line)
+    sys.stdout.flush()
+    if textfile is not None:
+        write_textfile(textfile, metrics_text(report))
+    if pushgateway:
+        push(pushgateway, report)
+    return report.exit_code()

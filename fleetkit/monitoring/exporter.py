@@ -1,0 +1,224 @@
+"""The exporter: scheduled collection cycles, /metrics served from the last snapshot.
+
+`schedule` ticks every --interval; each tick hands one cycle to a single worker
+thread (a tick that finds the previous cycle still running is skipped, so cycles
+never overlap and the schedule does not drift by the cycle's own length). The
+HTTP server only reads the last complete snapshot: a scrape never causes SSH.
+SIGTERM/SIGINT stop the loop, let a running cycle finish and close connections.
+
+Listening: the default is port 9469 on all interfaces, like other Prometheus
+exporters (Prometheus usually scrapes from another machine). Protect it with
+`--web-config` (TLS and basic auth, the exporter toolkit's format), a firewall,
+or `--listen 127.0.0.1:9469` when Prometheus runs on the same machine.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from fleetkit.monitoring.cycle import Collection, Targets, open_pool
+from fleetkit.monitoring.snapshot import FleetSnapshot
+
+log = logging.getLogger("fleetkit.monitoring")
+
+OPENMETRICS_ACCEPT = "application/openmetrics-text; version=1.0.0; charset=utf-8"
+
+
+@dataclass(frozen=True)
+class ExporterOptions:
+    """What `fleetkit exporter` was asked for."""
+
+    inventory: str
+    limit: str | None = None
+    listen: str = ":9469"
+    interval: float = 15.0
+    timeout: float = 10.0
+    web_config: Path | None = None
+
+
+class MetricsCache:
+    """Renders /metrics once per snapshot and format; scrapes get the stored bytes.
+
+    The registry's collector reads `pinned`, which is set (under the lock) to the
+    snapshot being rendered, so the bytes always match the key they are stored under.
+    After a cycle, prewarm() renders the formats scrapers have asked for (text until
+    a scraper asks for OpenMetrics), so no scrape pays for rendering.
+    """
+
+    def __init__(self, latest: Callable[[], FleetSnapshot | None]) -> None:
+        from fleetkit.monitoring.collector import make_registry
+
+        self._latest = latest
+        self._pinned: FleetSnapshot | None = None
+        self._registry = make_registry(lambda: self._pinned)
+        self._cache: dict[str, tuple[FleetSnapshot | None, bytes]] = {}
+        self._asked: dict[str, str] = {}  # content type -> an Accept header that chose it
+        self._lock = threading.Lock()
+
+    def render(self, accept: str = "") -> tuple[bytes, str]:
+        """(body, content type) for an Accept header, from the latest snapshot."""
+        from prometheus_client.exposition import choose_encoder
+
+        encoder, ctype = choose_encoder(accept)
+        snap = self._latest()
+        with self._lock:
+            self._asked.setdefault(ctype, accept)
+            cached = self._cache.get(ctype)
+            if cached is not None and cached[0] is snap:
+                return cached[1], ctype
+            self._pinned = snap
+            body = encoder(self._registry)
+            self._cache[ctype] = (snap, body)
+            return body, ctype
+
+    def text(self) -> str:
+        """The latest snapshot in the Prometheus text format."""
+        return self.render("")[0].decode()
+
+    def prewarm(self) -> None:
+        """Render the formats scrapers use now (after a cycle), off the scrape path."""
+        with self._lock:
+            wanted = list(self._asked.values()) or [""]
+        for accept in wanted:
+            self.render(accept)
+
+
+@contextmanager
+def open_collection(options: ExporterOptions, *, cwd: Path | None = None) -> Iterator[Collection]:
+    """Load the inventory, select hosts and hold one HostPool for the collection's life."""
+    from fleetkit.inventory.load import load_inventory
+    from fleetkit.inventory.select import select_hosts
+
+    inventory = load_inventory(options.inventory)
+    hosts = select_hosts(inventory, "all", options.limit, cwd=cwd or Path.cwd())
+    with open_pool(inventory, hosts, options.timeout) as pool:
+        yield Collection(
+            Targets.from_inventory(inventory, hosts),
+            pool,
+            timeout=options.timeout,
+            interval=options.interval,
+        )
+
+
+def run_once(collection: Collection) -> str:
+    """One cycle, returned as the metrics text (`fleetkit exporter --once`)."""
+    collection.cycle()
+    return MetricsCache(lambda: collection.latest).text()
+
+
+class CycleRunner:
+    """Runs cycles on one worker thread, never two at once; logs and survives failures."""
+
+    def __init__(self, collection: Collection, cache: MetricsCache) -> None:
+        self._collection = collection
+        self._cache = cache
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fk-cycle")
+        self._running: Future[None] | None = None
+
+    def tick(self) -> None:
+        """Start a cycle unless one is still running (then this tick is skipped)."""
+        if self._running is not None and not self._running.done():
+            log.warning("previous cycle still running: skipping this tick")
+            return
+        self._running = self._worker.submit(self._cycle)
+
+    def _cycle(self) -> None:
+        try:
+            snap = self._collection.cycle()
+            self._cache.prewarm()
+        except Exception:  # one bad cycle must not stop the exporter
+            log.exception("collection cycle failed")
+            return
+        up = sum(1 for h in snap.hosts if h.up)
+        level = logging.INFO if snap.cycle == 1 else logging.DEBUG
+        log.log(
+            level,
+            "cycle %d: %d/%d hosts up in %.2fs",
+            snap.cycle,
+            up,
+            len(snap.hosts),
+            snap.cycle_duration_s,
+        )
+
+    def close(self, wait: bool = True) -> None:
+        self._worker.shutdown(wait=wait, cancel_futures=True)
+
+
+def serve(collection: Collection, options: ExporterOptions, stop: threading.Event) -> None:
+    """Serve /metrics and run scheduled cycles until stop is set."""
+    import schedule
+
+    from fleetkit.monitoring import web
+
+    web_config = web.load_web_config(options.web_config) if options.web_config else None
+    host, port = web.parse_listen(options.listen)
+    cache = MetricsCache(lambda: collection.latest)
+    app = web.MetricsApp(
+        cache.render,
+        ready=lambda: collection.latest is not None,
+        auth=web.BasicAuth(web_config.basic_auth_users)
+        if web_config and web_config.basic_auth_users
+        else None,
+    )
+    server = web.serve(app, host, port, web_config)
+    runner = CycleRunner(collection, cache)
+    log.info(
+        "fleetkit exporter listening on %s (%d hosts, a cycle every %gs)",
+        server.url,
+        len(collection.targets.hosts),
+        options.interval,
+    )
+    try:
+        scheduler = schedule.Scheduler()
+        # schedule is typed for int intervals; a float works (it builds a timedelta)
+        scheduler.every(options.interval).seconds.do(runner.tick)  # type: ignore[arg-type]
+        runner.tick()
+        while not stop.is_set():
+            scheduler.run_pending()
+            idle = scheduler.idle_seconds
+            stop.wait(min(max(idle if idle is not None else 0.5, 0.01), 0.5))
+    finally:
+        log.info("stopping: finishing the running cycle, closing connections")
+        server.shutdown()
+        runner.close(wait=True)
+
+
+@contextmanager
+def stop_on_signals() -> Iterator[threading.Event]:
+    """An event set by SIGTERM or SIGINT while the block runs (handlers restored after)."""
+    stop = threading.Event()
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        log.info("received %s", signal.Signals(signum).name)
+        stop.set()
+
+    previous: dict[signal.Signals, Any] = {}
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        previous[sig] = signal.signal(sig, handler)
+    try:
+        yield stop
+    finally:
+        for which, old in previous.items():
+            signal.signal(which, old)
+
+
+def run(options: ExporterOptions, *, once: bool = False) -> str | None:
+    """`fleetkit exporter`: --once returns one cycle's metrics text; else serve until a signal."""
+    start = time.monotonic()
+    with open_collection(options) as collection:
+        if once:
+            return run_once(collection)
+        with stop_on_signals() as stop:
+            serve(collection, options, stop)
+    log.info("stopped after %.0fs", time.monotonic() - start)
+    return None
