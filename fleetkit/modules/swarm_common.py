@@ -10,6 +10,7 @@ failed result with the reason; a lost SSH connection still propagates
 from __future__ import annotations
 
 import sys
+import time
 from abc import abstractmethod
 from collections.abc import Callable, Mapping
 from typing import IO, Any, ClassVar
@@ -78,7 +79,12 @@ def wait_options(ctx: ModuleContext) -> WaitOptions:
     progress: ProgressCallback | None = getattr(ctx, "progress", None)
     if progress is None and ctx.variables.get("swarm_progress", True) not in (False, "false", "no"):
         progress = progress_printer(ctx.host)
-    return WaitOptions(wait=ctx.arg("wait") is not False, policy=policy, progress=progress)
+    return WaitOptions(
+        wait=ctx.arg("wait") is not False,
+        policy=policy,
+        progress=progress,
+        sleep=ctx.sleep or time.sleep,
+    )
 
 
 def change_result(change: Change, **data: Any) -> ModuleResult:

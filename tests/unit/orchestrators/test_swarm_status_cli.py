@@ -1,0 +1,117 @@
+"""Manager failover and `fleetkit swarm status` (text and JSON) on a FakeSwarm."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from fleetkit.cli import main
+from fleetkit.connection.base import Connection
+from fleetkit.connection.fake import FakeConnection
+from fleetkit.orchestrators import swarm_manager
+from fleetkit.orchestrators.base import ServiceSpec
+from fleetkit.orchestrators.engine import Engine
+from fleetkit.orchestrators.fake_engine import FakeSwarm
+from fleetkit.orchestrators.status_text import render
+from fleetkit.orchestrators.swarm import SwarmOrchestrator
+from fleetkit.orchestrators.swarm_manager import NoManager, find_manager
+
+from .conftest import FAST, HOSTS, V1, bootstrap
+
+INVENTORY = """\
+all:
+  vars: {connection: local}
+  children:
+    managers:
+      hosts: {lab1: {}, lab2: {}, lab3: {}}
+"""
+
+
+def three_managers() -> FakeSwarm:
+    swarm = FakeSwarm(HOSTS)
+    bootstrap(swarm, managers=3)
+    SwarmOrchestrator(swarm.engine("lab1")).deploy(ServiceSpec("web", image=V1, replicas=3), FAST)
+    return swarm
+
+
+def opener(swarm: FakeSwarm) -> Callable[[Connection, str], Engine]:
+    def open_engine(conn: Connection, host: str) -> Engine:
+        return swarm.engine(host)
+
+    return open_engine
+
+
+def test_the_first_manager_that_answers_is_used() -> None:
+    swarm = three_managers()
+    manager = find_manager(HOSTS, FakeConnection, opener(swarm))
+    assert manager.host == "lab1" and manager.skipped == ()
+
+
+def test_a_stopped_manager_and_an_unreachable_host_are_skipped_with_reasons() -> None:
+    swarm = three_managers()
+    swarm.stop("lab2")
+
+    def connect(host: str) -> FakeConnection:
+        return FakeConnection(host, unreachable=host == "lab1")
+
+    manager = find_manager(HOSTS, connect, opener(swarm))
+    assert manager.host == "lab3"
+    assert manager.skipped[0].startswith("unreachable: lab1")
+    assert "does not answer" in manager.skipped[1]
+    status = SwarmOrchestrator(manager.engine, source=manager.host).status()
+    assert status.services[0].desired == 3 and "lab2" not in status.services[0].per_node
+    assert any("managers unreachable: lab2" in w and "quorum kept" in w for w in status.warnings)
+
+
+def test_no_manager_at_all_says_why_for_each_host() -> None:
+    swarm = FakeSwarm(HOSTS)
+    with pytest.raises(NoManager, match="lab1: not in a swarm"):
+        find_manager(HOSTS, FakeConnection, opener(swarm))
+
+
+def test_every_host_unreachable_maps_to_exit_code_3() -> None:
+    with pytest.raises(NoManager) as err:
+        find_manager(HOSTS, lambda h: FakeConnection(h, unreachable=True), opener(FakeSwarm(HOSTS)))
+    assert err.value.exit_code == 3
+
+
+def test_the_text_shows_nodes_services_per_node_and_warnings() -> None:
+    swarm = three_managers()
+    swarm.stop("lab3")
+    text = render(SwarmOrchestrator(swarm.engine("lab1")).status())
+    assert "lab3      manager  down" in text
+    assert "web   " in text and "/3" in text
+    assert "warning: nodes not ready: lab3" in text
+
+
+def test_cli_swarm_status_prints_json_from_a_manager(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    swarm = three_managers()
+    swarm.stop("lab1")
+    monkeypatch.setattr(swarm_manager, "ssh_engine", opener(swarm))
+    inventory = tmp_path / "hosts.yml"
+    inventory.write_text(INVENTORY)
+    rc = main(["swarm", "status", "-i", str(inventory), "--json"])
+    out, err = capsys.readouterr()
+    assert rc == 0, err
+    data = json.loads(out)
+    assert data["source"] == "lab2"
+    assert data["services"][0]["desired"] == 3
+    assert {n["hostname"]: n["state"] for n in data["nodes"]}["lab1"] == "down"
+    assert data["skipped"] and "lab1" in data["skipped"][0]
+
+
+def test_managers_are_tried_first_then_the_other_hosts(tmp_path: Path) -> None:
+    from fleetkit.inventory.load import load_inventory
+    from fleetkit.orchestrators.swarm_manager import manager_candidates
+
+    inventory = tmp_path / "hosts.yml"
+    inventory.write_text(
+        "all:\n  children:\n    workers:\n      hosts: {w1: {}, w2: {}}\n"
+        "    managers:\n      hosts: {m1: {}}\n"
+    )
+    assert manager_candidates(load_inventory(inventory)) == ("m1", "w1", "w2")
