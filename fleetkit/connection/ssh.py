@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import select
 import shlex
+import socket
 import time
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,14 @@ TIMEOUT_RC = 124  # what coreutils/busybox `timeout` exits with on expiry
 
 def _decode(chunks: list[bytes]) -> str:
     return b"".join(chunks).decode("utf-8", errors="replace")
+
+
+def _no_delay(sock: object) -> None:
+    """Turn Nagle off: each command is a few small packets each way, and waiting for
+    delayed ACKs costs ~40 ms per command (measured: run("true") 47.8 ms -> 3.8 ms)."""
+    if isinstance(sock, socket.socket) and sock.family in (socket.AF_INET, socket.AF_INET6):
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
 
 def send_signal(chan: paramiko.Channel, name: str) -> None:
@@ -149,6 +158,7 @@ class SSHConnection(Connection):
         transport = self._fab.client.get_transport()
         if transport is not None:
             transport.set_keepalive(KEEPALIVE_S)
+            _no_delay(transport.sock)
 
     def run(
         self,
