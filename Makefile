@@ -76,12 +76,7 @@ e2e: setup
 	$(BIN)/python -m pytest -m e2e $(PYTEST_ARGS)
 
 demo: setup
-	$(BIN)/fleetkit lab up --hosts $(DEMO_HOSTS)
-	$(BIN)/fleetkit inventory -i inventory/lab --graph
-	$(BIN)/fleetkit exec all -i inventory/lab -- 'echo "$$(hostname): $$(uname -sr), up $$(cut -d. -f1 /proc/uptime)s"'
-	@echo
-	@echo "The lab stays up: try 'fleetkit exec all -i inventory/lab -- uptime' ($(BIN)/fleetkit)."
-	@echo "Remove it with '$(BIN)/fleetkit lab down'."
+	DEMO_HOSTS=$(DEMO_HOSTS) scripts/demo.sh
 
 # Replaces any running lab with a 50-host one (and a 200-host one for memory).
 bench: setup
