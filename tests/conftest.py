@@ -11,7 +11,10 @@ down` first, `lab up`, `lab down` at the end.
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 
@@ -68,3 +71,49 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabState]:
 def _skip_destructive_when_sharing(request: pytest.FixtureRequest) -> None:
     if reusing_lab() and request.node.get_closest_marker("destructive"):
         pytest.skip(f"takes the shared lab down ({REUSE_ENV}=1)")
+
+
+MONITORED_SERVICE = "monitored"
+
+
+def _fleetkit(*args: str) -> subprocess.CompletedProcess[str]:
+    argv = [sys.executable, "-c", "import sys; from fleetkit.cli import main; sys.exit(main())"]
+    return subprocess.run([*argv, *args], capture_output=True, text=True, timeout=300, check=False)
+
+
+def _swarm_state(inventory: str, manager: str) -> str:
+    fmt = "{{.Swarm.LocalNodeState}}"
+    proc = _fleetkit(
+        "exec", manager, "-i", inventory, "--json", "--", f"docker info --format '{fmt}'"
+    )
+    for line in proc.stdout.splitlines():
+        event = json.loads(line)
+        if event["event"] == "host_result":
+            return str(event["stdout"]).strip()
+    return ""
+
+
+@pytest.fixture(scope="module")
+def swarm_service(lab: LabState) -> Iterator[str]:
+    """A swarm with a running service (3 replicas), for the monitoring and dashboard tests.
+
+    Made with fleetkit's own playbooks when the lab has no swarm, and dissolved
+    afterwards, so the swarm tests still start from a lab without one.
+    """
+    if not lab.docker or lab.inventory is None:
+        pytest.skip("the lab runs without --docker: no swarm")
+    inventory, manager = str(lab.inventory), lab.hosts[0].name
+    made = _swarm_state(inventory, manager) != "active"
+    for playbook, extra in (
+        ("bootstrap-swarm.yml", ()),
+        ("deploy.yml", ("-e", f"service={MONITORED_SERVICE}", "-e", "replicas=3")),
+    ):
+        proc = _fleetkit("run", f"playbooks/{playbook}", "-i", inventory, *extra)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+    try:
+        yield MONITORED_SERVICE
+    finally:
+        _fleetkit("exec", manager, "-i", inventory, "--", f"docker service rm {MONITORED_SERVICE}")
+        if made:
+            for group in ("workers", "managers"):
+                _fleetkit("exec", group, "-i", inventory, "--", "docker swarm leave --force")

@@ -159,7 +159,9 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 @pytest.fixture(scope="module")
-def exporter(lab: LabState, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def exporter(
+    lab: LabState, swarm_service: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     """`fleetkit exporter` on the lab inventory, on a free loopback port; yields its address."""
     if importlib.util.find_spec("fleetkit.monitoring.exporter") is None:
         pytest.skip("`fleetkit exporter` is not available yet (fleetkit.monitoring.exporter)")
@@ -248,6 +250,7 @@ def synthetic_prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[s
             yield url
     finally:
         server.shutdown()
+        server.server_close()
         thread.join(timeout=10)
 
 

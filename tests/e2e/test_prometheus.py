@@ -83,7 +83,7 @@ def stop(proc: subprocess.Popen[str]) -> None:
 
 
 @pytest.fixture(scope="module")
-def exporter(lab: LabState) -> Iterator[str]:
+def exporter(lab: LabState, swarm_service: str) -> Iterator[str]:
     """`fleetkit exporter` on the lab, on a loopback port it picks; yields host:port."""
     assert lab.inventory is not None
     args = ["exporter", "-i", str(lab.inventory), "--listen", "127.0.0.1:0", "--interval", "1"]

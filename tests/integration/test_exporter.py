@@ -243,6 +243,7 @@ def test_running_containers_appear_and_vanish_when_removed(
     assert checked not in text and plain not in text
 
 
+@pytest.mark.usefixtures("swarm_service")
 def test_swarm_replicas_match_docker_service_ls(lab: LabState, inventory: str) -> None:
     if not lab.docker:
         pytest.skip("the lab runs without --docker: no swarm")
