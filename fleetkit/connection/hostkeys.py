@@ -28,11 +28,35 @@ def known_hosts_name(address: str, port: int) -> str:
 
 
 class KnownHostsStore:
-    """One known_hosts file shared by all connections of a run (appends are locked)."""
+    """One known_hosts file shared by all connections of a run.
+
+    The file is parsed once per run (not once per host: with N hosts that would
+    be N*N key parses) and each connection gets just its host's entries;
+    appends (accept-new) are locked.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock = threading.Lock()
+        self._keys: paramiko.HostKeys | None = None
+
+    def _parsed(self) -> paramiko.HostKeys:
+        with self._lock:
+            if self._keys is None:
+                keys = paramiko.HostKeys()
+                if self.path.exists():
+                    keys.load(str(self.path))
+                self._keys = keys
+            return self._keys
+
+    def install(self, client: paramiko.SSHClient, hostname: str) -> None:
+        """Give client the known keys of hostname (as known_hosts files it: '[a]:p')."""
+        entry = self._parsed().lookup(hostname)
+        if entry is None:
+            return
+        mine = client.get_host_keys()
+        for keytype, key in entry.items():
+            mine.add(hostname, keytype, key)
 
     def append(self, hostname: str, key: paramiko.PKey) -> None:
         with self._lock:

@@ -25,6 +25,7 @@ from fleetkit.connection.hostkeys import (
     AcceptNewPolicy,
     KnownHostsStore,
     VerifyPolicy,
+    known_hosts_name,
 )
 from fleetkit.connection.spec import ConnectionSpec
 from fleetkit.errors import ConnectionError, HostKeyError
@@ -100,10 +101,11 @@ class SSHConnection(Connection):
             self.spec.known_hosts
             or self._fab.ssh_config.get("userknownhostsfile", "~/.ssh/known_hosts").split()[0]
         ).expanduser()
-        if path.exists():
-            client.load_host_keys(str(path))
+        if store is None or store.path != path:
+            store = KnownHostsStore(path)
+        store.install(client, known_hosts_name(self._fab.host, int(self._fab.port)))
         if self.spec.host_key_policy == "accept-new":
-            client.set_missing_host_key_policy(AcceptNewPolicy(store or KnownHostsStore(path)))
+            client.set_missing_host_key_policy(AcceptNewPolicy(store))
         else:
             client.set_missing_host_key_policy(VerifyPolicy(self.name, path))
         return path

@@ -1,8 +1,8 @@
 """Human output: one line per host per task as results arrive, then a recap.
 
-Lines are prefixed with the host so they can be grepped; colour only on a
-terminal (rich decides). Output of exec commands follows its host's line,
-each line prefixed with the host too.
+Lines are prefixed with the host so they can be grepped. On a terminal rich
+colours them; elsewhere (a pipe, a log, CI) they are written as plain text with
+no markup work at all, which keeps big fleets' output cheap.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import IO
 
 from rich.console import Console
-from rich.markup import escape
+from rich.text import Text
 
 from fleetkit.results import RunResult, Status, StepResult
 
@@ -23,13 +23,15 @@ STYLE = {
     Status.SKIPPED: "cyan",
 }
 
+Segment = tuple[str, str]  # (text, rich style; "" for none)
+
 
 def _duration(seconds: float) -> str:
     return f"{seconds * 1000:.0f}ms" if seconds < 1 else f"{seconds:.1f}s"
 
 
 class ConsoleReporter:
-    """Live, host-prefixed lines and a final recap on a rich Console."""
+    """Live, host-prefixed lines and a final recap."""
 
     def __init__(
         self,
@@ -40,60 +42,72 @@ class ConsoleReporter:
         show_diff: bool = False,
     ) -> None:
         self.console = Console(file=stream, highlight=False, soft_wrap=True)
+        self._plain = not self.console.is_terminal
         self.show_output = show_output
         self.verbose = verbose
         self.show_diff = show_diff
         self._width = 0
 
+    def _line(self, *segments: Segment) -> None:
+        if self._plain:
+            self.console.file.write("".join(text for text, _ in segments) + "\n")
+            self.console.file.flush()
+        else:
+            self.console.print(Text.assemble(*segments))
+
     def play_start(self, play: str, hosts: Sequence[str]) -> None:
         self._width = max((len(h) for h in hosts), default=0)
-        self.console.print(f"[bold]PLAY[/] {escape(play)} [dim]({len(hosts)} hosts)[/]")
+        self._line(("PLAY", "bold"), (f" {play} ", ""), (f"({len(hosts)} hosts)", "dim"))
 
     def task_start(self, play: str, task: str, hosts: Sequence[str]) -> None:
         self._width = max(self._width, *(len(h) for h in hosts)) if hosts else self._width
         if play:
-            self.console.print(f"[bold]TASK[/] {escape(task)}")
+            self._line(("TASK", "bold"), (f" {task}", ""))
 
     def host_result(self, result: StepResult) -> None:
-        host = escape(result.host.ljust(self._width))
-        style = STYLE[result.status]
-        parts = [f"{host}  [{style}]{result.status.value}[/]"]
+        host = result.host.ljust(self._width)
+        segments: list[Segment] = [
+            (host, ""),
+            ("  ", ""),
+            (result.status.value, STYLE[result.status]),
+        ]
         if result.rc is not None and (result.rc != 0 or self.verbose):
-            parts.append(f"rc={result.rc}")
-        parts.append(f"[dim]{_duration(result.duration_s)}[/]")
+            segments.append((f"  rc={result.rc}", ""))
+        segments.append((f"  {_duration(result.duration_s)}", "dim"))
         if result.msg:
-            parts.append(escape(result.msg))
-        self.console.print("  ".join(parts))
+            segments.append((f"  {result.msg}", ""))
+        self._line(*segments)
         if self.show_diff and result.diff:
             for line in result.diff.splitlines():
                 color = (
                     "green" if line.startswith("+") else "red" if line.startswith("-") else "dim"
                 )
-                self.console.print(f"{host} [{color}]{escape(line)}[/]")
+                self._line((f"{host} ", ""), (line, color))
         if not self.show_output:
             return
         for line in result.stdout.splitlines():
-            self.console.print(f"{host} [dim]|[/] {escape(line)}")
+            self._line((host, ""), (" |", "dim"), (f" {line}", ""))
         if result.stderr and (result.status is Status.FAILED or self.verbose or not result.stdout):
             for line in result.stderr.splitlines():
-                self.console.print(f"{host} [red]![/] {escape(line)}")
+                self._line((host, ""), (" !", "red"), (f" {line}", ""))
 
     def warning(self, message: str) -> None:
-        self.console.print(f"[bold yellow]warning:[/] {escape(message)}")
+        self._line(("warning:", "bold yellow"), (f" {message}", ""))
 
     def summary(self, run: RunResult) -> None:
         stats = run.stats()
         width = max((len(h) for h in stats), default=4)
-        self.console.print(f"[bold]RECAP[/] [dim]({_duration(run.duration_s)})[/]")
+        self._line(("RECAP", "bold"), (f" ({_duration(run.duration_s)})", "dim"))
         for host, s in stats.items():
             bad = s.failed or s.unreachable
-            name = f"[bold red]{escape(host.ljust(width))}[/]" if bad else escape(host.ljust(width))
-            counts = "  ".join(
-                f"[{STYLE[Status(k)]}]{k}={v}[/]" if v else f"[dim]{k}={v}[/]"
-                for k, v in s.as_dict().items()
-            )
-            self.console.print(f"{name}  {counts}")
+            segments: list[Segment] = [(host.ljust(width), "bold red" if bad else "")]
+            for key, value in s.as_dict().items():
+                style = STYLE[Status(key)] if value else "dim"
+                segments.append((f"  {key}={value}", style))
+            self._line(*segments)
         if run.interrupted:
-            self.console.print("[bold red]interrupted[/]: hosts not listed did not finish")
+            self._line(("interrupted", "bold red"), (": hosts not listed did not finish", ""))
         if run.retry_file:
-            self.console.print(f"retry the failed hosts with: [bold]--limit @{run.retry_file}[/]")
+            self._line(
+                ("retry the failed hosts with: ", ""), (f"--limit @{run.retry_file}", "bold")
+            )
