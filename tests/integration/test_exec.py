@@ -200,3 +200,49 @@ def test_limit_restricts_the_hosts(lab: LabState, inventory: str) -> None:
     proc = fleetkit("exec", "all", "-i", inventory, "-l", first, "--json", "--", "true")
     hosts = [e["host"] for e in json_events(proc.stdout) if e["event"] == "host_result"]
     assert hosts == [first]
+
+
+def test_ssh_config_host_aliases_user_and_identity_are_honoured(
+    lab: LabState, tmp_path: Path
+) -> None:
+    target = lab.hosts[1]
+    home = tmp_path / "home"
+    (home / ".ssh").mkdir(parents=True)
+    (home / ".ssh" / "config").write_text(
+        f"Host web-alias\n  HostName {target.address}\n  User fleet\n  IdentityFile {lab.key}\n"
+    )
+    inv = tmp_path / "alias.yml"
+    inv.write_text(
+        yaml.safe_dump(
+            {
+                "all": {
+                    "hosts": {"web-alias": None},
+                    "vars": {"ssh_known_hosts": str(lab.known_hosts)},
+                }
+            }
+        )
+    )
+    proc = subprocess.run(
+        [*FLEETKIT, "exec", "all", "-i", str(inv), "--json", "--", "hostname"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={**os.environ, "HOME": str(home)},
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    result = next(e for e in json_events(proc.stdout) if e["event"] == "host_result")
+    assert (result["host"], result["stdout"].strip()) == ("web-alias", target.name)
+
+
+def test_hosts_behind_a_jump_host_are_reached_through_it(lab: LabState, tmp_path: Path) -> None:
+    bastion, *behind = lab.hosts
+    inv = derived_inventory(lab, tmp_path, jump=f"fleet@{bastion.address}:22")
+    names = ",".join(h.name for h in behind)
+    proc = fleetkit("exec", names, "-i", str(inv), "--json", "--", "echo $SSH_CONNECTION")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    results = [e for e in json_events(proc.stdout) if e["event"] == "host_result"]
+    assert len(results) == len(behind)
+    for r in results:
+        # the connection arrives from the bastion's address, not the machine's bridge address
+        assert r["stdout"].split()[0] == bastion.address
