@@ -17,15 +17,26 @@ step "lab: $HOSTS hosts with a dockerd each"
 $FK lab up --hosts "$HOSTS" --docker
 $FK inventory -i $INV --graph
 
+answer() {  # an HTTP answer from one task of web (host-mode ports in the lab)
+    $FK swarm status -i $INV > "$OUT/swarm-status.txt"
+    endpoint=$(sed -n 's/^web answers on \([^ ]*\).*/\1/p' "$OUT/swarm-status.txt")
+    echo "GET http://$endpoint/ -> $(curl -sS --max-time 5 "http://$endpoint/")"
+}
+
 step "swarm: bootstrap, deploy web (3 replicas), scale to 12"
 $FK run playbooks/bootstrap-swarm.yml -i $INV
 $FK run playbooks/deploy.yml -i $INV -e service=web -e replicas=3
 $FK run playbooks/scale.yml -i $INV -e service=web -e replicas=12
-$FK swarm status -i $INV | tee "$OUT/swarm-status.txt"
 
-step "an HTTP answer from a task of web"
-endpoint=$(sed -n 's/^web answers on \([^ ]*\).*/\1/p' "$OUT/swarm-status.txt")
-echo "GET http://$endpoint/ -> $(curl -sS --max-time 5 "http://$endpoint/")"
+step "rolling update to v2, then roll back to v1"
+v2=$($FK inventory -i $INV --host lab1 | .venv/bin/python -c 'import json,sys; print(json.load(sys.stdin)["lab_image_v2"])')
+$FK run playbooks/rolling-update.yml -i $INV -e service=web -e "image=$v2"
+answer
+$FK run playbooks/rollback.yml -i $INV -e service=web
+
+step "the service, and an HTTP answer from one of its tasks"
+answer
+cat "$OUT/swarm-status.txt"
 
 step "one exporter cycle"
 $FK exporter -i $INV --once > "$OUT/metrics.txt"
