@@ -72,6 +72,8 @@ def render(
                 click.echo(f"panel {panel.id} {panel.title!r}: {result.error}", err=True)
     empty = [p.title for p in board.panels if p.id in results and _empty(results[p.id])]
     click.echo(f"{out}  ({len(results)} panels, {len(empty)} without data, {failed} errors)")
+    if empty:
+        click.echo(f"  without data: {', '.join(empty)}")
     return 1 if failed else 0
 
 
