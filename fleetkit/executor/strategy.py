@@ -158,8 +158,10 @@ class PlaybookRun:
             extra=self.extra,
             play=play,
             play_hosts=hosts,
-            runtime={h: self.states[h].vars for h in hosts},
-            facts={h: self.states[h].facts for h in hosts},
+            # every host of the run, not just this play's: registered vars and facts
+            # from earlier plays stay readable through hostvars, as in Ansible
+            runtime={h: state.vars for h, state in self.states.items()},
+            facts={h: state.facts for h, state in self.states.items()},
             check=self.options.check,
             diff=self.options.diff,
         )

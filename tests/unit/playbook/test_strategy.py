@@ -570,3 +570,28 @@ def test_a_tag_no_task_carries_is_warned_about(tmp_path: Path) -> None:
     out = run(tmp_path, book, tags=frozenset({"deplyo"}))
     assert any("tag 'deplyo' is on no task" in w and "'deploy'" in w for w in out.warnings())
     assert not out.results()
+
+
+def test_a_value_registered_in_one_play_is_read_through_hostvars_in_a_later_play(
+    tmp_path: Path,
+) -> None:
+    fleet = Fleet(table({"cat /token": (0, "s3cret-ish\n", "")}))
+    out = run(
+        tmp_path,
+        """
+        - name: read on web1
+          hosts: web1
+          tasks:
+            - name: read
+              command: cat /token
+              register: token
+        - name: use on web2
+          hosts: web2
+          tasks:
+            - name: use
+              shell: echo {{ hostvars['web1']['token']['stdout'] }}
+        """,
+        fleet=fleet,
+    )
+    assert out.result.exit_code() == 0, out.events
+    assert fleet.commands("web2")[-1] == "echo s3cret-ish"
