@@ -9,7 +9,6 @@ reason it may be empty in the lab. Set FLEETKIT_RENDER_DIR to keep the PNGs.
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import shutil
 import socket
@@ -163,8 +162,6 @@ def exporter(
     lab: LabState, swarm_service: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
     """`fleetkit exporter` on the lab inventory, on a free loopback port; yields its address."""
-    if importlib.util.find_spec("fleetkit.monitoring.exporter") is None:
-        pytest.skip("`fleetkit exporter` is not available yet (fleetkit.monitoring.exporter)")
     assert lab.inventory is not None, "the lab wrote no inventory"
     address = f"127.0.0.1:{free_port()}"
     log = tmp_path_factory.mktemp("exporter") / "exporter.log"
@@ -226,8 +223,6 @@ def prometheus(exporter: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
 def synthetic_prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A Prometheus fed by the exporter's own collector over a made-up fleet (no lab):
     containers, a swarm with a short service, a k8s cluster, run and health metrics."""
-    if importlib.util.find_spec("fleetkit.monitoring.collector") is None:
-        pytest.skip("the exporter's collector is not available yet (fleetkit.monitoring)")
     from wsgiref.simple_server import WSGIRequestHandler, make_server
 
     from prometheus_client import make_wsgi_app
