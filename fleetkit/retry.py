@@ -11,7 +11,10 @@ import os
 import tempfile
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
+
+from fleetkit.results import RunResult
 
 RETRY_DIR = Path(".fleetkit") / "retry"
 
@@ -25,7 +28,8 @@ def write_retry(path: Path, hosts: Sequence[str], *, playbook: str = "") -> Path
     """Write hosts to path atomically, with a comment line saying when and what."""
     path.parent.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y-%m-%d %H:%M:%S")
-    header = f"# fleetkit retry file: {playbook} {stamp}\n" if playbook else ""
+    what = " ".join(playbook.split())  # one line, whatever it was given
+    header = f"# fleetkit retry file: {what} {stamp}\n" if what else ""
     text = header + "".join(f"{h}\n" for h in hosts)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
@@ -46,3 +50,21 @@ def read_retry(path: Path) -> list[str]:
         if name:
             out.append(name)
     return out
+
+
+def record_retry(result: RunResult, name: str, cwd: Path, *, what: str = "") -> RunResult:
+    """result naming its retry file, written when hosts failed or were unreachable.
+
+    name is the file's stem (the playbook's, or `exec`); the path is shown
+    relative to cwd when it is below it.
+    """
+    bad_set = set(result.failed_hosts) | set(result.unreachable_hosts)
+    bad = [h for h in result.hosts if h in bad_set]
+    if not bad:
+        return result
+    path = write_retry(cwd / RETRY_DIR / f"{name}.retry", bad, playbook=what)
+    try:
+        shown = str(path.relative_to(cwd))
+    except ValueError:
+        shown = str(path)
+    return replace(result, retry_file=shown)

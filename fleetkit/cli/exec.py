@@ -56,6 +56,7 @@ def exec_(
     from fleetkit.report.base import Reporter
     from fleetkit.report.console import ConsoleReporter
     from fleetkit.report.jsonl import JsonLinesReporter
+    from fleetkit.retry import record_retry
 
     text = command[0] if len(command) == 1 else shlex.join(command)
     if not text.strip():
@@ -67,5 +68,6 @@ def exec_(
     with HostPool(factory, forks or default_forks(len(hosts))) as pool:
         result = run_adhoc(pool, hosts, text, reporter, timeout=timeout, become=become)
     factory.close()
+    result = record_retry(result, "exec", Path.cwd(), what=f"exec {pattern}")
     reporter.summary(result)
     return result.exit_code()

@@ -9,7 +9,7 @@ HostPool; `finish` writes the retry file. The CLI only wires these to output.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -256,17 +256,9 @@ def execute(
 
 def finish(prepared: Prepared, result: RunResult) -> RunResult:
     """Write the retry file when hosts failed or were unreachable; the result naming it."""
-    from fleetkit.retry import retry_path, write_retry
+    from fleetkit.retry import record_retry
 
-    bad = [h for h in result.hosts if h in set(result.failed_hosts) | set(result.unreachable_hosts)]
-    if not bad:
-        return result
     request = prepared.request
-    path = write_retry(
-        retry_path(prepared.playbook.path, request.cwd), bad, playbook=str(request.playbook)
+    return record_retry(
+        result, prepared.playbook.path.stem, request.cwd, what=str(request.playbook)
     )
-    try:
-        shown = str(path.relative_to(request.cwd))
-    except ValueError:
-        shown = str(path)
-    return replace(result, retry_file=shown)

@@ -103,6 +103,11 @@ def test_a_failing_host_is_exit_1_and_the_others_succeed(lab: LabState, inventor
     }
     assert status[first] == "failed"
     assert all(s == "ok" for h, s in status.items() if h != first)
+    retry = json_events(proc.stdout)[-1]["retry_file"]
+    assert retry == ".fleetkit/retry/exec.retry"
+    assert [ln for ln in Path(retry).read_text().splitlines() if not ln.startswith("#")] == [first]
+    again = fleetkit("exec", "all", "-i", inventory, "-l", f"@{retry}", "--json", "--", "true")
+    assert [e["host"] for e in json_events(again.stdout) if e["event"] == "host_result"] == [first]
 
 
 def test_an_unreachable_host_is_exit_3_while_the_others_succeed(
