@@ -27,6 +27,14 @@ def known_hosts_name(address: str, port: int) -> str:
     return address if port == 22 else f"[{address}]:{port}"
 
 
+def _keyscan_target(hostname: str) -> str:
+    """'[a]:2222' -> '-p 2222 a'; 'a' -> 'a' (ssh-keyscan's arguments for that entry)."""
+    if hostname.startswith("[") and "]:" in hostname:
+        address, port = hostname[1:].split("]:", 1)
+        return f"-p {port} {address}"
+    return hostname
+
+
 class KnownHostsStore:
     """One known_hosts file shared by all connections of a run.
 
@@ -81,7 +89,7 @@ class VerifyPolicy(paramiko.MissingHostKeyPolicy):
             f" not in {self.known_hosts}",
             hint=(
                 "check the fingerprint with the host's owner, then add it "
-                f"(ssh-keyscan {hostname.strip('[]').split(']:')[0]} >> {self.known_hosts}) "
+                f"(ssh-keyscan {_keyscan_target(hostname)} >> {self.known_hosts}) "
                 "or set host_key_policy: accept-new for this host in the inventory"
             ),
         )
