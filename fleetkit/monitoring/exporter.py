@@ -214,6 +214,9 @@ def stop_on_signals() -> Iterator[threading.Event]:
 
 def run(options: ExporterOptions, *, once: bool = False) -> str | None:
     """`fleetkit exporter`: --once returns one cycle's metrics text; else serve until a signal."""
+    from fleetkit.monitoring.web import parse_listen
+
+    parse_listen(options.listen)  # bad input is exit 2 before any host is touched, --once too
     start = time.monotonic()
     with open_collection(options) as collection:
         if once:

@@ -153,3 +153,19 @@ def test_help_never_imports_prometheus_client_or_schedule() -> None:
         [sys.executable, "-c", CHECK_IMPORTS], capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "heavy:"
+
+
+def test_a_bad_listen_address_is_refused_before_anything_runs_even_with_once() -> None:
+    from fleetkit.errors import MonitoringError
+    from fleetkit.monitoring.exporter import ExporterOptions, run
+
+    options = ExporterOptions(
+        inventory="/nonexistent/inventory",
+        limit=None,
+        listen="bad:port",
+        interval=15.0,
+        timeout=1.0,
+        web_config=None,
+    )
+    with pytest.raises(MonitoringError, match="port must be a number"):
+        run(options, once=True)
