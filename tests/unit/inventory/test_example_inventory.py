@@ -40,7 +40,11 @@ def test_example_connection_vars_resolve_with_the_ansible_alias() -> None:
     spec = ConnectionSpec.from_vars("web3.example.com", inv.hosts["web3.example.com"].vars)
     assert (spec.address, spec.user) == ("192.0.2.13", "deploy")
     web1 = ConnectionSpec.from_vars("web1.example.com", inv.hosts["web1.example.com"].vars)
-    assert (web1.address, web1.port, web1.jump) == ("192.0.2.11", 2201, "ops@bastion.example.com:22")
+    assert (web1.address, web1.port, web1.jump) == (
+        "192.0.2.11",
+        2201,
+        "ops@bastion.example.com:22",
+    )
 
 
 def test_example_through_the_cli(capsys: pytest.CaptureFixture[str]) -> None:
