@@ -85,6 +85,18 @@ class ConnectionSpec:
     local: bool = False
 
     @classmethod
+    def for_host(
+        cls, name: str, hostvars: Mapping[str, Any], extra: Mapping[str, Any] | None = None
+    ) -> ConnectionSpec:
+        """A host's spec from its merged inventory vars with extra vars (-e) on top.
+
+        Extra vars are a precedence layer of their own: an Ansible alias given
+        with -e (`-e ansible_user=root`) beats fleetkit's name from the inventory.
+        """
+        merged = {**hostvars, **with_canonical_names(extra)} if extra else hostvars
+        return cls.from_vars(name, merged)
+
+    @classmethod
     def from_vars(cls, name: str, hostvars: Mapping[str, Any]) -> ConnectionSpec:
         """Build a spec from a host's merged variables; bad values are InventoryErrors."""
         address = str(lookup(hostvars, "address") or name)

@@ -8,7 +8,7 @@ from typing import Any
 
 from fleetkit.connection.base import Connection
 from fleetkit.connection.factory import ConnectionFactory
-from fleetkit.connection.spec import ConnectionSpec, with_canonical_names
+from fleetkit.connection.spec import ConnectionSpec
 from fleetkit.executor.pool import HostPool
 from fleetkit.inventory.model import Inventory
 from fleetkit.report.base import Reporter
@@ -19,8 +19,7 @@ def connection_factory(
     inventory: Inventory, hosts: Sequence[str], extra_vars: Mapping[str, Any] | None = None
 ) -> ConnectionFactory:
     """A per-run factory for the selected hosts (extra vars override connection vars)."""
-    extra = with_canonical_names(extra_vars or {})
-    specs = {h: ConnectionSpec.from_vars(h, {**inventory.hosts[h].vars, **extra}) for h in hosts}
+    specs = {h: ConnectionSpec.for_host(h, inventory.hosts[h].vars, extra_vars) for h in hosts}
     return ConnectionFactory(specs)
 
 

@@ -95,7 +95,7 @@ class HostSpecs(Mapping[str, ConnectionSpec]):
         if spec is None:
             host = self._inventory.hosts.get(name)
             if host is not None:
-                spec = ConnectionSpec.from_vars(name, {**host.vars, **self._extra})
+                spec = ConnectionSpec.for_host(name, host.vars, self._extra)
             elif name in LOCAL_NAMES:
                 spec = ConnectionSpec(name=name, address=name, local=True)
             else:

@@ -125,3 +125,11 @@ def test_closing_a_local_connection_kills_its_running_commands() -> None:
     worker.join(5)
     assert not worker.is_alive() and time.monotonic() - start < 5
     assert results[0].rc != 0
+
+
+def test_an_alias_given_as_an_extra_var_beats_fleetkit_name_in_the_inventory() -> None:
+    spec = ConnectionSpec.for_host(
+        "h", {"user": "deploy", "address": "a"}, {"ansible_user": "root", "port": "2200"}
+    )
+    assert (spec.user, spec.address, spec.port) == ("root", "a", 2200)
+    assert ConnectionSpec.for_host("h", {"user": "deploy"}).user == "deploy"

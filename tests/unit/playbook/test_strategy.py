@@ -595,3 +595,17 @@ def test_a_value_registered_in_one_play_is_read_through_hostvars_in_a_later_play
     )
     assert out.result.exit_code() == 0, out.events
     assert fleet.commands("web2")[-1] == "echo s3cret-ish"
+
+
+def test_an_ansible_alias_given_with_e_overrides_the_inventory_connection_user(
+    tmp_path: Path,
+) -> None:
+    from fleetkit.playbook.session import RunRequest, prepare
+
+    inv = inventory(tmp_path, all_vars={"user": "deploy"})
+    book = tmp_path / "site.yml"
+    book.write_text("- hosts: all\n  tasks:\n    - debug: {msg: hi}\n")
+    prepared = prepare(
+        RunRequest(playbook=book, inventory=inv, extra_vars=("ansible_user=root",), cwd=tmp_path)
+    )
+    assert prepared.specs["web1"].user == "root"
