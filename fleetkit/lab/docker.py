@@ -18,9 +18,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from fleetkit.errors import LabError
-from fleetkit.lab import procs
 from fleetkit.lab.checks import Tools
-from fleetkit.lab.host import enter_argv, spawn_daemon, tail
+from fleetkit.lab.host import enter_argv, spawn_daemon, wait_until_answering
 from fleetkit.lab.layout import HostSpec, LabPaths, registry_address
 
 CGROUP_PREFIX = "fleetkit-lab-"
@@ -69,23 +68,15 @@ def wait_for_dockerd(
     specs: Sequence[HostSpec], pids: dict[str, int], paths: LabPaths, *, timeout_s: float
 ) -> None:
     """Poll every host's dockerd until it answers; LabError naming the ones that do not."""
-    pending = list(specs)
-    deadline = time.monotonic() + timeout_s
-    while pending:
-        pending = [s for s in pending if not ping(pids[s.name])]
-        dead = [s for s in pending if not procs.is_running(pids[s.name])]
-        if dead:
-            s = dead[0]
-            raise LabError(f"{s.name}: dockerd exited: {tail(dockerd_log(paths, s))}")
-        if not pending:
-            return
-        if time.monotonic() > deadline:
-            names = ", ".join(s.name for s in pending[:10])
-            raise LabError(
-                f"dockerd did not answer within {timeout_s:.0f}s on {len(pending)} host(s): "
-                f"{names} ({tail(dockerd_log(paths, pending[0]))})"
-            )
-        time.sleep(0.1)
+    wait_until_answering(
+        "dockerd",
+        specs,
+        pids,
+        lambda pending: {s.name for s in pending if ping(pids[s.name])},
+        lambda s: dockerd_log(paths, s),
+        timeout_s=timeout_s,
+        interval_s=0.1,
+    )
 
 
 def client_env(paths: LabPaths, dockerd_pid: int) -> dict[str, str]:

@@ -14,7 +14,7 @@ import shlex
 import socket
 import subprocess
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
 
 from fleetkit.errors import LabError
@@ -201,28 +201,58 @@ def _accepting_chunk(addresses: Sequence[str], port: int, timeout: float) -> set
     return ok
 
 
-def wait_for_sshd(
-    specs: Sequence[HostSpec], pids: dict[str, int], paths: LabPaths, *, timeout_s: float
+def wait_until_answering(
+    daemon: str,
+    specs: Sequence[HostSpec],
+    pids: Mapping[str, int],
+    answering: Callable[[Sequence[HostSpec]], Collection[str]],
+    log: Callable[[HostSpec], Path],
+    *,
+    timeout_s: float,
+    interval_s: float,
 ) -> None:
-    """Poll every host's port 22 until each accepts; LabError naming the ones that do not."""
+    """Poll until every host's daemon answers; LabError naming the ones that died or did not.
+
+    answering(pending) gives the names of the pending hosts whose daemon answers now.
+    """
     pending = list(specs)
     deadline = time.monotonic() + timeout_s
     while pending:
-        answered = accepting([s.address for s in pending])
-        pending = [s for s in pending if s.address not in answered]
+        answered = answering(pending)
+        pending = [s for s in pending if s.name not in answered]
         dead = [s for s in pending if not procs.is_running(pids.get(s.name))]
         if dead:
             s = dead[0]
-            raise LabError(f"{s.name}: sshd exited: {tail(sshd_log(paths, s))}")
+            raise LabError(f"{s.name}: {daemon} exited: {tail(log(s))}")
         if not pending:
             return
         if time.monotonic() > deadline:
             names = ", ".join(s.name for s in pending[:10])
             raise LabError(
-                f"sshd did not answer within {timeout_s:.0f}s on {len(pending)} host(s): {names}"
-                f" ({tail(sshd_log(paths, pending[0]))})"
+                f"{daemon} did not answer within {timeout_s:.0f}s on {len(pending)} host(s):"
+                f" {names} ({tail(log(pending[0]))})"
             )
-        time.sleep(0.05)
+        time.sleep(interval_s)
+
+
+def wait_for_sshd(
+    specs: Sequence[HostSpec], pids: dict[str, int], paths: LabPaths, *, timeout_s: float
+) -> None:
+    """Poll every host's port 22 until each accepts; LabError naming the ones that do not."""
+
+    def answering(pending: Sequence[HostSpec]) -> set[str]:
+        accepted = accepting([s.address for s in pending])
+        return {s.name for s in pending if s.address in accepted}
+
+    wait_until_answering(
+        "sshd",
+        specs,
+        pids,
+        answering,
+        lambda s: sshd_log(paths, s),
+        timeout_s=timeout_s,
+        interval_s=0.05,
+    )
 
 
 def tail(log: Path, lines: int = 3) -> str:
