@@ -32,6 +32,7 @@ from common import (
     Measure,
     ensure_lab,
     machine,
+    read_lab,
     report,
     rounds,
     run_timed,
@@ -81,29 +82,6 @@ interpreter_python = /usr/bin/python3
 pipelining = True
 ssh_args = -o ControlMaster=auto -o ControlPersist=60s
 """
-
-
-def read_lab(inventory: Path) -> Lab:
-    """The lab an inventory describes (for --use-lab: no lab up or down)."""
-    data = yaml.safe_load(inventory.read_text())["all"]
-    hosts: dict[str, dict[str, str]] = {}
-
-    def walk(group: dict[str, object]) -> None:
-        for name, hv in (group.get("hosts") or {}).items():  # type: ignore[union-attr]
-            hosts.setdefault(name, hv or {})
-        for child in (group.get("children") or {}).values():  # type: ignore[union-attr]
-            walk(child or {})
-
-    walk(data)
-    v = data["vars"]
-    return Lab(
-        inventory=inventory,
-        hosts=tuple(hosts),
-        addresses=tuple(hv.get("address", h) for h, hv in hosts.items()),
-        user=v["user"],
-        key=v["ssh_key"],
-        known_hosts=v["ssh_known_hosts"],
-    )
 
 
 def playbook_yaml() -> str:

@@ -53,6 +53,11 @@ def ensure_lab(n_hosts: int, inventory: Path) -> Lab:
         [fleetkit, "lab", "up", "--hosts", str(n_hosts), "--inventory-out", str(inventory)],
         check=True,
     )
+    return read_lab(inventory)
+
+
+def read_lab(inventory: Path) -> Lab:
+    """The lab an inventory written by `fleetkit lab up` describes."""
     data = yaml.safe_load(inventory.read_text())["all"]
     hosts: dict[str, dict[str, str]] = {}
 
@@ -67,7 +72,7 @@ def ensure_lab(n_hosts: int, inventory: Path) -> Lab:
     return Lab(
         inventory=inventory,
         hosts=tuple(hosts),
-        addresses=tuple(hv["address"] for hv in hosts.values()),
+        addresses=tuple(hv.get("address", h) for h, hv in hosts.items()),
         user=v["user"],
         key=v["ssh_key"],
         known_hosts=v["ssh_known_hosts"],
