@@ -11,14 +11,12 @@ down` first, `lab up`, `lab down` at the end.
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 
 import pytest
+from tests.support import fleetkit, json_events
 
 from fleetkit.lab import LabState, lab_down, lab_status, lab_up
 
@@ -76,18 +74,12 @@ def _skip_destructive_when_sharing(request: pytest.FixtureRequest) -> None:
 MONITORED_SERVICE = "monitored"
 
 
-def _fleetkit(*args: str) -> subprocess.CompletedProcess[str]:
-    argv = [sys.executable, "-c", "import sys; from fleetkit.cli import main; sys.exit(main())"]
-    return subprocess.run([*argv, *args], capture_output=True, text=True, timeout=300, check=False)
-
-
 def _swarm_state(inventory: str, manager: str) -> str:
     fmt = "{{.Swarm.LocalNodeState}}"
-    proc = _fleetkit(
+    proc = fleetkit(
         "exec", manager, "-i", inventory, "--json", "--", f"docker info --format '{fmt}'"
     )
-    for line in proc.stdout.splitlines():
-        event = json.loads(line)
+    for event in json_events(proc.stdout):
         if event["event"] == "host_result":
             return str(event["stdout"]).strip()
     return ""
@@ -108,12 +100,12 @@ def swarm_service(lab: LabState) -> Iterator[str]:
         ("bootstrap-swarm.yml", ()),
         ("deploy.yml", ("-e", f"service={MONITORED_SERVICE}", "-e", "replicas=3")),
     ):
-        proc = _fleetkit("run", f"playbooks/{playbook}", "-i", inventory, *extra)
+        proc = fleetkit("run", f"playbooks/{playbook}", "-i", inventory, *extra)
         assert proc.returncode == 0, proc.stdout + proc.stderr
     try:
         yield MONITORED_SERVICE
     finally:
-        _fleetkit("exec", manager, "-i", inventory, "--", f"docker service rm {MONITORED_SERVICE}")
+        fleetkit("exec", manager, "-i", inventory, "--", f"docker service rm {MONITORED_SERVICE}")
         if made:
             for group in ("workers", "managers"):
-                _fleetkit("exec", group, "-i", inventory, "--", "docker swarm leave --force")
+                fleetkit("exec", group, "-i", inventory, "--", "docker swarm leave --force")

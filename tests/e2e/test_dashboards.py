@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -26,6 +24,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 import pytest
+from tests.support import FLEETKIT, free_loopback_port
 
 from fleetkit.dashboards.catalog import catalog
 from fleetkit.dashboards.load import load_dashboard
@@ -114,13 +113,6 @@ MAY_BE_EMPTY: dict[tuple[str, str], Reason] = {
 }
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def http_text(url: str) -> str | None:
     try:
         with urllib.request.urlopen(url, timeout=5) as response:
@@ -142,11 +134,6 @@ def wait_for(
     pytest.fail(f"{what}: not ready after {WAIT_S:.0f}s\n{log.read_text()[-3000:]}")
 
 
-def fleetkit_command() -> list[str]:
-    script = Path(sys.executable).with_name("fleetkit")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "fleetkit.cli"]
-
-
 def stop(proc: subprocess.Popen[bytes]) -> None:
     if proc.poll() is None:
         proc.terminate()
@@ -163,11 +150,11 @@ def exporter(
 ) -> Iterator[str]:
     """`fleetkit exporter` on the lab inventory, on a free loopback port; yields its address."""
     assert lab.inventory is not None, "the lab wrote no inventory"
-    address = f"127.0.0.1:{free_port()}"
+    address = f"127.0.0.1:{free_loopback_port()}"
     log = tmp_path_factory.mktemp("exporter") / "exporter.log"
     args = ["exporter", "-i", str(lab.inventory), "--listen", address, "--interval", "2"]
     with log.open("wb") as out:
-        proc = subprocess.Popen([*fleetkit_command(), *args], stdout=out, stderr=out)
+        proc = subprocess.Popen([*FLEETKIT, *args], stdout=out, stderr=out)
     try:
         metrics = f"http://{address}/metrics"
         wait_for("exporter", lambda: "fleetkit_host_up{" in (http_text(metrics) or ""), proc, log)
@@ -188,7 +175,7 @@ def running_prometheus(target: str, work: Path) -> Iterator[str]:
         "scrape_configs:\n  - job_name: fleetkit\n"
         f"    static_configs:\n      - targets: ['{target}']\n"
     )
-    url = f"http://127.0.0.1:{free_port()}"
+    url = f"http://127.0.0.1:{free_loopback_port()}"
     log = work / "prometheus.log"
     args = [
         PROMETHEUS,
@@ -423,7 +410,7 @@ def test_every_dashboard_renders_from_the_lab(prometheus: str, tmp_path: Path) -
         out = render_dir(tmp_path) / name.replace(".json", ".png")
         args = ["dashboard", "render", str(DASHBOARDS / name), "--prometheus", prometheus]
         proc = subprocess.run(
-            [*fleetkit_command(), *args, "-o", str(out), "--range", "5m"],
+            [*FLEETKIT, *args, "-o", str(out), "--range", "5m"],
             capture_output=True,
             text=True,
             check=False,

@@ -6,9 +6,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import socket
 import subprocess
-import sys
 import threading
 import time
 import urllib.parse
@@ -19,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.support import FLEETKIT, HOST_METRICS, free_loopback_port
 
 from fleetkit.inventory.load import load_inventory
 from fleetkit.lab import LabState
@@ -29,31 +28,6 @@ pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
 RULES = ROOT / "prometheus" / "rules" / "fleetkit.rules.yml"
 PROMETHEUS = shutil.which("prometheus")
-FLEETKIT = [sys.executable, "-c", "import sys; from fleetkit.cli import main; sys.exit(main())"]
-
-HOST_METRICS = (
-    "fleetkit_host_up",
-    "fleetkit_host_info",
-    "fleetkit_host_collect_duration_seconds",
-    "fleetkit_host_last_collect_timestamp_seconds",
-    "fleetkit_host_load1",
-    "fleetkit_host_load5",
-    "fleetkit_host_load15",
-    "fleetkit_host_cpu_seconds_total",
-    "fleetkit_host_memory_total_bytes",
-    "fleetkit_host_memory_available_bytes",
-    "fleetkit_host_filesystem_size_bytes",
-    "fleetkit_host_filesystem_avail_bytes",
-    "fleetkit_host_network_receive_bytes_total",
-    "fleetkit_host_network_transmit_bytes_total",
-    "fleetkit_host_boot_time_seconds",
-)
-
-
-def free_loopback_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Drain(threading.Thread):

@@ -15,7 +15,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -23,13 +22,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.support import fleetkit as run_fleetkit
+from tests.support import json_events
 
 from fleetkit.lab import LabState, lab_down, lab_status, lab_up
 
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
-FLEETKIT = [sys.executable, "-c", "import sys; from fleetkit.cli import main; sys.exit(main())"]
 SERVICE = "fkt-web"
 FAST = ("update_parallelism=4", "update_delay=0s", "update_monitor=2s", "wait_timeout=180")
 
@@ -38,9 +38,7 @@ FAST = ("update_parallelism=4", "update_delay=0s", "update_monitor=2s", "wait_ti
 
 
 def fleetkit(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*FLEETKIT, *args], capture_output=True, text=True, timeout=timeout, cwd=ROOT, check=False
-    )
+    return run_fleetkit(*args, timeout=timeout, cwd=ROOT)
 
 
 def play(
@@ -53,11 +51,7 @@ def play(
     if as_json:
         args.append("--json")
     proc = fleetkit(*args)
-    events = (
-        [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
-        if as_json
-        else []
-    )
+    events = json_events(proc.stdout) if as_json else []
     return proc.returncode, events, proc.stdout + proc.stderr
 
 

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,22 +12,11 @@ from typing import Any
 
 import pytest
 import yaml
+from tests.support import FLEETKIT, fleetkit, json_events
 
 from fleetkit.lab import LabState, lab_status
 
 pytestmark = pytest.mark.integration
-
-FLEETKIT = [sys.executable, "-c", "import sys; from fleetkit.cli import main; sys.exit(main())"]
-
-
-def fleetkit(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*FLEETKIT, *args], capture_output=True, text=True, timeout=timeout, check=False
-    )
-
-
-def json_events(stdout: str) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in stdout.splitlines() if line.strip()]
 
 
 def derived_inventory(lab: LabState, tmp: Path, **all_vars: Any) -> Path:
@@ -227,14 +214,10 @@ def test_ssh_config_host_aliases_user_and_identity_are_honoured(
             }
         )
     )
-    proc = subprocess.run(
-        [*FLEETKIT, "exec", "all", "-i", str(inv), "--json", "--", "hostname"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+    proc = fleetkit(
+        "exec", "all", "-i", str(inv), "--json", "--", "hostname",
         env={**os.environ, "HOME": str(home)},
-    )
+    )  # fmt: skip
     assert proc.returncode == 0, proc.stdout + proc.stderr
     result = next(e for e in json_events(proc.stdout) if e["event"] == "host_result")
     assert (result["host"], result["stdout"].strip()) == ("web-alias", target.name)

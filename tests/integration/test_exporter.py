@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -15,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
+from tests.support import FLEETKIT, HOST_METRICS
 
 from fleetkit.inventory.load import load_inventory
 from fleetkit.lab import LabState, lab_status
@@ -24,26 +24,7 @@ from fleetkit.monitoring.exporter import MetricsCache
 
 pytestmark = pytest.mark.integration
 
-FLEETKIT = [sys.executable, "-c", "import sys; from fleetkit.cli import main; sys.exit(main())"]
 Samples = dict[str, dict[tuple[tuple[str, str], ...], float]]
-
-HOST_METRICS = (
-    "fleetkit_host_up",
-    "fleetkit_host_info",
-    "fleetkit_host_collect_duration_seconds",
-    "fleetkit_host_last_collect_timestamp_seconds",
-    "fleetkit_host_load1",
-    "fleetkit_host_load5",
-    "fleetkit_host_load15",
-    "fleetkit_host_cpu_seconds_total",
-    "fleetkit_host_memory_total_bytes",
-    "fleetkit_host_memory_available_bytes",
-    "fleetkit_host_filesystem_size_bytes",
-    "fleetkit_host_filesystem_avail_bytes",
-    "fleetkit_host_network_receive_bytes_total",
-    "fleetkit_host_network_transmit_bytes_total",
-    "fleetkit_host_boot_time_seconds",
-)
 
 
 def parse(text: str) -> Samples:

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.support import FLEETKIT
 
 from fleetkit.inventory.load import load_inventory
 from fleetkit.lab import LabState
@@ -19,7 +19,6 @@ from fleetkit.monitoring.cycle import open_pool
 
 pytestmark = pytest.mark.integration
 
-FLEETKIT = [sys.executable, "-c", "import sys; from fleetkit.cli import main; sys.exit(main())"]
 # The lab hosts share this machine's load: judge health, not the CI machine's business.
 CALM_LOAD = "thresholds:\n  load_per_cpu: 1000\n"
 

@@ -9,9 +9,7 @@ failure as data, the retry file, and `-l @retry` rerunning only that host.
 
 from __future__ import annotations
 
-import json
 import subprocess
-import sys
 import textwrap
 import time
 from collections import Counter
@@ -21,6 +19,8 @@ from typing import Any
 
 import pytest
 import testinfra
+from tests.support import fleetkit as run_fleetkit
+from tests.support import json_events
 
 from fleetkit.lab.model import LabState
 
@@ -29,20 +29,17 @@ pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[2]
 SETUP = REPO / "playbooks" / "setup-hosts.yml"
 HEALTH = REPO / "playbooks" / "health.yml"
-FLEETKIT = [sys.executable, "-c", "import sys; from fleetkit.cli import main; sys.exit(main())"]
 HANDLER = "Restart node_exporter"
 
 
 def fleetkit(
     *args: str, cwd: Path = REPO, timeout: float = 180
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*FLEETKIT, *args], capture_output=True, text=True, timeout=timeout, check=False, cwd=cwd
-    )
+    return run_fleetkit(*args, cwd=cwd, timeout=timeout)
 
 
 def events(proc: subprocess.CompletedProcess[str]) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
+    return json_events(proc.stdout)
 
 
 def changed(evts: list[dict[str, Any]]) -> set[tuple[str, str]]:
