@@ -67,7 +67,6 @@ def exec_(
     reporter: Reporter = JsonLinesReporter(sys.stdout) if as_json else ConsoleReporter(sys.stdout)
     with HostPool(factory, forks or default_forks(len(hosts))) as pool:
         result = run_adhoc(pool, hosts, text, reporter, timeout=timeout, become=become)
-    factory.close()
     result = record_retry(result, "exec", Path.cwd(), what=f"exec {pattern}")
     reporter.summary(result)
     return result.exit_code()

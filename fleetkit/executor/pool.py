@@ -143,7 +143,8 @@ class HostPool:
         return self._executor.submit(fn)
 
     def close(self) -> None:
-        """Close every connection and stop the workers (idempotent)."""
+        """Close every connection, then the factory if it has a close() (the jump hosts
+        a ConnectionFactory shares), and stop the workers (idempotent)."""
         with self._lock:
             if self._closed:
                 return
@@ -153,6 +154,10 @@ class HostPool:
         for conn in conns:
             with contextlib.suppress(Exception):  # closing must never mask the run's result
                 conn.close()
+        close_factory = getattr(self._factory, "close", None)
+        if callable(close_factory):
+            with contextlib.suppress(Exception):
+                close_factory()
         self._executor.shutdown(wait=False, cancel_futures=True)
 
     def __enter__(self) -> HostPool:

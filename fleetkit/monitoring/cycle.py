@@ -76,19 +76,7 @@ def open_pool(inventory: Inventory, hosts: Sequence[str], timeout: float) -> Hos
     factory = ConnectionFactory(
         {h: replace(s, connect_timeout=min(s.connect_timeout, timeout)) for h, s in specs.items()}
     )
-    return _FactoryPool(factory, default_forks(len(hosts)))
-
-
-class _FactoryPool(HostPool):
-    """A HostPool that also closes its connection factory (jump hosts) on close."""
-
-    def __init__(self, factory: ConnectionFactory, forks: int) -> None:
-        super().__init__(factory, forks)
-        self._owned_factory = factory
-
-    def close(self) -> None:
-        super().close()
-        self._owned_factory.close()
+    return HostPool(factory, default_forks(len(hosts)))
 
 
 @dataclass

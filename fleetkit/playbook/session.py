@@ -229,29 +229,24 @@ def execute(
     from fleetkit.playbook.render import Renderer
 
     request = prepared.request
-    factory = ConnectionFactory(prepared.specs) if connect is None else None
-    maker: ConnectionMaker = connect or factory  # type: ignore[assignment]
+    maker: ConnectionMaker = connect or ConnectionFactory(prepared.specs)
     forks = request.forks or default_forks(len(prepared.hosts))
     options = RunOptions(
         check=request.check, diff=request.diff, tags=request.tags, skip_tags=request.skip_tags
     )
     for message in prepared.warnings:
         reporter.warning(message)
-    try:
-        with HostPool(maker, forks) as pool:
-            run = PlaybookRun(
-                pool=pool,
-                inventory=prepared.inventory,
-                renderer=Renderer(prepared.search_paths),
-                reporter=reporter,
-                extra_vars=prepared.extra,
-                options=options,
-                **({"sleep": sleep} if sleep is not None else {}),
-            )
-            return run.run(prepared.plays)
-    finally:
-        if factory is not None:
-            factory.close()
+    with HostPool(maker, forks) as pool:
+        run = PlaybookRun(
+            pool=pool,
+            inventory=prepared.inventory,
+            renderer=Renderer(prepared.search_paths),
+            reporter=reporter,
+            extra_vars=prepared.extra,
+            options=options,
+            **({"sleep": sleep} if sleep is not None else {}),
+        )
+        return run.run(prepared.plays)
 
 
 def finish(prepared: Prepared, result: RunResult) -> RunResult:

@@ -13,7 +13,7 @@ from fleetkit.connection.fake import FakeConnection, table
 from fleetkit.executor.adhoc import run_adhoc
 from fleetkit.executor.pool import MAX_FORKS, HostPool, default_forks
 from fleetkit.report.jsonl import JsonLinesReporter
-from fleetkit.results import RunResult, Status
+from fleetkit.results import RunResult, Status, StepResult
 
 pytestmark = pytest.mark.unit
 
@@ -159,3 +159,27 @@ def test_json_lines_follow_the_output_contract() -> None:
     }
     assert summary["retry_file"] is None
     assert isinstance(summary["duration_s"], float)
+
+
+def test_closing_the_pool_closes_its_factory_after_the_connections() -> None:
+    order: list[str] = []
+
+    class Conn(FakeConnection):
+        def close(self) -> None:
+            order.append(f"conn {self.name}")
+            super().close()
+
+    class Factory:
+        def __call__(self, host: str) -> FakeConnection:
+            return Conn(host)
+
+        def close(self) -> None:
+            order.append("factory")
+
+    with HostPool(Factory(), 2) as pool:
+        pool.map(["a"], "t", lambda h, c: run_step(h))
+    assert order == ["conn a", "factory"]
+
+
+def run_step(host: str) -> StepResult:
+    return StepResult(host=host, task="t", status=Status.OK)
