@@ -67,7 +67,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabState]:
 
 @pytest.fixture(autouse=True)
 def _skip_destructive_when_sharing(request: pytest.FixtureRequest) -> None:
-    if reusing_lab() and request.node.get_closest_marker("destructive"):
+    if request.node.get_closest_marker("destructive") and reusing_lab():
         pytest.skip(f"takes the shared lab down ({REUSE_ENV}=1)")
 
 
