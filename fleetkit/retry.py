@@ -7,13 +7,12 @@ exactly the hosts that did not finish.
 
 from __future__ import annotations
 
-import os
-import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
+from fleetkit.atomic import write_atomic
 from fleetkit.results import RunResult
 
 RETRY_DIR = Path(".fleetkit") / "retry"
@@ -31,14 +30,7 @@ def write_retry(path: Path, hosts: Sequence[str], *, playbook: str = "") -> Path
     what = " ".join(playbook.split())  # one line, whatever it was given
     header = f"# fleetkit retry file: {what} {stamp}\n" if what else ""
     text = header + "".join(f"{h}\n" for h in hosts)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, text, mode=0o600)
     return path
 
 

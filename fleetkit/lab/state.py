@@ -11,12 +11,12 @@ import contextlib
 import fcntl
 import json
 import os
-import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from fleetkit.atomic import write_atomic
 from fleetkit.errors import LabError
 from fleetkit.lab.layout import LabPaths
 
@@ -85,20 +85,9 @@ def save_record(paths: LabPaths, record: StateRecord) -> None:
 
 
 def atomic_write(path: Path, text: str, *, mode: int = 0o644) -> None:
-    """Write text to path through a temporary file in the same folder and a rename."""
+    """Write text to path atomically, making its folder first."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fchmod(fh.fileno(), mode)
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    write_atomic(path, text, mode=mode)
 
 
 @contextlib.contextmanager

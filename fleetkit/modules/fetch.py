@@ -6,11 +6,10 @@ transferred and written (atomically) only when they differ.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import ClassVar
 
+from fleetkit.atomic import write_atomic
 from fleetkit.modules.base import Arg, Module, ModuleContext, ModuleResult, fail
 from fleetkit.modules.remote import RemoteError, sha256, stat
 
@@ -48,10 +47,7 @@ class Fetch(Module):
         except RemoteError as err:
             return fail(str(err))
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, target)
+        write_atomic(target, data, mode=0o600)
         return ModuleResult(
             changed=True, msg=f"fetched {src} to {target}", data={"dest": str(target)}
         )

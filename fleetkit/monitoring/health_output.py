@@ -6,10 +6,7 @@ Imported only by the health command (it imports prometheus_client).
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +14,7 @@ from prometheus_client import CollectorRegistry, generate_latest, push_to_gatewa
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from fleetkit.atomic import write_atomic
 from fleetkit.errors import MonitoringError
 from fleetkit.monitoring.health import HealthReport
 
@@ -111,21 +109,9 @@ def metrics_text(report: HealthReport) -> bytes:
 
 
 def write_textfile(path: Path, data: bytes) -> None:
-    """Write data to path atomically: a temp file in the same folder (not *.prom, so
-    node_exporter never reads it half-written), fsync, then rename over path."""
-    folder = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fchmod(fh.fileno(), 0o644)
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    """Write data to path atomically; the temp file ends in .tmp, not *.prom, so
+    node_exporter never reads it half-written."""
+    write_atomic(path, data, suffix=".tmp")
 
 
 def push(url: str, report: HealthReport, *, timeout: float = 10.0) -> None:
