@@ -50,7 +50,12 @@ class _Expect:
     name: str
     updating: bool  # our change replaces tasks: the engine's updater must complete
     rollback: bool  # we asked the engine to roll back
-    old_image: str = ""
+    image: str = ""  # the image our change asked for ("" when we did not change the spec)
+
+
+def same_image(a: str, b: str) -> bool:
+    """The same image reference, ignoring a digest the engine may have pinned."""
+    return a.split("@", 1)[0] == b.split("@", 1)[0]
 
 
 class _ServiceProbe:
@@ -79,10 +84,13 @@ class _ServiceProbe:
         progress = f"{running}/{desired} running" + (f", {state}" if state else "")
         if state in ("paused", "rollback_paused"):
             return Observation("failed", running, desired, f"update {state}: {message}")
-        if state in ROLLBACK_STATES and not self.expect.rollback:
+        # The engine put back an older spec: whatever UpdateStatus says (it can lag or
+        # read "completed"), the service no longer runs the image we asked for.
+        reverted = bool(self.expect.image) and not same_image(image, self.expect.image)
+        if (state in ROLLBACK_STATES or reverted) and not self.expect.rollback:
             if state == "rollback_started" and message:
                 self.rollback_reason = message
-            if state == "rollback_completed" and running >= desired == wanted:
+            if (state == "rollback_completed" or reverted) and running >= desired == wanted:
                 # the engine is back on the previous spec: once its tasks run again,
                 # report the failed update
                 back = self._verify(image, desired, progress)
@@ -212,7 +220,7 @@ class SwarmOrchestrator:
                 spec.name,
                 updating=replaces,
                 rollback=False,
-                old_image=spec_image(current["Spec"]) if current else "",
+                image=spec_image(new),
             )
             message = f"{_verb(fields)} ({', '.join(fields)})"
             return self._finish(expect, wait, message, tuple(fields), tuple(warnings))

@@ -89,6 +89,25 @@ def test_an_update_the_engine_rolls_back_is_a_failed_deploy_with_the_reason(
     assert images(booted) == {V1}
 
 
+def test_an_engine_rollback_is_a_failure_even_when_its_update_status_says_completed(
+    booted: FakeSwarm, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    orch = web(booted)
+    on_failure = booted._on_failure
+
+    def lagging_status(service: dict[str, object], task: dict[str, object]) -> None:
+        on_failure(service, task)  # the engine puts the old spec back ...
+        status = service.get("UpdateStatus")
+        if isinstance(status, dict) and status.get("State") == "rollback_started":
+            status["State"] = "completed"  # ... but its status does not say rollback
+
+    monkeypatch.setattr(booted, "_on_failure", lagging_status)
+    change = orch.update(ServiceSpec("web", image=BAD), FAST)
+    assert change.failed and change.changed, change.message
+    assert "failed and the engine rolled back to " + V1 in change.message
+    assert images(booted) == {V1}
+
+
 def test_an_update_paused_by_the_engine_fails(booted: FakeSwarm) -> None:
     orch = web(booted)
     pause = UpdatePolicy(failure_action="pause")
