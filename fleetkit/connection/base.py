@@ -11,7 +11,10 @@ import base64
 import shlex
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
 
+from fleetkit.errors import ConnectionError as HostConnectionError
 from fleetkit.errors import TaskError
 
 
@@ -28,6 +31,21 @@ class CommandResult:
     @property
     def ok(self) -> bool:
         return self.rc == 0 and not self.timed_out
+
+
+class Stream(Protocol):
+    """A byte stream to a socket on the host: what socket.socket and paramiko.Channel share."""
+
+    def sendall(self, data: bytes) -> None: ...
+
+    def recv(self, size: int) -> bytes: ...
+
+    def settimeout(self, timeout: float | None) -> None: ...
+
+    def close(self) -> None: ...
+
+
+STREAM_TIMEOUT_S = 10.0
 
 
 def become_wrap(command: str, user: str | None = None) -> str:
@@ -79,6 +97,32 @@ class Connection(ABC):
         result = self.run(script, become=become, stdin=data)
         if not result.ok:
             raise TaskError(f"cannot write {remote_path}: {result.stderr.strip() or result.rc}")
+
+    def put_file(
+        self,
+        local_path: Path,
+        remote_path: str,
+        *,
+        mode: int | None = None,
+        become: bool = False,
+    ) -> None:
+        """Copy a (possibly large) controller file to remote_path atomically.
+
+        Transports with a file channel (SSH: SFTP on the open connection) override
+        this; the default sends the bytes through `put`.
+        """
+        self.put(Path(local_path).read_bytes(), remote_path, mode=mode, become=become)
+
+    def open_unix_stream(self, path: str, *, timeout: float = STREAM_TIMEOUT_S) -> Stream:
+        """A stream to the unix socket at path on the host (SSH: direct-streamlocal)."""
+        raise HostConnectionError(f"{self.name}: this connection cannot open socket streams")
+
+    def open_tcp_stream(
+        self, port: int, *, host: str = "127.0.0.1", timeout: float = STREAM_TIMEOUT_S
+    ) -> Stream:
+        """A stream to host:port as seen from the host, its loopback by default
+        (SSH: direct-tcpip), so no port needs to be open to the controller."""
+        raise HostConnectionError(f"{self.name}: this connection cannot open TCP streams")
 
     def get(self, remote_path: str, *, become: bool = False) -> bytes:
         """Read remote_path's bytes."""
