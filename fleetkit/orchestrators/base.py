@@ -1,4 +1,4 @@
-"""The orchestrator interface shared by the Swarm driver and the (later) Kubernetes one.
+"""The orchestrator interface shared by the Swarm and Kubernetes drivers.
 
 Values are frozen and typed: a ServiceSpec says what the user asked for (a field
 left None was not named, so an update keeps the service's current value), the
@@ -63,7 +63,12 @@ class Secret:
 
 @dataclass(frozen=True)
 class Port:
-    """A published port: the container's target port, and where it is published."""
+    """A published port: the container's target port, and where it is published.
+
+    mode "ingress": through the cluster's load balancing (Swarm's routing mesh; a
+    Kubernetes Service, NodePort when `published` is set); "host": on the node that
+    runs the task (Swarm host mode; a Kubernetes hostPort).
+    """
 
     target: int
     published: int | None = None
@@ -115,8 +120,41 @@ class RestartPolicy:
 
 
 @dataclass(frozen=True)
+class SwarmOptions:
+    """What only Docker Swarm has; the Kubernetes driver ignores this block."""
+
+    endpoint_mode: EndpointMode | None = None
+    constraints: tuple[str, ...] | None = None  # Swarm syntax: node.role==worker
+    max_replicas_per_node: int | None = None
+    restart_policy: RestartPolicy | None = None
+    container_labels: Mapping[str, str] | None = None
+
+
+ServiceType = Literal["ClusterIP", "NodePort", "LoadBalancer", "None"]
+
+
+@dataclass(frozen=True)
+class K8sOptions:
+    """What only Kubernetes has; the Swarm driver ignores this block."""
+
+    namespace: str | None = None
+    service_type: ServiceType | None = None
+    node_selector: Mapping[str, str] | None = None
+    progress_deadline_s: int | None = None
+    revision_history_limit: int | None = None
+    image_pull_policy: Literal["Always", "IfNotPresent", "Never"] | None = None
+    max_surge: int | str | None = None
+    max_unavailable: int | str | None = None
+
+
+@dataclass(frozen=True)
 class ServiceSpec:
-    """What the user wants of a replicated service. None = not named: keep the current value."""
+    """What the user wants of a replicated service. None = not named: keep the current value.
+
+    The core fields mean the same on every driver (docs/contracts.md maps each to
+    Swarm and to a Kubernetes Deployment + Service); `swarm` and `k8s` carry what
+    only one engine has, and each driver reads only its own block.
+    """
 
     name: str
     image: str | None = None
@@ -125,18 +163,15 @@ class ServiceSpec:
     args: tuple[str, ...] | None = None
     env: Mapping[str, str] | None = None
     labels: Mapping[str, str] | None = None
-    container_labels: Mapping[str, str] | None = None
     ports: tuple[Port, ...] | None = None
-    endpoint_mode: EndpointMode | None = None
-    constraints: tuple[str, ...] | None = None
-    max_replicas_per_node: int | None = None
     resources: Resources | None = None
     healthcheck: HealthCheck | None = None
-    restart_policy: RestartPolicy | None = None
     stop_grace_period_s: float | None = None
     update_config: UpdatePolicy | None = None
     rollback_config: UpdatePolicy | None = None
     force_update: bool = False
+    swarm: SwarmOptions = field(default_factory=SwarmOptions)
+    k8s: K8sOptions = field(default_factory=K8sOptions)
 
 
 @dataclass(frozen=True)
@@ -306,4 +341,8 @@ class Orchestrator(Protocol):
 
     def status(self) -> ClusterStatus:
         """Nodes and services as the cluster reports them."""
+        ...
+
+    def close(self) -> None:
+        """Release what the driver holds (API connections; never the host's SSH connection)."""
         ...

@@ -14,11 +14,13 @@ from typing import Any, cast
 from fleetkit.orchestrators.base import (
     EndpointMode,
     HealthCheck,
+    K8sOptions,
     Port,
     PublishMode,
     Resources,
     RestartPolicy,
     ServiceSpec,
+    SwarmOptions,
     UpdatePolicy,
 )
 
@@ -220,7 +222,6 @@ def service_spec(args: Mapping[str, Any]) -> ServiceSpec:
         PublishMode, _choice(args.get("publish_mode") or "ingress", PUBLISH_MODES, "publish_mode")
     )
     ports = args.get("ports")
-    endpoint = args.get("endpoint_mode")
     replicas = args.get("replicas")
     if replicas is not None and int(replicas) < 0:
         raise ValueError(f"replicas must be 0 or more, got {replicas}")
@@ -232,24 +233,9 @@ def service_spec(args: Mapping[str, Any]) -> ServiceSpec:
         args=None if args.get("args") is None else _words(args["args"]),
         env=None if args.get("env") is None else env(args["env"]),
         labels=None if args.get("labels") is None else string_map(args["labels"], "labels"),
-        container_labels=None
-        if args.get("container_labels") is None
-        else string_map(args["container_labels"], "container_labels"),
         ports=None if ports is None else tuple(port(p, mode) for p in ports),
-        endpoint_mode=None
-        if endpoint is None
-        else cast(EndpointMode, _choice(endpoint, ENDPOINT_MODES, "endpoint_mode")),
-        constraints=None
-        if args.get("constraints") is None
-        else tuple(str(c) for c in args["constraints"]),
-        max_replicas_per_node=None
-        if args.get("max_replicas_per_node") is None
-        else int(args["max_replicas_per_node"]),
         resources=None if args.get("resources") is None else resources(args["resources"]),
         healthcheck=None if args.get("healthcheck") is None else healthcheck(args["healthcheck"]),
-        restart_policy=None
-        if args.get("restart_policy") is None
-        else restart_policy(args["restart_policy"]),
         stop_grace_period_s=None
         if args.get("stop_grace_period") is None
         else duration(args["stop_grace_period"]),
@@ -260,4 +246,91 @@ def service_spec(args: Mapping[str, Any]) -> ServiceSpec:
         if args.get("rollback_config") is None
         else update_policy(args["rollback_config"], "rollback_config"),
         force_update=bool(args.get("force_update") or False),
+        swarm=swarm_options({**args, **_block(args.get("swarm"), SWARM_KEYS, "swarm")}),
+        k8s=k8s_options(_block(args.get("k8s"), K8S_KEYS, "k8s")),
+    )
+
+
+SWARM_KEYS = (
+    "endpoint_mode",
+    "constraints",
+    "max_replicas_per_node",
+    "restart_policy",
+    "container_labels",
+)
+K8S_KEYS = (
+    "namespace",
+    "service_type",
+    "node_selector",
+    "progress_deadline",
+    "revision_history_limit",
+    "image_pull_policy",
+    "max_surge",
+    "max_unavailable",
+)
+SERVICE_TYPES = ("ClusterIP", "NodePort", "LoadBalancer", "None")
+PULL_POLICIES = ("Always", "IfNotPresent", "Never")
+
+
+def _block(value: Any, allowed: tuple[str, ...], what: str) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise ValueError(f"{what} must be a mapping of {what}-only options, got {value!r}")
+    _keys(value, allowed, what)
+    return dict(value)
+
+
+def swarm_options(args: Mapping[str, Any]) -> SwarmOptions:
+    """The Swarm-only block: from `swarm: {...}` or (as before) the module's top level."""
+    endpoint = args.get("endpoint_mode")
+    return SwarmOptions(
+        endpoint_mode=None
+        if endpoint is None
+        else cast(EndpointMode, _choice(endpoint, ENDPOINT_MODES, "endpoint_mode")),
+        constraints=None
+        if args.get("constraints") is None
+        else tuple(str(c) for c in args["constraints"]),
+        max_replicas_per_node=None
+        if args.get("max_replicas_per_node") is None
+        else int(args["max_replicas_per_node"]),
+        restart_policy=None
+        if args.get("restart_policy") is None
+        else restart_policy(args["restart_policy"]),
+        container_labels=None
+        if args.get("container_labels") is None
+        else string_map(args["container_labels"], "container_labels"),
+    )
+
+
+def _surge(value: Any, what: str) -> int | str:
+    text = str(value).strip()
+    if re.fullmatch(r"\d+%?", text) is None:
+        raise ValueError(f"k8s.{what} must be a count or a percentage like 25%, got {value!r}")
+    return text if text.endswith("%") else int(text)
+
+
+def k8s_options(args: Mapping[str, Any]) -> K8sOptions:
+    """The Kubernetes-only block, `k8s: {namespace, service_type, ...}`."""
+    stype = args.get("service_type")
+    pull = args.get("image_pull_policy")
+    deadline = args.get("progress_deadline")
+    history = args.get("revision_history_limit")
+    return K8sOptions(
+        namespace=None if args.get("namespace") in (None, "") else str(args["namespace"]),
+        service_type=None
+        if stype is None
+        else cast(Any, _choice(stype, SERVICE_TYPES, "k8s.service_type")),
+        node_selector=None
+        if args.get("node_selector") is None
+        else string_map(args["node_selector"], "k8s.node_selector"),
+        progress_deadline_s=None if deadline is None else max(1, round(duration(deadline))),
+        revision_history_limit=None if history is None else int(history),
+        image_pull_policy=None
+        if pull is None
+        else cast(Any, _choice(pull, PULL_POLICIES, "k8s.image_pull_policy")),
+        max_surge=None if args.get("max_surge") is None else _surge(args["max_surge"], "max_surge"),
+        max_unavailable=None
+        if args.get("max_unavailable") is None
+        else _surge(args["max_unavailable"], "max_unavailable"),
     )

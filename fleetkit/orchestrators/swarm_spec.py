@@ -190,19 +190,19 @@ def _named(spec: ServiceSpec, current: Json) -> list[tuple[str, tuple[str, ...],
         out.append(("env", ("TaskTemplate", "ContainerSpec", "Env"), env))
     if spec.labels is not None:
         out.append(("labels", ("Labels",), dict(spec.labels)))
-    if spec.container_labels is not None:
+    if spec.swarm.container_labels is not None:
         path = ("TaskTemplate", "ContainerSpec", "Labels")
-        out.append(("container_labels", path, dict(spec.container_labels)))
+        out.append(("container_labels", path, dict(spec.swarm.container_labels)))
     if spec.ports is not None:
         out.append(("ports", ("EndpointSpec", "Ports"), ports_json(spec.ports)))
-    if spec.endpoint_mode is not None:
-        out.append(("endpoint_mode", ("EndpointSpec", "Mode"), spec.endpoint_mode))
-    if spec.constraints is not None:
+    if spec.swarm.endpoint_mode is not None:
+        out.append(("endpoint_mode", ("EndpointSpec", "Mode"), spec.swarm.endpoint_mode))
+    if spec.swarm.constraints is not None:
         path = ("TaskTemplate", "Placement", "Constraints")
-        out.append(("constraints", path, list(spec.constraints)))
-    if spec.max_replicas_per_node is not None:
+        out.append(("constraints", path, list(spec.swarm.constraints)))
+    if spec.swarm.max_replicas_per_node is not None:
         path = ("TaskTemplate", "Placement", "MaxReplicas")
-        out.append(("max_replicas_per_node", path, spec.max_replicas_per_node))
+        out.append(("max_replicas_per_node", path, spec.swarm.max_replicas_per_node))
     if spec.resources is not None:
         path = ("TaskTemplate", "Resources")
         out.append(("resources", path, _resources_json(get(current, path), spec.resources)))
@@ -212,9 +212,9 @@ def _named(spec: ServiceSpec, current: Json) -> list[tuple[str, tuple[str, ...],
     if spec.stop_grace_period_s is not None:
         path = ("TaskTemplate", "ContainerSpec", "StopGracePeriod")
         out.append(("stop_grace_period", path, ns(spec.stop_grace_period_s)))
-    if spec.restart_policy is not None:
+    if spec.swarm.restart_policy is not None:
         path = ("TaskTemplate", "RestartPolicy")
-        wanted = _merged(get(current, path), _restart_json(spec.restart_policy))
+        wanted = _merged(get(current, path), _restart_json(spec.swarm.restart_policy))
         out.append(("restart_policy", path, wanted))
     if spec.update_config is not None:
         wanted = _merged(get(current, ("UpdateConfig",)), _policy_json(spec.update_config))

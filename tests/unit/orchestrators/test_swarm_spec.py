@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from fleetkit.errors import OrchestratorError
-from fleetkit.orchestrators.base import Port, Resources, ServiceSpec, UpdatePolicy
+from fleetkit.orchestrators.base import Port, Resources, ServiceSpec, SwarmOptions, UpdatePolicy
 from fleetkit.orchestrators.swarm_spec import apply, get
 
 from .conftest import V1, V2
@@ -47,10 +47,11 @@ def test_the_same_values_written_differently_are_no_change() -> None:
         image=V1,  # the engine pinned a digest: the tag alone is the same image
         replicas=3,
         env={"A": "1", "B": "2"},  # order of env does not matter
-        constraints=("node.labels.x==1", "node.role==worker"),
         ports=(Port(80, mode="host"),),  # protocol tcp is the default
-        endpoint_mode="dnsrr",
         labels={"team": "a"},
+        swarm=SwarmOptions(
+            constraints=("node.labels.x==1", "node.role==worker"), endpoint_mode="dnsrr"
+        ),
     )
     _, fields = apply(CURRENT, spec)
     assert fields == []
