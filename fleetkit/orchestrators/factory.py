@@ -1,0 +1,77 @@
+"""open_orchestrator: the one place that picks a driver from a host's variables.
+
+Modules and the CLI ask for an `Orchestrator` here and never see Docker or
+Kubernetes types. A driver is a module with `open_driver(ctx) -> Orchestrator`,
+named in DRIVERS and imported only when a host asks for it (so `fleetkit --help`
+and Swarm-only runs never import the Kubernetes client, and the reverse).
+A new driver is its own files plus one line here.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any, Protocol, cast
+
+from fleetkit.connection.base import CommandResult, Connection
+from fleetkit.errors import OrchestratorError
+from fleetkit.modules.args import suggest
+from fleetkit.orchestrators.base import Orchestrator
+
+DRIVERS: Mapping[str, str] = MappingProxyType(
+    {
+        "swarm": "fleetkit.orchestrators.swarm_driver",
+        "k8s": "fleetkit.orchestrators.k8s_driver",
+    }
+)
+DEFAULT_DRIVER = "swarm"
+ALIASES: Mapping[str, str] = MappingProxyType(
+    {"docker": "swarm", "kubernetes": "k8s", "k3s": "k8s"}
+)
+
+Runner = Callable[[str], CommandResult]
+
+
+@dataclass(frozen=True)
+class DriverContext:
+    """What a driver needs to reach its cluster through one host.
+
+    `conn` is the host's open connection (streams to its sockets and loopback
+    ports ride on it); `run` runs a shell command there with the task's become;
+    `variables` are the host's merged variables (driver settings live there).
+    """
+
+    host: str
+    conn: Connection
+    run: Runner
+    variables: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    become: bool = False
+
+
+class DriverModule(Protocol):
+    def open_driver(self, ctx: DriverContext) -> Orchestrator: ...
+
+
+def driver_name(variables: Mapping[str, Any]) -> str:
+    """The host's `orchestrator` variable (default swarm), checked against DRIVERS."""
+    raw = variables.get("orchestrator")
+    name = DEFAULT_DRIVER if raw in (None, "") else str(raw).strip().lower()
+    name = ALIASES.get(name, name)
+    if name not in DRIVERS:
+        close = suggest(name, list(DRIVERS))
+        raise OrchestratorError(
+            f"orchestrator {raw!r} is not known (known: {', '.join(DRIVERS)})",
+            hint=f"did you mean {close!r}?"
+            if close
+            else "set the inventory variable orchestrator: swarm or orchestrator: k8s",
+        )
+    return name
+
+
+def open_orchestrator(ctx: DriverContext, *, name: str | None = None) -> Orchestrator:
+    """The driver for ctx's host (or the one named), connected through ctx.conn."""
+    chosen = name or driver_name(ctx.variables)
+    module = cast(DriverModule, importlib.import_module(DRIVERS[chosen]))
+    return module.open_driver(ctx)
