@@ -85,6 +85,11 @@ class HostKeyError(ConnectionError):
     """A host key is unknown or changed: refused unless policy says accept-new."""
 
 
+class StreamRefused(ConnectionError):
+    """The host is up but the socket or port a stream was opened to refused it
+    (nothing listening, no such socket, forwarding disabled): the service, not the host."""
+
+
 class CommandTimeout(FleetkitError):
     """A remote command ran past its timeout (reported per host as failed)."""
 

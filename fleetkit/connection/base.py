@@ -2,7 +2,9 @@
 
 A connection is opened once per host per run and reused for every command.
 `run` is the only primitive a transport must provide; file transfer is built
-on it (stdin in, base64 out) so sudo, the fake and SSH all behave the same.
+on it by default (stdin in, base64 out) so sudo, the fake and SSH all behave the
+same. Transports override what they can do better: put_file (SSH: SFTP) and
+streams to sockets on the host (SSH: channels of the one connection).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from pathlib import Path
 from typing import Protocol
 
 from fleetkit.errors import ConnectionError as HostConnectionError
-from fleetkit.errors import TaskError
+from fleetkit.errors import StreamRefused, TaskError
 
 
 @dataclass(frozen=True)
@@ -123,6 +125,18 @@ class Connection(ABC):
         """A stream to host:port as seen from the host, its loopback by default
         (SSH: direct-tcpip), so no port needs to be open to the controller."""
         raise HostConnectionError(f"{self.name}: this connection cannot open TCP streams")
+
+    def open_command_stream(self, command: str, *, timeout: float = STREAM_TIMEOUT_S) -> Stream:
+        """A stream that is command's stdin and stdout on the host (SSH: an exec channel),
+        for tools that speak a protocol on stdio (`docker system dial-stdio`)."""
+        raise StreamRefused(f"{self.name}: this connection cannot open command streams")
+
+    def remote_sha256(self, remote_path: str, *, become: bool = False) -> str | None:
+        """The hex sha256 of remote_path, or None when it does not exist or cannot be read
+        (so a caller can skip a put_file whose content is already there)."""
+        result = self.run(f"sha256sum -- {shlex.quote(remote_path)}", become=become)
+        digest = result.stdout.split(maxsplit=1)[0] if result.ok and result.stdout else ""
+        return digest if len(digest) == 64 else None
 
     def get(self, remote_path: str, *, become: bool = False) -> bytes:
         """Read remote_path's bytes."""

@@ -14,13 +14,21 @@ import select
 import shlex
 import socket
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import paramiko
 from paramiko.common import cMSG_CHANNEL_REQUEST
 
-from fleetkit.connection.base import CommandResult, Connection, become_wrap
+from fleetkit.connection import sftp, streams
+from fleetkit.connection.base import (
+    STREAM_TIMEOUT_S,
+    CommandResult,
+    Connection,
+    Stream,
+    become_wrap,
+)
 from fleetkit.connection.hostkeys import (
     AcceptNewPolicy,
     KnownHostsStore,
@@ -28,13 +36,34 @@ from fleetkit.connection.hostkeys import (
     known_hosts_name,
 )
 from fleetkit.connection.spec import ConnectionSpec
-from fleetkit.errors import ConnectionError, HostKeyError
+from fleetkit.errors import ConnectionError, HostKeyError, StreamRefused, TaskError
 
 READ_SIZE = 65536
 KEEPALIVE_S = 30
 KILL_AFTER_S = 5  # remote `timeout -k`: SIGKILL this long after SIGTERM
 CLIENT_GRACE_S = 3.0  # client gives up this long after the remote timeout
 TIMEOUT_RC = 124  # what coreutils/busybox `timeout` exits with on expiry
+
+
+ADMIN_PROHIBITED = 1  # SSH_OPEN_ADMINISTRATIVELY_PROHIBITED (RFC 4254 5.1)
+
+# What `_why_unix_refused` prints on the host, and what each answer means.
+UNIX_PROBE = (
+    "if [ ! -e {p} ]; then echo missing; elif [ ! -S {p} ]; then echo not-socket;"
+    " elif [ ! -w {p} ]; then echo no-access; else echo refused; fi"
+)
+UNIX_REASONS = {
+    "missing": "there is no socket {path} on the host (is the service running?)",
+    "not-socket": "{path} on the host is not a socket",
+    "no-access": "{user} may not connect to {path} on the host (permission denied: add"
+    " the user to the socket's group)",
+    "refused": "{path} on the host refused the connection (nothing is listening on it, or"
+    " sshd forbids stream-local forwarding: AllowStreamLocalForwarding)",
+}
+
+
+def _reason(err: BaseException) -> str:
+    return str(err) or type(err).__name__
 
 
 def _decode(chunks: list[bytes]) -> str:
@@ -235,6 +264,125 @@ class SSHConnection(Connection):
         return CommandResult(
             None, _decode(out), _decode(err), time.monotonic() - start, timed_out=True
         )
+
+    # streams --------------------------------------------------------------------------
+
+    def _transport(self) -> paramiko.Transport:
+        self.open()
+        transport = self._fab.client.get_transport()
+        if transport is None or not transport.is_active():
+            raise ConnectionError(f"{self.name}: SSH connection is not open")
+        return transport  # type: ignore[no-any-return]
+
+    def _channel(
+        self, what: str, opener: Callable[[paramiko.Transport], paramiko.Channel]
+    ) -> paramiko.Channel:
+        """opener's channel on the open transport; transport failures mean the host is lost.
+
+        The channel rides on the transport's socket, whose Nagle is off (see open).
+        """
+        transport = self._transport()
+        try:
+            return opener(transport)
+        except paramiko.ChannelException:
+            raise
+        except (paramiko.SSHException, OSError, EOFError) as err:
+            if not self.is_open:
+                self.close()
+            raise ConnectionError(
+                f"{self.name}: cannot open a channel to {what}: {_reason(err)}"
+            ) from None
+
+    def open_unix_stream(self, path: str, *, timeout: float = STREAM_TIMEOUT_S) -> Stream:
+        try:
+            return self._channel(path, lambda t: streams.open_streamlocal(t, path, timeout))
+        except paramiko.ChannelException:
+            raise StreamRefused(f"{self.name}: {self._why_unix_refused(path, timeout)}") from None
+
+    def _why_unix_refused(self, path: str, timeout: float) -> str:
+        """sshd says only 'open failed': ask the host what is at path (one command)."""
+        probe = self.run(UNIX_PROBE.format(p=shlex.quote(path)), timeout=timeout)
+        answer = probe.stdout.strip() if probe.ok else "refused"
+        reason = UNIX_REASONS.get(answer, UNIX_REASONS["refused"])
+        return reason.format(path=path, user=self._fab.user)
+
+    def open_tcp_stream(
+        self, port: int, *, host: str = "127.0.0.1", timeout: float = STREAM_TIMEOUT_S
+    ) -> Stream:
+        try:
+            return self._channel(
+                f"{host}:{port}", lambda t: streams.open_direct_tcpip(t, host, port, timeout)
+            )
+        except paramiko.ChannelException as err:
+            if err.code == ADMIN_PROHIBITED:
+                why = f"sshd forbids TCP forwarding to {host}:{port} (AllowTcpForwarding)"
+            else:
+                why = f"nothing accepts connections on {host}:{port} on the host ({err.text})"
+            raise StreamRefused(f"{self.name}: {why}") from None
+
+    def open_command_stream(self, command: str, *, timeout: float = STREAM_TIMEOUT_S) -> Stream:
+        try:
+            return self._channel(command, lambda t: streams.open_exec(t, command, timeout))
+        except paramiko.ChannelException as err:
+            raise StreamRefused(f"{self.name}: sshd refused a session: {err.text}") from None
+
+    # files ----------------------------------------------------------------------------
+
+    def put_file(
+        self,
+        local_path: Path,
+        remote_path: str,
+        *,
+        mode: int | None = None,
+        become: bool = False,
+    ) -> None:
+        """Stream local_path to remote_path over SFTP on this connection, atomically."""
+        if become and self.spec.become_user not in (None, "root"):
+            # Another become user cannot read the login user's private temp file.
+            super().put_file(local_path, remote_path, mode=mode, become=become)
+            return
+        local = Path(local_path)
+        if not local.is_file():
+            raise TaskError(f"cannot copy {local}: no such file on the controller")
+        if not become:
+            wanted = mode if mode is not None else sftp.PRIVATE
+            self._sftp(remote_path, lambda c: sftp.put_atomic(c, local, remote_path, wanted))
+            return
+        made = self.run("umask 077 && mktemp /tmp/fleetkit-put.XXXXXXXX")
+        staged = made.stdout.strip()
+        if not made.ok or not staged:
+            raise TaskError(f"cannot write {remote_path}: mktemp: {made.stderr.strip()}")
+        try:
+            with open(local, "rb") as src:
+                self._sftp(remote_path, lambda c: sftp.upload(c, src, staged, sftp.PRIVATE))
+        except BaseException:
+            with contextlib.suppress(ConnectionError):
+                self.run(f"rm -f {shlex.quote(staged)}")
+            raise
+        result = self.run(sftp.install_script(staged, remote_path, mode), become=True)
+        if not result.ok:
+            why = result.stderr.strip() or f"rc={result.rc}"
+            raise TaskError(f"cannot write {remote_path}: {why}")
+
+    def _sftp(self, remote_path: str, work: Callable[[paramiko.SFTPClient], object]) -> None:
+        """Run work on an SFTP session of this connection; map its failures."""
+        transport = self._transport()
+        try:
+            client = paramiko.SFTPClient.from_transport(transport)
+            if client is None:
+                raise paramiko.SSHException("sshd refused the sftp subsystem")
+            with client:
+                work(client)
+        except (paramiko.SSHException, EOFError) as err:
+            if not self.is_open:
+                self.close()
+                raise ConnectionError(f"{self.name}: connection lost: {_reason(err)}") from None
+            raise TaskError(f"cannot write {remote_path}: sftp: {_reason(err)}") from None
+        except OSError as err:
+            if not self.is_open:
+                self.close()
+                raise ConnectionError(f"{self.name}: connection lost: {_reason(err)}") from None
+            raise TaskError(f"cannot write {remote_path}: {err.strerror or _reason(err)}") from None
 
     def close(self) -> None:
         self._fab.close()

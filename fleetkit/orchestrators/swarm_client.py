@@ -1,7 +1,7 @@
 """The Docker SDK's APIClient, tunnelled over fleetkit's own SSH connection to a host.
 
 Measured on the lab (bench/bench_swarm.py; Nagle off on the SSH socket, see
-`no_delay`): a direct-streamlocal channel to /var/run/docker.sock plus the
+connection/ssh.py): a direct-streamlocal channel to /var/run/docker.sock plus the
 version-negotiating /_ping costs ~3 ms per engine on the run's open connection
 (~50 ms for the first one of a process); `docker system dial-stdio` on an exec
 channel ~19 ms (it spawns the CLI on the host); the SDK's own
@@ -14,8 +14,9 @@ known_hosts and never touches ~/.ssh) and ignores the inventory's user, key and
 bastion; its shell-out mode needs them in ~/.ssh of the passwd home. The tunnel
 reuses the connection the run already holds, with all of those.
 
-So: direct-streamlocal (what `ssh -L /local:/var/run/docker.sock` uses; no
-process on the host), and dial-stdio when sshd refuses stream-local forwarding.
+So: the connection's unix-socket stream (SSH: direct-streamlocal, what `ssh -L
+/local:/var/run/docker.sock` uses; no process on the host), and dial-stdio on a
+command stream when that is refused (sshd may forbid stream-local forwarding).
 The API version is negotiated from /_ping's Api-Version header and clamped to
 [1.41, 1.45]: 1.41 is Docker 20.10's (Debian's engine in the lab, while the
 machine's CLI is 28), the oldest with the `status=true` service counts used here.
@@ -23,15 +24,12 @@ machine's CLI is 28), the oldest with the `status=true` service counts used here
 
 from __future__ import annotations
 
-import contextlib
 import shlex
-import threading
-import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
-from fleetkit.connection.base import CommandResult, Connection
-from fleetkit.errors import ConnectionError as HostConnectionError
+from fleetkit.connection.base import CommandResult, Connection, Stream
+from fleetkit.errors import StreamRefused
 from fleetkit.orchestrators.base import Secret
 from fleetkit.orchestrators.engine import (
     EngineConflict,
@@ -40,9 +38,6 @@ from fleetkit.orchestrators.engine import (
     Json,
 )
 
-if TYPE_CHECKING:
-    import paramiko
-
 DOCKER_SOCKET = "/var/run/docker.sock"
 API_MIN = "1.41"
 API_MAX = "1.45"
@@ -50,7 +45,6 @@ REQUEST_TIMEOUT_S = 60.0
 PING_TIMEOUT_S = 5.0
 CHANNEL_TIMEOUT_S = 10.0
 BASE_URL = "http+docker://fleetkit"
-STREAMLOCAL = "direct-streamlocal@openssh.com"
 
 Tunnel = Literal["auto", "streamlocal", "dial-stdio"]
 Opener = Callable[[], Any]
@@ -76,87 +70,54 @@ def choose_api_version(server: str | None) -> str:
 # --- tunnels ------------------------------------------------------------------------------
 
 
-def open_streamlocal(
-    transport: paramiko.Transport, path: str, timeout: float = CHANNEL_TIMEOUT_S
-) -> paramiko.Channel:
-    """A channel to a unix socket on the host (OpenSSH's direct-streamlocal extension).
-
-    paramiko's `open_channel` encodes extra fields only for direct-tcpip and x11,
-    so this is its body for the one other kind (same private members it uses).
-    """
-    import paramiko
-    from paramiko.common import cMSG_CHANNEL_OPEN
-
-    t: Any = transport
-    if not t.active:
-        raise paramiko.SSHException("SSH session not active")
-    with t.lock:
-        window = t._sanitize_window_size(None)
-        packet = t._sanitize_packet_size(None)
-        chanid = t._next_channel()
-        msg = paramiko.Message()
-        msg.add_byte(cMSG_CHANNEL_OPEN)
-        msg.add_string(STREAMLOCAL)
-        msg.add_int(chanid)
-        msg.add_int(window)
-        msg.add_int(packet)
-        msg.add_string(path)
-        msg.add_string("")  # reserved
-        msg.add_int(0)  # reserved
-        chan: Any = paramiko.Channel(chanid)
-        t._channels.put(chanid, chan)
-        event = threading.Event()
-        t.channel_events[chanid] = event
-        t.channels_seen[chanid] = True
-        chan._set_transport(t)
-        chan._set_window(window, packet)
-    t._send_user_message(msg)
-    deadline = time.monotonic() + timeout
-    while not event.wait(0.05):
-        if not t.active:
-            raise t.get_exception() or paramiko.SSHException("SSH session closed")
-        if time.monotonic() > deadline:
-            raise paramiko.SSHException("timed out opening a stream-local channel")
-    opened = t._channels.get(chanid)
-    if opened is None:
-        raise t.get_exception() or paramiko.ChannelException(1, "stream-local channel refused")
-    return opened  # type: ignore[no-any-return]
-
-
-def open_dial_stdio(
-    transport: paramiko.Transport, socket_path: str, timeout: float = CHANNEL_TIMEOUT_S
-) -> paramiko.Channel:
-    """A channel whose stdio is the engine's socket, through `docker system dial-stdio`."""
-    chan = transport.open_session(timeout=timeout)
+def dial_stdio_command(socket_path: str) -> str:
+    """The command whose stdio is the engine's socket (docker CLI on the host)."""
     host = "" if socket_path == DOCKER_SOCKET else f"DOCKER_HOST=unix://{shlex.quote(socket_path)} "
-    chan.exec_command(f"{host}exec docker system dial-stdio")
-    return chan
+    return f"{host}exec docker system dial-stdio"
+
+
+def _refused_as_oserror(open_stream: Callable[[], Stream]) -> Opener:
+    """open_stream, with a refused stream as an OSError: the SDK's requests report it as
+    the engine not answering, while a lost host stays a ConnectionError."""
+
+    def opener() -> Stream:
+        try:
+            return open_stream()
+        except StreamRefused as err:
+            raise ConnectionRefusedError(err.message) from None
+
+    return opener
 
 
 def tunnel_opener(
-    transport: paramiko.Transport, socket_path: str, tunnel: Tunnel
-) -> tuple[Opener, str]:
-    """An opener for new API connections and the tunnel kind it uses (auto tries both)."""
-    import paramiko
+    conn: Connection, socket_path: str, tunnel: Tunnel
+) -> tuple[Opener, str, str | None]:
+    """An opener for new API connections, the tunnel kind it uses (auto tries both) and,
+    when auto fell back to dial-stdio, why the socket stream was refused.
 
+    Raises fleetkit.errors.ConnectionError when the host is lost, EngineUnreachable
+    when the socket refused and no fallback is allowed.
+    """
+    dial = _refused_as_oserror(
+        lambda: conn.open_command_stream(dial_stdio_command(socket_path), timeout=CHANNEL_TIMEOUT_S)
+    )
     if tunnel == "dial-stdio":
-        return (lambda: open_dial_stdio(transport, socket_path)), "dial-stdio"
+        return dial, "dial-stdio", None
     try:
-        first = open_streamlocal(transport, socket_path)
-    except paramiko.ChannelException as err:
+        first = conn.open_unix_stream(socket_path, timeout=CHANNEL_TIMEOUT_S)
+    except StreamRefused as err:
         if tunnel == "streamlocal":
-            raise EngineUnreachable(
-                f"sshd refused a stream-local channel to {socket_path}: {err}"
-            ) from None
-        return (lambda: open_dial_stdio(transport, socket_path)), "dial-stdio"
+            raise EngineUnreachable(err.message) from None
+        return dial, "dial-stdio", err.message
     spare = [first]
+    stream = _refused_as_oserror(
+        lambda: conn.open_unix_stream(socket_path, timeout=CHANNEL_TIMEOUT_S)
+    )
 
-    def opener() -> paramiko.Channel:
-        if spare:
-            return spare.pop()
-        return open_streamlocal(transport, socket_path)
+    def opener() -> Stream:
+        return spare.pop() if spare else stream()
 
-    return opener, "streamlocal"
+    return opener, "streamlocal", None
 
 
 def _adapter(opener: Opener, timeout: float) -> Any:
@@ -377,20 +338,6 @@ def connect_api(
     return api
 
 
-def unwrap(conn: Connection) -> Connection:
-    """The transport-level connection behind wrappers (the playbook runner's lazy one)."""
-    seen = conn
-    for _ in range(4):
-        if hasattr(seen, "fabric"):
-            return seen
-        seen.open()
-        inner = getattr(seen, "target", None) or getattr(seen, "_conn", None)
-        if not isinstance(inner, Connection):
-            return seen
-        seen = inner
-    return seen
-
-
 def engine_for(
     conn: Connection,
     *,
@@ -401,53 +348,16 @@ def engine_for(
     api_version: str | None = None,
     timeout: float = REQUEST_TIMEOUT_S,
 ) -> DockerEngine:
-    """A DockerEngine for host over its open connection (SSH tunnel, or the local socket)."""
-    import paramiko
+    """A DockerEngine for host over its open connection (a stream to the engine's socket).
 
-    from fleetkit.connection.local import LocalConnection
-
-    real = unwrap(conn)
-    fabric = getattr(real, "fabric", None)
-    if fabric is not None:
-        real.open()
-        transport = fabric.client.get_transport()
-        if transport is None or not transport.is_active():
-            raise HostConnectionError(f"{host}: SSH connection is not open")
-        no_delay(transport)
-        try:
-            opener, kind = tunnel_opener(transport, socket_path, tunnel)
-        except (paramiko.SSHException, OSError, EOFError) as err:
-            raise EngineUnreachable(
-                f"{host}: cannot open a channel to the Docker socket {socket_path}: {_reason(err)}"
-            ) from None
-    elif isinstance(real, LocalConnection):
-        opener, kind = _local_opener(socket_path), "unix"
-    else:
-        raise EngineError(f"{host}: no Docker engine behind a {type(real).__name__}")
+    Raises fleetkit.errors.ConnectionError when the host is unreachable and
+    EngineUnreachable when the host answers but its engine does not.
+    """
+    conn.open()
+    opener, kind, refused = tunnel_opener(conn, socket_path, tunnel)
     try:
         api = connect_api(opener, api_version=api_version, timeout=timeout)
     except EngineError as err:
-        raise type(err)(f"{host}: {err.message}") from None
-    return DockerEngine(host, api, runner=runner or real.run, tunnel=kind)
-
-
-def no_delay(transport: paramiko.Transport) -> None:
-    """Turn Nagle off on the SSH socket: small API requests otherwise wait ~40 ms for
-    the peer's delayed ACK (measured on the lab: channel open 44 ms -> 0.5 ms)."""
-    import socket
-
-    sock = getattr(transport, "sock", None)
-    if isinstance(sock, socket.socket):
-        with contextlib.suppress(OSError):
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-
-def _local_opener(socket_path: str) -> Opener:
-    import socket
-
-    def opener() -> socket.socket:
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        sock.connect(socket_path)
-        return sock
-
-    return opener
+        also = f" (and the socket stream: {refused})" if refused else ""
+        raise type(err)(f"{host}: {err.message}{also}") from None
+    return DockerEngine(host, api, runner=runner or conn.run, tunnel=kind)

@@ -13,10 +13,11 @@ import contextlib
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any, TypeVar
 
-from fleetkit.connection.base import CommandResult, Connection
+from fleetkit.connection.base import STREAM_TIMEOUT_S, CommandResult, Connection, Stream
 from fleetkit.connection.spec import lookup as conn_lookup
 from fleetkit.errors import ConnectionError as HostConnectionError
 from fleetkit.errors import FleetkitError, TaskError, TemplateError
@@ -83,6 +84,30 @@ class LazyConnection(Connection):
         return self._guard(
             lambda: self._get().run(command, timeout=timeout, become=become, stdin=stdin)
         )
+
+    def put_file(
+        self,
+        local_path: Path,
+        remote_path: str,
+        *,
+        mode: int | None = None,
+        become: bool = False,
+    ) -> None:
+        self._guard(lambda: self._get().put_file(local_path, remote_path, mode=mode, become=become))
+
+    def remote_sha256(self, remote_path: str, *, become: bool = False) -> str | None:
+        return self._guard(lambda: self._get().remote_sha256(remote_path, become=become))
+
+    def open_unix_stream(self, path: str, *, timeout: float = STREAM_TIMEOUT_S) -> Stream:
+        return self._guard(lambda: self._get().open_unix_stream(path, timeout=timeout))
+
+    def open_tcp_stream(
+        self, port: int, *, host: str = "127.0.0.1", timeout: float = STREAM_TIMEOUT_S
+    ) -> Stream:
+        return self._guard(lambda: self._get().open_tcp_stream(port, host=host, timeout=timeout))
+
+    def open_command_stream(self, command: str, *, timeout: float = STREAM_TIMEOUT_S) -> Stream:
+        return self._guard(lambda: self._get().open_command_stream(command, timeout=timeout))
 
     def _guard(self, call: Callable[[], _T]) -> _T:
         if self._delegate_for is None:
