@@ -28,7 +28,8 @@ from fleetkit.modules.script import Script
 from fleetkit.modules.service import Service
 from fleetkit.modules.set_fact import SetFact
 from fleetkit.modules.shell import Shell
-from fleetkit.modules.swarm_modules import SWARM_MODULES
+from fleetkit.modules.swarm_modules import LEGACY_NAMES, SWARM_MODULES
+from fleetkit.modules.system_modules import SYSTEM_MODULES
 from fleetkit.modules.template import Template
 from fleetkit.modules.uri import Uri
 from fleetkit.modules.user import User
@@ -59,12 +60,14 @@ MODULES: Mapping[str, Module] = MappingProxyType(
             User(),
             WaitFor(),
             *SWARM_MODULES,
+            *SYSTEM_MODULES,
         )
     }
+    | {old: m for m in SWARM_MODULES for old, new in LEGACY_NAMES.items() if m.name == new}
 )
 
 ALIASES: Mapping[str, str] = MappingProxyType(
-    {"systemd": "service", "dnf": "package", "yum": "package", "apk": "package"}
+    {"systemd_service": "systemd", "dnf": "package", "yum": "package", "apk": "package"}
 )
 
 PREFIXES = ("ansible.builtin.", "ansible.legacy.", "ansible.posix.", "community.general.")

@@ -98,7 +98,7 @@ def test_to_bool_accepts_yaml_words() -> None:
 
 def test_ansible_names_resolve_to_modules() -> None:
     assert canonical_name("ansible.builtin.copy") == "copy"
-    assert canonical_name("systemd") == "service"
+    assert canonical_name("ansible.builtin.systemd_service") == "systemd"
     assert lookup("ansible.builtin.shell") is lookup("shell")
 
 
