@@ -1,0 +1,80 @@
+"""blockinfile: insert, update and remove a marked block; idempotent, check and diff aware."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from tests.unit.modules.helpers import RunModule
+
+from fleetkit.modules.args import prepare
+from fleetkit.modules.registry import lookup
+
+pytestmark = pytest.mark.unit
+
+BEGIN = "# BEGIN ANSIBLE MANAGED BLOCK"
+END = "# END ANSIBLE MANAGED BLOCK"
+
+
+def test_block_is_inserted_once(run_local: RunModule, tmp_path: Path) -> None:
+    path = tmp_path / "hosts"
+    path.write_text("127.0.0.1 localhost\n")
+    args = {"path": str(path), "block": "10.0.0.1 a\n10.0.0.2 b\n"}
+    first = run_local("blockinfile", args)
+    assert first.changed and first.msg == "Block inserted"
+    assert path.read_text() == f"127.0.0.1 localhost\n{BEGIN}\n10.0.0.1 a\n10.0.0.2 b\n{END}\n"
+    second = run_local("blockinfile", args)
+    assert not second.changed and not second.failed
+
+
+def test_block_is_updated_in_place(run_local: RunModule, tmp_path: Path) -> None:
+    path = tmp_path / "conf"
+    path.write_text(f"top\n{BEGIN}\nold\n{END}\nbottom\n")
+    res = run_local("blockinfile", {"path": str(path), "block": "new"}, diff=True)
+    assert res.changed
+    assert "-old" in res.diff and "+new" in res.diff
+    assert path.read_text() == f"top\n{BEGIN}\nnew\n{END}\nbottom\n"
+
+
+def test_block_removed_by_state_absent_or_empty_block(run_local: RunModule, tmp_path: Path) -> None:
+    path = tmp_path / "conf"
+    path.write_text(f"top\n{BEGIN}\nold\n{END}\n")
+    res = run_local("blockinfile", {"path": str(path), "state": "absent"})
+    assert res.changed and res.msg == "Block removed"
+    assert path.read_text() == "top\n"
+    path.write_text(f"top\n{BEGIN}\nold\n{END}\n")
+    assert run_local("blockinfile", {"path": str(path), "block": ""}).changed
+    assert path.read_text() == "top\n"
+    assert not run_local("blockinfile", {"path": str(path), "state": "absent"}).changed
+
+
+def test_custom_marker_and_insertbefore(run_local: RunModule, tmp_path: Path) -> None:
+    path = tmp_path / "conf"
+    path.write_text("a\nlisten 80\nz\n")
+    run_local(
+        "blockinfile",
+        {"path": str(path), "block": "x", "marker": ";; {mark} fk", "insertbefore": "^listen"},
+    )
+    assert path.read_text() == "a\n;; BEGIN fk\nx\n;; END fk\nlisten 80\nz\n"
+
+
+def test_check_mode_predicts_and_writes_nothing(run_local: RunModule, tmp_path: Path) -> None:
+    path = tmp_path / "conf"
+    path.write_text("a\n")
+    res = run_local("blockinfile", {"path": str(path), "block": "b"}, check=True, diff=True)
+    assert res.changed and "+b" in res.diff
+    assert path.read_text() == "a\n"
+
+
+def test_missing_file_needs_create(run_local: RunModule, tmp_path: Path) -> None:
+    path = tmp_path / "new"
+    assert run_local("blockinfile", {"path": str(path), "block": "b"}).failed
+    res = run_local("blockinfile", {"path": str(path), "block": "b", "create": True})
+    assert res.changed and path.read_text() == f"{BEGIN}\nb\n{END}\n"
+
+
+def test_marker_without_mark_is_rejected() -> None:
+    mod = lookup("blockinfile")
+    assert mod is not None
+    _, errors = prepare(mod, {"path": "/x", "block": "b", "marker": "# managed"})
+    assert errors == ["module blockinfile: marker must contain '{mark}'"]
