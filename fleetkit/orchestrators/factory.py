@@ -9,6 +9,7 @@ A new driver is its own files plus one line here.
 
 from __future__ import annotations
 
+import difflib
 import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -17,7 +18,6 @@ from typing import Any, Protocol, cast
 
 from fleetkit.connection.base import CommandResult, Connection
 from fleetkit.errors import OrchestratorError
-from fleetkit.modules.args import suggest
 from fleetkit.orchestrators.base import Orchestrator
 
 DRIVERS: Mapping[str, str] = MappingProxyType(
@@ -54,13 +54,24 @@ class DriverModule(Protocol):
     def open_driver(self, ctx: DriverContext) -> Orchestrator: ...
 
 
+K8S_GROUPS = ("k8s_servers", "k8s_agents")
+
+
 def driver_name(variables: Mapping[str, Any]) -> str:
-    """The host's `orchestrator` variable (default swarm), checked against DRIVERS."""
+    """The host's `orchestrator` variable, checked against DRIVERS.
+
+    Unset, a host in k8s_servers/k8s_agents (and not in the Swarm `managers`
+    group) means k8s; anything else swarm, as before Kubernetes existed.
+    """
     raw = variables.get("orchestrator")
-    name = DEFAULT_DRIVER if raw in (None, "") else str(raw).strip().lower()
+    if raw in (None, ""):
+        groups = set(variables.get("group_names") or ())
+        k8s = bool(groups & set(K8S_GROUPS)) and "managers" not in groups
+        return "k8s" if k8s else DEFAULT_DRIVER
+    name = str(raw).strip().lower()
     name = ALIASES.get(name, name)
     if name not in DRIVERS:
-        close = suggest(name, list(DRIVERS))
+        close = next(iter(difflib.get_close_matches(name, list(DRIVERS), n=1, cutoff=0.5)), None)
         raise OrchestratorError(
             f"orchestrator {raw!r} is not known (known: {', '.join(DRIVERS)})",
             hint=f"did you mean {close!r}?"

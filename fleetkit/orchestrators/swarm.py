@@ -156,6 +156,10 @@ class SwarmOrchestrator:
         self.engine = engine
         self.source = source or engine.host
 
+    def close(self) -> None:
+        """Close the engine's API connections (the host's SSH connection stays open)."""
+        self.engine.close()
+
     # reading -----------------------------------------------------------------------------
 
     def status(self) -> ClusterStatus:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from fleetkit.connection.fake import FakeConnection
-from fleetkit.modules import swarm_common
+from fleetkit.orchestrators import swarm_driver
 from fleetkit.orchestrators.fake_engine import FakeSwarm
 from fleetkit.playbook.session import RunRequest, execute, prepare
 from fleetkit.report.jsonl import JsonLinesReporter
@@ -67,7 +67,7 @@ def changed(events: list[dict[str, object]]) -> int:
 @pytest.fixture
 def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Runner:
     swarm = FakeSwarm(HOSTS, bad_images=[BAD])
-    monkeypatch.setattr(swarm_common, "ssh_engine", lambda ctx: swarm.engine(ctx.conn.name))
+    monkeypatch.setattr(swarm_driver, "open_engine", lambda ctx: swarm.engine(ctx.conn.name))
     inventory = tmp_path / "hosts.yml"
     inventory.write_text(INVENTORY)
     return Runner(swarm, inventory)

@@ -1,0 +1,31 @@
+"""The Swarm driver's entry for open_orchestrator: an engine through the host's connection.
+
+Driver settings (host variables): `docker_socket` (default /var/run/docker.sock),
+`docker_tunnel` (auto | streamlocal | dial-stdio), `docker_api_version`.
+"""
+
+from __future__ import annotations
+
+from fleetkit.orchestrators.engine import Engine
+from fleetkit.orchestrators.factory import DriverContext
+from fleetkit.orchestrators.swarm import SwarmOrchestrator
+
+
+def open_engine(ctx: DriverContext) -> Engine:
+    """The host's Docker engine, over the task's own connection (see swarm_client)."""
+    from fleetkit.orchestrators.swarm_client import DOCKER_SOCKET, engine_for
+
+    variables = ctx.variables
+    return engine_for(
+        ctx.conn,
+        host=ctx.host,
+        runner=ctx.run,
+        socket_path=str(variables.get("docker_socket") or DOCKER_SOCKET),
+        tunnel=variables.get("docker_tunnel") or "auto",
+        api_version=variables.get("docker_api_version") or None,
+    )
+
+
+def open_driver(ctx: DriverContext) -> SwarmOrchestrator:
+    """The Orchestrator for the swarm this host manages."""
+    return SwarmOrchestrator(open_engine(ctx), source=ctx.host)
