@@ -20,10 +20,18 @@ from fleetkit.connection.base import CommandResult, Connection
 from fleetkit.errors import OrchestratorError
 from fleetkit.orchestrators.base import Orchestrator
 
-DRIVERS: Mapping[str, str] = MappingProxyType(
+@dataclass(frozen=True)
+class Driver:
+    """A driver's module (imported on use) and the groups whose hosts can describe its cluster."""
+
+    module: str
+    server_groups: tuple[str, ...]
+
+
+DRIVERS: Mapping[str, Driver] = MappingProxyType(
     {
-        "swarm": "fleetkit.orchestrators.swarm_driver",
-        "k8s": "fleetkit.orchestrators.k8s_driver",
+        "swarm": Driver("fleetkit.orchestrators.swarm_driver", ("managers", "swarm_managers")),
+        "k8s": Driver("fleetkit.orchestrators.k8s_driver", ("k8s_servers",)),
     }
 )
 DEFAULT_DRIVER = "swarm"
@@ -84,5 +92,5 @@ def driver_name(variables: Mapping[str, Any]) -> str:
 def open_orchestrator(ctx: DriverContext, *, name: str | None = None) -> Orchestrator:
     """The driver for ctx's host (or the one named), connected through ctx.conn."""
     chosen = name or driver_name(ctx.variables)
-    module = cast(DriverModule, importlib.import_module(DRIVERS[chosen]))
+    module = cast(DriverModule, importlib.import_module(DRIVERS[chosen].module))
     return module.open_driver(ctx)
