@@ -141,6 +141,7 @@ def prepare(request: RunRequest) -> Prepared:
                     (extra, True),
                     (play.vars_files, True),
                     (play.vars, True),
+                    ({"groups": _groups(inventory)}, False),
                     (renderer.globals, False),
                 ],
             )
@@ -186,6 +187,13 @@ def prepare(request: RunRequest) -> Prepared:
 
 SPECIAL_TAGS = frozenset({"all", "tagged", "untagged", "always", "never"})
 
+
+
+def _groups(inventory: Inventory) -> dict[str, list[str]]:
+    """Ansible's `groups` magic variable, for templated play `hosts:` patterns."""
+    return {"all": list(inventory.hosts)} | {
+        name: list(inventory.group_hosts(name)) for name in inventory.groups
+    }
 
 def _unknown_tags(playbook: Playbook, asked: frozenset[str]) -> list[str]:
     """Warnings for --tags/--skip-tags names that no task carries (likely typos)."""
