@@ -2,7 +2,9 @@
 
 hostname, fqdn, os (id, version, name, family, codename), kernel, arch, cpus,
 memory (bytes), addresses (global IPs), user. Playbooks read them as `facts.*`
-(`facts.os.id`, `facts.memory.total_bytes`...).
+(`facts.os.id`, `facts.memory.total_bytes`...). The same script's output also
+feeds the `setup` module's Ansible-named facts (executor/ansible_facts.py), so
+there is one gatherer and one round trip for both views.
 """
 
 from __future__ import annotations
@@ -27,6 +29,45 @@ if command -v ip >/dev/null 2>&1; then
 else
   for a in $(hostname -I 2>/dev/null); do echo "addr=- $a"; done
 fi
+echo "nodename=$(uname -n)"
+echo "kernel_version=$(uname -v)"
+echo "system=$(uname -s)"
+echo "ids=$(id -u) $(id -g)"
+getent passwd "$(id -un)" 2>/dev/null | sed 's/^/passwd=/'
+echo "date=$(date '+%s %z %Z %N')"
+[ -r /etc/debian_version ] && echo "debian_version=$(cat /etc/debian_version)"
+sed -n -e 's/^SwapTotal: *\([0-9]*\) kB/swap_total_kb=\1/p' \
+  -e 's/^SwapFree: *\([0-9]*\) kB/swap_free_kb=\1/p' \
+  -e 's/^MemFree: *\([0-9]*\) kB/mem_free_kb=\1/p' \
+  /proc/meminfo
+awk -F': *' '/^physical id/{p[$2]=1} /^cpu cores/{c=$2} /^model name/{m=$2}
+  END{n=0; for (k in p) n++; print "cpuinfo=" n " " (c?c:0) " " m}' /proc/cpuinfo 2>/dev/null
+echo "uptime=$(cut -d' ' -f1 /proc/uptime 2>/dev/null)"
+echo "loadavg=$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null)"
+echo "pid1=$(cat /proc/1/comm 2>/dev/null)"
+[ -d /run/systemd/system ] && echo "run_systemd=yes"
+for m in apt-get dnf yum apk zypper pacman; do
+  command -v "$m" >/dev/null 2>&1 && { echo "pkg=$m"; break; }
+done
+py=$(command -v python3 || command -v python)
+[ -n "$py" ] && "$py" -c 'import sys; v=sys.version_info; print("python=%s %d %d %d %s %d %s" %
+  (sys.executable, v[0], v[1], v[2], v[3], v[4], sys.implementation.name))' 2>/dev/null
+if command -v ip >/dev/null 2>&1; then
+  ip -4 route show default 2>/dev/null | head -n1 | sed 's/^/route4=/'
+  ip -6 route show default 2>/dev/null | head -n1 | sed 's/^/route6=/'
+  ip -o addr show 2>/dev/null | awk '{print "ifaddr=" $2 " " $3 " " $4 " " $5 " " $6}'
+fi
+for d in /sys/class/net/*; do
+  [ -e "$d" ] || continue
+  echo "link=${d##*/} $(cat "$d/address" "$d/mtu" "$d/flags" "$d/type" 2>/dev/null | tr '\n' ' ')"
+done
+sed -n -e 's/^nameserver[ \t]*/dns_ns=/p' -e 's/^search[ \t]*/dns_search=/p' \
+  /etc/resolv.conf 2>/dev/null
+[ -d /sys/kernel/security/apparmor ] && echo "apparmor=enabled"
+[ -f /.dockerenv ] && echo "virt=docker"
+echo "machine_id=$(cat /etc/machine-id 2>/dev/null)"
+echo "cmdline=$(cat /proc/cmdline 2>/dev/null)"
+echo "env=$(env -0 2>/dev/null | base64 | tr -d '\n')"
 true
 """
 

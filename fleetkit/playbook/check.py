@@ -54,6 +54,10 @@ def defined_by_tasks(playbook: Playbook) -> set[str]:
                 out.add(task.register)
             if task.module == "set_fact":
                 out.update(str(k) for k in task.args)
+            if task.module == "setup":
+                from fleetkit.executor.ansible_facts import INJECTED_NAMES
+
+                out.update(INJECTED_NAMES)
     return out
 
 
