@@ -152,3 +152,11 @@ class Module(ABC):
     def check_args(self, args: Mapping[str, Any]) -> list[str]:
         """Module-specific checks of rendered arguments, as messages (none when fine)."""
         return []
+
+    def preflight(self, args: Mapping[str, Any], unknown: frozenset[str]) -> list[str]:
+        """Checks of the controller's side (local files...) before any host is touched.
+
+        The pre-run check calls it with the arguments rendered from -e, play and
+        task vars; `unknown` names those that read a host's or a run's variables.
+        """
+        return []

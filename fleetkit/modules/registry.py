@@ -21,6 +21,7 @@ from fleetkit.modules.fail import Fail
 from fleetkit.modules.fetch import Fetch
 from fleetkit.modules.file import File
 from fleetkit.modules.file_modules import FILE_MODULES
+from fleetkit.modules.k3s_modules import K3S_MODULES
 from fleetkit.modules.lineinfile import LineInFile
 from fleetkit.modules.meta import Meta
 from fleetkit.modules.package import Package
@@ -61,6 +62,7 @@ MODULES: Mapping[str, Module] = MappingProxyType(
             User(),
             WaitFor(),
             *SWARM_MODULES,
+            *K3S_MODULES,
             *FILE_MODULES,
             *SYSTEM_MODULES,
         )

@@ -61,14 +61,25 @@ def defined_by_tasks(playbook: Playbook) -> set[str]:
     return out
 
 
-def check_playbook(playbook: Playbook, renderer: Renderer, known: Iterable[str]) -> None:
-    """Raise TemplateError/PlaybookError for the first problem found, else return."""
+def check_playbook(
+    playbook: Playbook,
+    renderer: Renderer,
+    known: Iterable[str],
+    *,
+    extra: Mapping[str, Any] | None = None,
+) -> None:
+    """Raise TemplateError/PlaybookError for the first problem found, else return.
+
+    `extra` (the -e values) lets modules' preflight checks see what -e sets.
+    """
     base = set(known) | MAGIC_NAMES | set(renderer.globals) | defined_by_tasks(playbook)
     for play in playbook.plays:
-        check_play(play, renderer, base)
+        check_play(play, renderer, base, extra=extra or {})
 
 
-def check_play(play: Play, renderer: Renderer, known: set[str]) -> None:
+def check_play(
+    play: Play, renderer: Renderer, known: set[str], *, extra: Mapping[str, Any] | None = None
+) -> None:
     play_known = known | set(play.vars) | set(play.vars_files)
     for source in (play.vars, play.vars_files):
         _check_vars(source, renderer, play_known, play.pos, f"play '{play.name}'")
@@ -92,6 +103,7 @@ def check_play(play: Play, renderer: Renderer, known: set[str]) -> None:
             )
         if task.module == "template":
             _check_template_file(task, renderer, task_known)
+        _preflight(task, play, renderer, task_known, extra or {})
         for topic in task.notify:
             if topic not in topics:
                 close = suggest(topic, sorted(topics))
@@ -133,6 +145,56 @@ def _check_template_file(task: Task, renderer: Renderer, known: set[str]) -> Non
             f"{task.where}: template {path} uses undefined variable '{name}'{_hint(name, known)}",
             position=task.pos,
         )
+
+
+def _preflight(
+    task: Task, play: Play, renderer: Renderer, known: set[str], extra: Mapping[str, Any]
+) -> None:
+    """A module's controller-side checks (its `preflight`) with the arguments known now.
+
+    Each argument is rendered from -e, play and task vars only (-e first, as at run
+    time); one that reads anything a host or an earlier task defines is passed as
+    unknown, for the module to leave to run time.
+    """
+    from fleetkit.modules.args import prepare
+    from fleetkit.modules.base import Module
+    from fleetkit.modules.registry import lookup
+    from fleetkit.playbook.variables import OMIT, Layered
+
+    module = lookup(task.module)
+    if module is None or type(module).preflight is Module.preflight:
+        return
+    here = {"omit", *extra, *play.vars, *play.vars_files, *task.vars, *renderer.globals}
+    level = Layered(
+        renderer,
+        [
+            ({"omit": OMIT}, False),
+            (extra, True),
+            (task.vars, True),
+            (play.vars_files, True),
+            (play.vars, True),
+            (renderer.globals, False),
+        ],
+    )
+    raw: dict[str, Any] = {}
+    unknown: set[str] = set()
+    for key, value in task.args.items():
+        try:
+            if (renderer.names(value, guarded=True) - here) & known:
+                unknown.add(key)
+                continue
+            rendered = renderer.render(value, level)
+        except TemplateError:
+            unknown.add(key)
+            continue
+        if rendered != OMIT:
+            raw[key] = rendered
+    args, _ = prepare(module, raw)
+    problems = module.preflight(
+        {k: v for k, v in args.items() if k not in unknown}, frozenset(unknown)
+    )
+    if problems:
+        raise PlaybookError(f"{task.where}: {problems[0]}", position=task.pos)
 
 
 def _hint(name: str, known: set[str]) -> str:

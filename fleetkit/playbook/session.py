@@ -171,7 +171,7 @@ def prepare(request: RunRequest) -> Prepared:
     known: set[str] = set(extra)
     for name in selected:
         known.update(inventory.hosts[name].vars)
-    check_playbook(playbook, renderer, known)
+    check_playbook(playbook, renderer, known, extra=extra)
     _check_delegates(playbook, inventory)
     return Prepared(
         request=request,
