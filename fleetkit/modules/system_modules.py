@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from fleetkit.modules.base import Module
+from fleetkit.modules.reboot import Reboot
 from fleetkit.modules.setup import Setup
 from fleetkit.modules.systemd import Systemd
+from fleetkit.modules.wait_for_connection import WaitForConnection
 
-SYSTEM_MODULES: tuple[Module, ...] = (Setup(), Systemd())
+SYSTEM_MODULES: tuple[Module, ...] = (Reboot(), Setup(), Systemd(), WaitForConnection())
