@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+from fleetkit.modules.archive import Archive
 from fleetkit.modules.authorized_key import AuthorizedKey
 from fleetkit.modules.base import Module
 from fleetkit.modules.blockinfile import BlockInFile
 from fleetkit.modules.cron import Cron
+from fleetkit.modules.find import Find
 from fleetkit.modules.group import Group
 from fleetkit.modules.replace import Replace
 from fleetkit.modules.slurp import Slurp
 from fleetkit.modules.stat import Stat
 
 FILE_MODULES: tuple[Module, ...] = (
+    Archive(),
     AuthorizedKey(),
     BlockInFile(),
     Cron(),
+    Find(),
     Group(),
     Replace(),
     Slurp(),
