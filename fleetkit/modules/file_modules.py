@@ -12,6 +12,7 @@ from fleetkit.modules.group import Group
 from fleetkit.modules.replace import Replace
 from fleetkit.modules.slurp import Slurp
 from fleetkit.modules.stat import Stat
+from fleetkit.modules.unarchive import Unarchive
 
 FILE_MODULES: tuple[Module, ...] = (
     Archive(),
@@ -23,4 +24,5 @@ FILE_MODULES: tuple[Module, ...] = (
     Replace(),
     Slurp(),
     Stat(),
+    Unarchive(),
 )
