@@ -78,9 +78,8 @@ def file_sha256(path: Path) -> str:
 
 
 def remote_sha256(ctx: ModuleContext, path: str) -> str:
-    """sha256 of a host file ('' when it is absent)."""
-    res = ctx.run(f"if [ -f {q(path)} ]; then sha256sum {q(path)} | cut -d' ' -f1; fi")
-    return res.stdout.strip() if res.ok else ""
+    """sha256 of a host file ('' when it is absent or unreadable), the connection's way."""
+    return ctx.conn.remote_sha256(path, become=ctx.become) or ""
 
 
 def policy(ctx: ModuleContext) -> WaitPolicy:
