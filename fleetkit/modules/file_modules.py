@@ -8,6 +8,7 @@ from fleetkit.modules.base import Module
 from fleetkit.modules.blockinfile import BlockInFile
 from fleetkit.modules.cron import Cron
 from fleetkit.modules.find import Find
+from fleetkit.modules.get_url import GetUrl
 from fleetkit.modules.group import Group
 from fleetkit.modules.replace import Replace
 from fleetkit.modules.slurp import Slurp
@@ -20,6 +21,7 @@ FILE_MODULES: tuple[Module, ...] = (
     BlockInFile(),
     Cron(),
     Find(),
+    GetUrl(),
     Group(),
     Replace(),
     Slurp(),
