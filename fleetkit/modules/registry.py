@@ -71,10 +71,23 @@ MODULES: Mapping[str, Module] = MappingProxyType(
 )
 
 ALIASES: Mapping[str, str] = MappingProxyType(
-    {"systemd_service": "systemd", "dnf": "package", "yum": "package", "apk": "package"}
+    {
+        "systemd_service": "systemd",
+        "dnf": "package",
+        "yum": "package",
+        "apk": "package",
+        "docker_swarm": "swarm_init",
+        "docker_swarm_service": "swarm_service",
+    }
 )
 
-PREFIXES = ("ansible.builtin.", "ansible.legacy.", "ansible.posix.", "community.general.")
+PREFIXES = (
+    "ansible.builtin.",
+    "ansible.legacy.",
+    "ansible.posix.",
+    "community.general.",
+    "community.docker.",
+)
 
 
 def canonical_name(name: str) -> str:

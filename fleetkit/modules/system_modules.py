@@ -3,9 +3,20 @@
 from __future__ import annotations
 
 from fleetkit.modules.base import Module
+from fleetkit.modules.docker_container import DockerContainer
+from fleetkit.modules.docker_image import DockerImage
+from fleetkit.modules.docker_network import DockerNetwork
 from fleetkit.modules.reboot import Reboot
 from fleetkit.modules.setup import Setup
 from fleetkit.modules.systemd import Systemd
 from fleetkit.modules.wait_for_connection import WaitForConnection
 
-SYSTEM_MODULES: tuple[Module, ...] = (Reboot(), Setup(), Systemd(), WaitForConnection())
+SYSTEM_MODULES: tuple[Module, ...] = (
+    DockerContainer(),
+    DockerImage(),
+    DockerNetwork(),
+    Reboot(),
+    Setup(),
+    Systemd(),
+    WaitForConnection(),
+)
