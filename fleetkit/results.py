@@ -52,6 +52,10 @@ class StepResult:
     diff: str = ""
     data: Mapping[str, Any] = field(default_factory=lambda: _EMPTY)
     no_log: bool = False
+    rescued: bool = False
+    """A failure a block's rescue: took (counted as rescued, not failed, as Ansible does)."""
+    ignored: bool = False
+    """A failure ignore_errors let pass (its status is ok; counted as ignored too)."""
 
     @property
     def ok(self) -> bool:
@@ -82,6 +86,8 @@ class StepResult:
             diff="",
             data=_EMPTY,
             no_log=True,
+            rescued=self.rescued,
+            ignored=self.ignored,
         )
 
 
@@ -94,13 +100,19 @@ class HostStats:
     failed: int = 0
     unreachable: int = 0
     skipped: int = 0
+    rescued: int = 0
+    ignored: int = 0
 
-    def add(self, status: Status) -> HostStats:
-        counts = self.as_dict()
-        counts[status.value] += 1
+    def add(self, status: Status, *, rescued: bool = False, ignored: bool = False) -> HostStats:
+        """These counts with one more step: a rescued failure counts as rescued only."""
+        counts = self.recap()
+        counts["rescued" if rescued else status.value] += 1
+        if ignored:
+            counts["ignored"] += 1
         return HostStats(**counts)
 
     def as_dict(self) -> dict[str, int]:
+        """The design's five counts (exec summaries and every consumer of them)."""
         return {
             "ok": self.ok,
             "changed": self.changed,
@@ -108,6 +120,10 @@ class HostStats:
             "unreachable": self.unreachable,
             "skipped": self.skipped,
         }
+
+    def recap(self) -> dict[str, int]:
+        """A playbook run's counts: the five plus rescued and ignored (added, as Ansible's)."""
+        return {**self.as_dict(), "rescued": self.rescued, "ignored": self.ignored}
 
 
 @dataclass(frozen=True)
@@ -119,11 +135,21 @@ class RunResult:
     duration_s: float
     retry_file: str | None = None
     interrupted: bool = False
+    playbook: bool = False
+    """A playbook run: its recap also counts rescued and ignored steps."""
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        """Per-host counts as the recap and the summary event show them."""
+        return {
+            h: (s.recap() if self.playbook else s.as_dict()) for h, s in self.stats().items()
+        }
 
     def stats(self) -> dict[str, HostStats]:
         out = {h: HostStats() for h in self.hosts}
         for step in self.steps:
-            out[step.host] = out.get(step.host, HostStats()).add(step.status)
+            out[step.host] = out.get(step.host, HostStats()).add(
+                step.status, rescued=step.rescued, ignored=step.ignored
+            )
         return out
 
     @property

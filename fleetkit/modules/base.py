@@ -118,12 +118,22 @@ class ModuleContext:
         return self.args.get(name)
 
     def find_file(self, name: str) -> Path | None:
-        """A controller file for src=: as given, else in <playbook dir>/files/, beside it."""
+        """A controller file for src=: as given, else in the task's role (<role>/files/,
+        the role itself), then <playbook dir>/files/, beside it."""
         path = Path(name).expanduser()
         if path.is_absolute():
             return path if path.exists() else None
         base = self.playbook_dir
-        for candidate in (base / "files" / path, base / path, base.parent / "files" / path):
+        role = self.variables.get("role_path")
+        first: tuple[Path, ...] = (
+            (Path(str(role)) / "files" / path, Path(str(role)) / path) if role else ()
+        )
+        for candidate in (
+            *first,
+            base / "files" / path,
+            base / path,
+            base.parent / "files" / path,
+        ):
             if candidate.exists():
                 return candidate
         return None

@@ -10,7 +10,9 @@ others at run time. Handlers named by `notify` must exist.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from fleetkit.errors import PlaybookError, Position, TemplateError
@@ -18,6 +20,14 @@ from fleetkit.modules.args import suggest
 from fleetkit.playbook.render import Renderer
 from fleetkit.playbook.schema import Play, Playbook, Task
 from fleetkit.playbook.variables import MAGIC_NAMES
+
+
+def walk(tasks: Sequence[Task]) -> Iterator[Task]:
+    """Every task, including the ones of static includes (depth first)."""
+    for task in tasks:
+        yield task
+        if task.include is not None and task.include.tasks:
+            yield from walk(task.include.tasks)
 
 
 def condition_names(cond: Any, renderer: Renderer, *, guarded: bool = False) -> set[str]:
@@ -49,15 +59,47 @@ def defined_by_tasks(playbook: Playbook) -> set[str]:
     """Names tasks define for later ones: register targets and set_fact keys."""
     out: set[str] = set()
     for play in playbook.plays:
-        for task in (*play.tasks, *play.handlers):
+        for task in walk((*play.tasks, *play.handlers)):
             if task.register:
                 out.add(task.register)
             if task.module == "set_fact":
                 out.update(str(k) for k in task.args)
+            if task.module == "include_vars":
+                out |= included_names(task, play.directory)
             if task.module == "setup":
                 from fleetkit.executor.ansible_facts import INJECTED_NAMES
 
                 out.update(INJECTED_NAMES)
+    return out
+
+
+def included_names(task: Task, playbook_dir: Path) -> set[str]:
+    """Names an include_vars task may define: its name:, else the keys of every file it
+    could read (a templated file name matches any file of that folder)."""
+    if task.args.get("name"):
+        return {str(task.args["name"])}
+    from fleetkit.playbook.include_vars import candidates
+    from fleetkit.yamlpos import load_yaml
+
+    out: set[str] = set()
+    for key in ("file", "dir"):
+        value = task.args.get(key)
+        if not isinstance(value, str):
+            continue
+        pattern = re.sub(r"\{\{.*?\}\}", "*", value)
+        for c in candidates(task, playbook_dir, pattern):
+            paths = list(c.parent.glob(c.name)) if "*" in c.name else [c]
+            for path in paths:
+                files = sorted(path.rglob("*.y*ml")) if path.is_dir() else [path]
+                for f in files:
+                    if not f.is_file():
+                        continue
+                    try:
+                        data = load_yaml(f, PlaybookError)
+                    except PlaybookError:
+                        continue
+                    if isinstance(data, dict):
+                        out.update(str(k) for k in data)
     return out
 
 
@@ -80,12 +122,20 @@ def check_playbook(
 def check_play(
     play: Play, renderer: Renderer, known: set[str], *, extra: Mapping[str, Any] | None = None
 ) -> None:
-    play_known = known | set(play.vars) | set(play.vars_files)
+    play_known = (
+        known
+        | set(play.vars)
+        | set(play.vars_files)
+        | set(play.role_vars)
+        | set(play.role_defaults)
+    )
     for source in (play.vars, play.vars_files):
         _check_vars(source, renderer, play_known, play.pos, f"play '{play.name}'")
     topics = {h.name for h in play.handlers} | {t for h in play.handlers for t in h.listen}
-    for task in (*play.tasks, *play.handlers):
-        task_known = play_known | set(task.vars)
+    for task in walk((*play.tasks, *play.handlers)):
+        task_known = play_known | set(task.vars) | task.known
+        if task.role is not None:
+            task_known |= set(task.role.vars) | set(task.role.defaults) | set(task.role.magic)
         if task.loop is not None:
             task_known |= {task.loop_var, "ansible_loop"}
             if task.index_var:
@@ -134,13 +184,14 @@ def _check_template_file(task: Task, renderer: Renderer, known: set[str]) -> Non
     src = task.args.get("src")
     if not isinstance(src, str) or "{{" in src:
         return
+    first = (task.role.path / "templates", task.role.path) if task.role else ()
     try:
-        missing = renderer.template_file_names(src) - known
+        missing = renderer.template_file_names(src, first=first) - known
     except TemplateError as err:
         raise TemplateError(f"{task.where}: {err.message}", position=task.pos) from None
     if missing:
         name = sorted(missing)[0]
-        path = renderer.find_template(src)
+        path = renderer.find_template(src, first)
         raise TemplateError(
             f"{task.where}: template {path} uses undefined variable '{name}'{_hint(name, known)}",
             position=task.pos,

@@ -3,63 +3,158 @@
 Everything that can be checked without a host is checked here, each error with
 file:line, the play and the task: YAML syntax, play and task keywords (with a
 "did you mean"), the module name, its argument names, required arguments and the
-types of literal values. `import_playbook` and `vars_files` are read here too.
+types of literal values. `import_playbook`, `vars_files`, `import_tasks`,
+`import_role` and `roles:` are expanded here; blocks are flattened into tasks
+that carry their frames; `include_tasks`/`include_role` stay dynamic tasks whose
+files (when their names are static) are loaded and validated here too.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import itertools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
 from fleetkit.errors import PlaybookError, Position
-from fleetkit.modules.args import suggest, to_bool, validate_static
+from fleetkit.modules.args import validate_static
 from fleetkit.modules.registry import MODULES, canonical_name, lookup
+from fleetkit.playbook import keywords as kw
+from fleetkit.playbook.keywords import coerce_all, combine, unknown
 from fleetkit.playbook.kv import parse_free_form
 from fleetkit.playbook.render import contains_template, is_template
+from fleetkit.playbook.roles import RoleDir, find_role
 from fleetkit.playbook.schema import (
+    BLOCK_FIELDS,
+    BLOCK_KEYWORDS,
+    EMPTY,
+    HANDLER_FIELDS,
     HANDLER_KEYWORDS,
     PLAY_KEYWORDS,
+    STRUCTURE_KEYS,
+    TASK_FIELDS,
     TASK_KEYWORDS,
+    Frame,
     Handler,
+    Include,
     Play,
     Playbook,
+    Role,
     Task,
 )
 from fleetkit.yamlpos import load_yaml, position_of
 
-DEFAULT_DELAY = 5.0
-LOOP_CONTROL = frozenset({"loop_var", "index_var", "label", "extended"})
 UNSUPPORTED_TASK = {
-    "block": "blocks are not supported yet: write the tasks one after another",
-    "include_tasks": "include_tasks is not supported: use import_playbook",
-    "import_tasks": "import_tasks is not supported: use import_playbook",
-    "include_role": "roles are not supported: use import_playbook",
-    "import_role": "roles are not supported: use import_playbook",
     "local_action": "local_action is not supported: use delegate_to: localhost",
     "action": "action: is not supported: name the module as the task's key",
 }
 UNSUPPORTED_PLAY = {
-    "roles": "roles are not supported: put the tasks in the play or use import_playbook",
     "strategy": "only the linear strategy exists (hosts run ahead when nothing needs the others)",
 }
+ACTIONS = (
+    "import_tasks",
+    "include_tasks",
+    "include",
+    "import_role",
+    "include_role",
+    "include_vars",
+)
+ROLE_ARGS = frozenset(
+    {
+        "name",
+        "tasks_from",
+        "vars_from",
+        "defaults_from",
+        "handlers_from",
+        "public",
+        "allow_duplicates",
+        "apply",
+        "rolespec_validate",
+    }
+)
+INCLUDE_VARS_ARGS = frozenset({"file", "dir", "name", "_raw_params"})
+FAILED_NAMES = frozenset({"ansible_failed_task", "ansible_failed_result"})
+ROLE_NAMES = frozenset({"role_path", "role_name", "ansible_role_name"})
+INCLUDE_OWN = frozenset(
+    {"name", "when", "loop", "with_items", "with_list", "loop_control", "loop_var", "vars", "tags"}
+)
+"""Keywords an include_tasks/include_role applies to itself (the rest needs apply:)."""
 
 
-def load_playbook(path: str | Path, extra_vars: Mapping[str, Any] | None = None) -> Playbook:
-    """Read and validate a playbook file and the playbooks it imports."""
+def load_playbook(
+    path: str | Path,
+    extra_vars: Mapping[str, Any] | None = None,
+    *,
+    roles_path: Sequence[Path] = (),
+) -> Playbook:
+    """Read and validate a playbook file and the playbooks, tasks and roles it imports."""
     source = Path(path)
     if not source.is_file():
         raise PlaybookError(f"playbook {str(source)!r} not found")
-    loader = _Loader(dict(extra_vars or {}))
+    loader = _Loader(dict(extra_vars or {}), tuple(roles_path))
     return Playbook(path=source, plays=tuple(loader.playbook(source, ())))
+
+
+def load_task_file(
+    path: Path, parent: Task, *, extra: Mapping[str, Any], roles_path: Sequence[Path] = ()
+) -> tuple[Task, ...]:
+    """An include's file loaded at run time (its name was a template), as the include's children."""
+    loader = _Loader(dict(extra), tuple(roles_path))
+    ctx = _Ctx(
+        path=path,
+        base=path.parent,
+        play=parent.play,
+        playbook_dir=Path(str(parent.pos.path)).parent
+        if parent.role is None
+        else parent.role.path.parent,
+        inherited=_child_inherited(parent),
+        frames=parent.frames,
+        role=parent.role,
+        chain=parent.include.chain if parent.include else (),
+        known=parent.known,
+    )
+    return tuple(loader.task_file(path, ctx, parent.pos))
+
+
+def _child_inherited(parent: Task) -> dict[str, Any]:
+    """What an include's children inherit: the include's block context and its vars."""
+    out: dict[str, Any] = {"tags": frozenset(), "vars": parent.vars}
+    return out
+
+
+@dataclass(frozen=True)
+class _Ctx:
+    """Where a task list is read: its file, play, inherited keywords, blocks and role."""
+
+    path: Path
+    base: Path
+    play: str
+    playbook_dir: Path
+    inherited: Mapping[str, Any]
+    frames: tuple[Frame, ...] = ()
+    role: Role | None = None
+    handler: bool = False
+    chain: tuple[str, ...] = ()
+    known: frozenset[str] = frozenset()
 
 
 class _Loader:
     """Turns playbook YAML into plays; `extra` renders templated import/vars_files paths."""
 
-    def __init__(self, extra: dict[str, Any]) -> None:
+    def __init__(self, extra: dict[str, Any], roles_path: tuple[Path, ...] = ()) -> None:
         self.extra = extra
+        self.roles_path = roles_path
+        self.ids = itertools.count(1)
+        self._reset_play()
+
+    def _reset_play(self) -> None:
+        self.handlers: list[Handler] = []
+        self.handler_files: set[str] = set()
+        self.role_vars: dict[str, Any] = {}
+        self.role_defaults: dict[str, Any] = {}
+        self.seen_roles: dict[str, Role] = {}
 
     def playbook(self, path: Path, stack: tuple[Path, ...]) -> list[Play]:
         resolved = path.resolve()
@@ -118,16 +213,15 @@ class _Loader:
     # plays --------------------------------------------------------------------------
 
     def play(self, path: Path, entry: dict[str, Any], pos: Position) -> Play:
+        self._reset_play()
         for key in entry:
             if key in PLAY_KEYWORDS:
                 continue
             where = position_of(entry, key) or pos
             if key in UNSUPPORTED_PLAY:
                 raise PlaybookError(UNSUPPORTED_PLAY[key], position=where)
-            hint = suggest(str(key), sorted(PLAY_KEYWORDS))
-            tail = f" (did you mean '{hint}'?)" if hint else ""
-            raise PlaybookError(f"unknown play keyword '{key}'{tail}", position=where)
-        name = _str(entry, "name", pos) or ""
+            raise PlaybookError(unknown(key, PLAY_KEYWORDS, "play keyword"), position=where)
+        name = kw.as_str(entry, "name", pos) or ""
         hosts = entry.get("hosts")
         if isinstance(hosts, list):
             hosts = ",".join(str(h) for h in hosts)
@@ -137,17 +231,38 @@ class _Loader:
                 position=pos,
             )
         name = name or hosts
-        variables = _mapping(entry, "vars", pos, f"play '{name}'")
+        try:
+            values = coerce_all(_PLAY_SCALARS, entry, pos)
+        except PlaybookError as err:
+            raise PlaybookError(f"play '{name}': {err.message}", position=err.position) from None
+        variables = dict(values.get("vars", EMPTY))
         play_vars_files = self._vars_files(path, entry, pos, {**variables, **self.extra}, name)
-        tags = _tags(entry, "tags", pos)
-        handler_list = [
-            self.task(path, t, name, tags, handler=True) for t in _task_list(entry, "handlers", pos)
+        tags = values.get("tags", frozenset())
+        ctx = _Ctx(
+            path=path,
+            base=path.parent,
+            play=name,
+            playbook_dir=path.parent,
+            inherited={"tags": tags},
+        )
+        handler_ctx = replace(ctx, handler=True)
+        own_handlers = [
+            h
+            for h in self.tasks(_task_list(entry, "handlers", pos), handler_ctx)
+            if isinstance(h, Handler)
         ]
-        handlers = tuple(h for h in handler_list if isinstance(h, Handler))
+        roles_at = position_of(entry, "roles") or pos
+        roles = [
+            t
+            for spec in _task_list(entry, "roles", pos)
+            for t in self.play_role(spec, roles_at, ctx)
+        ]
         sections = [
-            [self.task(path, t, name, tags) for t in _task_list(entry, key, pos)]
-            for key in ("pre_tasks", "tasks", "post_tasks")
+            self.tasks(_task_list(entry, "pre_tasks", pos), ctx),
+            roles + self.tasks(_task_list(entry, "tasks", pos), ctx),
+            self.tasks(_task_list(entry, "post_tasks", pos), ctx),
         ]
+        handlers = (*own_handlers, *self.handlers)
         tasks: list[Task] = []
         for section in sections:
             if section and tasks and handlers:
@@ -160,17 +275,19 @@ class _Loader:
             path=path,
             vars=MappingProxyType(variables),
             vars_files=MappingProxyType(play_vars_files),
-            become=_opt_bool(entry, "become", pos),
-            become_user=_str(entry, "become_user", pos),
-            serial=_serial(entry, pos),
-            max_fail_percentage=_opt_float(entry, "max_fail_percentage", pos),
-            any_errors_fatal=bool(_opt_bool(entry, "any_errors_fatal", pos)),
-            gather_facts=_opt_bool(entry, "gather_facts", pos),
+            become=values.get("become"),
+            become_user=values.get("become_user"),
+            serial=values.get("serial", ()),
+            max_fail_percentage=values.get("max_fail_percentage"),
+            any_errors_fatal=values.get("any_errors_fatal", False),
+            gather_facts=values.get("gather_facts"),
             tasks=tuple(tasks),
-            handlers=handlers,
+            handlers=tuple(handlers),
             tags=tags,
-            environment=MappingProxyType(_mapping(entry, "environment", pos, f"play '{name}'")),
-            timeout=_opt_float(entry, "timeout", pos),
+            environment=values.get("environment", EMPTY),
+            timeout=values.get("timeout"),
+            role_vars=MappingProxyType(dict(self.role_vars)),
+            role_defaults=MappingProxyType(dict(self.role_defaults)),
         )
 
     def _vars_files(
@@ -216,20 +333,381 @@ class _Loader:
             merged.update(data)
         return merged
 
-    # tasks --------------------------------------------------------------------------
+    # task lists ---------------------------------------------------------------------
 
-    def task(
-        self, path: Path, entry: Any, play: str, play_tags: frozenset[str], *, handler: bool = False
-    ) -> Task:
-        pos = position_of(entry) or Position(path)
+    def tasks(self, items: Sequence[Any], ctx: _Ctx) -> list[Task]:
+        out: list[Task] = []
+        for entry in items:
+            out.extend(self.entry(entry, ctx))
+        return out
+
+    def task_file(self, file: Path, ctx: _Ctx, by: Position) -> list[Task]:
+        """A tasks file (import, include, role) read in ctx; loops refused with the chain."""
+        resolved = str(file.resolve())
+        if resolved in ctx.chain:
+            chain = " -> ".join(Path(p).name for p in (*ctx.chain, resolved))
+            raise PlaybookError(f"include loop: {chain}", position=by)
+        data = load_yaml(file, PlaybookError)
+        if data is None:
+            return []
+        if not isinstance(data, list):
+            raise PlaybookError(
+                "a tasks file is a list of tasks", position=position_of(data) or Position(file, 1)
+            )
+        sub = replace(ctx, path=file, base=file.parent, chain=(*ctx.chain, resolved))
+        try:
+            return self.tasks(data, sub)
+        except PlaybookError as err:
+            if err.message.endswith(")") and "included from" in err.message:
+                raise
+            raise PlaybookError(
+                f"{err.message} (included from {by})", position=err.position, hint=err.hint
+            ) from None
+
+    def entry(self, entry: Any, ctx: _Ctx) -> list[Task]:
+        pos = position_of(entry) or Position(ctx.path)
         if not isinstance(entry, dict):
             raise PlaybookError(
-                f"play '{play}': each task must be a mapping (module: arguments), got {entry!r}",
+                f"play '{ctx.play}': each task must be a mapping (module: arguments),"
+                f" got {entry!r}",
                 position=pos,
             )
+        if STRUCTURE_KEYS & set(entry):
+            return self.block(entry, pos, ctx)
+        for key in entry:
+            action = _action(key)
+            if action == "import_tasks":
+                return self.import_tasks(entry, key, pos, ctx)
+            if action in ("include_tasks", "include"):
+                return [self.include_tasks(entry, key, pos, ctx)]
+            if action in ("import_role", "include_role"):
+                return self.role_task(entry, key, pos, ctx, static=action == "import_role")
+            if action == "include_vars":
+                return [self.include_vars(entry, key, pos, ctx)]
+        return [self.task(entry, pos, ctx)]
+
+    def _where(self, entry: Mapping[str, Any], ctx: _Ctx, what: str = "task") -> str:
+        raw = entry.get("name")
+        shown = f"'{raw}'" if isinstance(raw, str) else "(unnamed)"
+        role = f"role '{ctx.role.name}', " if ctx.role else ""
+        kind = "handler" if ctx.handler and what == "task" else what
+        return f"play '{ctx.play}', {role}{kind} {shown}"
+
+    def _coerce(
+        self, table: Mapping[str, kw.Keyword], entry: Mapping[str, Any], pos: Position, where: str
+    ) -> dict[str, Any]:
+        try:
+            return coerce_all(table, entry, pos)
+        except PlaybookError as err:
+            raise PlaybookError(f"{where}: {err.message}", position=err.position) from None
+
+    def _only(
+        self, entry: Mapping[str, Any], allowed: frozenset[str], pos: Position, where: str
+    ) -> None:
+        for key in entry:
+            if key not in allowed:
+                raise PlaybookError(
+                    f"{where}: {unknown(key, allowed, 'keyword')}",
+                    position=position_of(entry, key) or pos,
+                )
+
+    # blocks -------------------------------------------------------------------------
+
+    def block(self, entry: dict[str, Any], pos: Position, ctx: _Ctx) -> list[Task]:
+        where = self._where(entry, ctx, "block")
+        self._only(entry, BLOCK_KEYWORDS, pos, where)
+        if "block" not in entry:
+            raise PlaybookError(f"{where}: rescue/always need a block: section", position=pos)
+        own = self._coerce(BLOCK_FIELDS, entry, pos, where)
+        inherited = combine(TASK_FIELDS, ctx.inherited, own)
+        sections = {s: _task_list(entry, s, pos) for s in ("block", "rescue", "always")}
+        bid = next(self.ids)
+        out: list[Task] = []
+        for section, items in sections.items():
+            frame = Frame(bid, section, bool(sections["rescue"]), bool(sections["always"]))  # type: ignore[arg-type]
+            known = ctx.known | (FAILED_NAMES if section == "rescue" else frozenset())
+            sub = replace(ctx, inherited=inherited, frames=(*ctx.frames, frame), known=known)
+            out += self.tasks(items, sub)
+        return out
+
+    # imports and includes -----------------------------------------------------------
+
+    def _file_arg(self, entry: Mapping[str, Any], key: str, pos: Position, where: str) -> Any:
+        value = entry[key]
+        if isinstance(value, dict):
+            value = value.get("file", value.get("_raw_params"))
+        if not isinstance(value, str) or not value:
+            raise PlaybookError(f"{where}: {key} needs a file name", position=pos)
+        return value
+
+    def import_tasks(self, entry: dict[str, Any], key: str, pos: Position, ctx: _Ctx) -> list[Task]:
+        where = self._where(entry, ctx, "import_tasks")
+        self._only(entry, BLOCK_KEYWORDS - STRUCTURE_KEYS | {key}, pos, where)
+        name = self._file_arg(entry, key, pos, where)
+        if is_template(name):
+            name = str(_render_static(name, self.extra, pos))
+        file = self._find_tasks_file(name, ctx)
+        if file is None:
+            raise PlaybookError(f"{where}: {name} not found (beside {ctx.path})", position=pos)
+        own = self._coerce(BLOCK_FIELDS, entry, pos, where)
+        sub = replace(ctx, inherited=combine(TASK_FIELDS, ctx.inherited, own))
+        return self.task_file(file, sub, pos)
+
+    def _find_tasks_file(self, name: str, ctx: _Ctx) -> Path | None:
+        candidates = [ctx.base / name]
+        if ctx.role is not None:
+            candidates.append(ctx.role.path / "tasks" / name)
+        candidates.append(ctx.playbook_dir / name)
+        return next((c for c in candidates if c.is_file()), None)
+
+    def include_tasks(self, entry: dict[str, Any], key: str, pos: Position, ctx: _Ctx) -> Task:
+        where = self._where(entry, ctx, "include_tasks")
+        self._only(entry, TASK_KEYWORDS | {key, "apply"}, pos, where)
+        name = self._file_arg(entry, key, pos, where)
+        apply = entry.get("apply")
+        if isinstance(entry[key], dict):
+            self._only(entry[key], frozenset({"file", "apply", "_raw_params"}), pos, where)
+            apply = entry[key].get("apply", apply)
+        own = self._coerce(TASK_FIELDS, entry, pos, where)
+        own.pop("name", None)
+        values = combine(TASK_FIELDS, ctx.inherited, own)
+        child = self._apply(apply, pos, where, ctx, own)
+        task = Task(
+            name=entry.get("name") or f"include_tasks: {name}",
+            module="include_tasks",
+            pos=pos,
+            play=ctx.play,
+            role=ctx.role,
+            frames=ctx.frames,
+            known=ctx.known,
+            include=Include("tasks", name, chain=ctx.chain),
+            **values,
+        )
+        known = ctx.known | _loop_names(task)
+        preloaded: tuple[Task, ...] | None = None
+        if not is_template(name):
+            file = self._find_tasks_file(name, ctx)
+            if file is None:
+                raise PlaybookError(f"{where}: {name} not found (beside {ctx.path})", position=pos)
+            sub = replace(ctx, inherited=child, known=known)
+            preloaded = tuple(self.task_file(file, sub, pos))
+        include = Include("tasks", name, tasks=preloaded, chain=ctx.chain)
+        return replace(task, include=include, known=known)
+
+    def _apply(
+        self, apply: Any, pos: Position, where: str, ctx: _Ctx, own: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """What an include's children inherit: the block context, apply: and the include's vars."""
+        base = {k: v for k, v in ctx.inherited.items() if k != "when"}
+        applied: dict[str, Any] = {}
+        if apply is not None:
+            if not isinstance(apply, dict):
+                raise PlaybookError(f"{where}: apply must be a mapping of keywords", position=pos)
+            self._only(apply, BLOCK_KEYWORDS - STRUCTURE_KEYS, pos, f"{where}: apply")
+            applied = self._coerce(BLOCK_FIELDS, apply, pos, where)
+        child = combine(TASK_FIELDS, base, applied)
+        if own.get("vars"):
+            child = combine(TASK_FIELDS, child, {"vars": own["vars"]})
+        return child
+
+    def include_vars(self, entry: dict[str, Any], key: str, pos: Position, ctx: _Ctx) -> Task:
+        where = self._where(entry, ctx, "include_vars")
+        self._only(entry, TASK_KEYWORDS | {key}, pos, where)
+        value = entry[key]
+        args: dict[str, Any] = {}
+        if isinstance(value, str):
+            args["file"] = value
+        elif isinstance(value, dict):
+            self._only(value, INCLUDE_VARS_ARGS, pos, where)
+            args = {("file" if k == "_raw_params" else k): v for k, v in value.items()}
+        if not args.get("file") and not args.get("dir"):
+            raise PlaybookError(f"{where}: include_vars needs a file or dir", position=pos)
+        own = self._coerce(TASK_FIELDS, entry, pos, where)
+        own.pop("name", None)
+        values = combine(TASK_FIELDS, ctx.inherited, own)
+        shown = args.get("file") or args.get("dir")
+        return Task(
+            name=entry.get("name") or f"include_vars: {shown}",
+            module="include_vars",
+            args=MappingProxyType({**args, "_base": str(ctx.base)}),
+            pos=pos,
+            play=ctx.play,
+            role=ctx.role,
+            frames=ctx.frames,
+            known=ctx.known,
+            **values,
+        )
+
+    # roles --------------------------------------------------------------------------
+
+    def play_role(self, spec: Any, pos: Position, ctx: _Ctx) -> list[Task]:
+        """One entry of a play's roles: (a name, or a mapping with role: and keywords)."""
+        at = position_of(spec) or pos
+        if isinstance(spec, str):
+            return self.apply_role(spec, {}, {}, at, ctx, dedup=True, expose=True)[0]
+        if not isinstance(spec, dict) or not isinstance(spec.get("role", spec.get("name")), str):
+            raise PlaybookError(
+                f"play '{ctx.play}': a roles: entry is a name or a mapping with role:",
+                position=at,
+            )
+        name = str(spec.get("role", spec.get("name")))
+        where = f"play '{ctx.play}', role '{name}'"
+        keywords = {k: v for k, v in spec.items() if k in BLOCK_KEYWORDS - STRUCTURE_KEYS}
+        keywords.pop("name", None)
+        own = self._coerce(BLOCK_FIELDS, keywords, at, where)
+        params = {k: v for k, v in spec.items() if k not in keywords and k not in ("role", "name")}
+        return self.apply_role(name, own, params, at, ctx, dedup=True, expose=True)[0]
+
+    def role_task(
+        self, entry: dict[str, Any], key: str, pos: Position, ctx: _Ctx, *, static: bool
+    ) -> list[Task]:
+        """import_role (static: expanded here) or include_role (dynamic: a task)."""
+        what = "import_role" if static else "include_role"
+        where = self._where(entry, ctx, what)
+        self._only(entry, TASK_KEYWORDS | {key, "apply"}, pos, where)
+        spec = entry[key]
+        if isinstance(spec, str):
+            spec = {"name": spec}
+        if not isinstance(spec, dict) or not isinstance(spec.get("name"), str):
+            raise PlaybookError(f"{where}: {what} needs name: (the role)", position=pos)
+        self._only(spec, ROLE_ARGS, pos, where)
+        role = spec["name"]
+        if is_template(role):
+            raise PlaybookError(
+                f"{where}: a templated role name is not supported: name the role", position=pos
+            )
+        froms: dict[str, Any] = {
+            k: spec.get(k) for k in ("tasks_from", "vars_from", "defaults_from", "handlers_from")
+        }
+        public = kw.as_bool(spec, "public", pos)
+        if static:
+            own = self._coerce(BLOCK_FIELDS, entry, pos, where)
+            own.pop("name", None)
+            return self.apply_role(role, own, {}, pos, ctx, expose=True, **froms)[0]
+        own = self._coerce(TASK_FIELDS, entry, pos, where)
+        own.pop("name", None)
+        values = combine(TASK_FIELDS, ctx.inherited, own)
+        child_ctx = replace(
+            ctx, inherited=self._apply(entry.get("apply", spec.get("apply")), pos, where, ctx, own)
+        )
+        task = Task(
+            name=entry.get("name") or f"include_role: {role}",
+            module="include_role",
+            pos=pos,
+            play=ctx.play,
+            role=ctx.role,
+            frames=ctx.frames,
+            known=ctx.known,
+            **values,
+        )
+        child_ctx = replace(child_ctx, known=ctx.known | _loop_names(task))
+        tasks, _ = self.apply_role(role, {}, {}, pos, child_ctx, expose=bool(public), **froms)
+        include = Include("role", role, tasks=tuple(tasks), chain=ctx.chain)
+        return [replace(task, include=include, known=child_ctx.known)]
+
+    def apply_role(
+        self,
+        name: str,
+        own: Mapping[str, Any],
+        params: Mapping[str, Any],
+        pos: Position,
+        ctx: _Ctx,
+        *,
+        dedup: bool = False,
+        expose: bool = False,
+        tasks_from: Any = None,
+        vars_from: Any = None,
+        defaults_from: Any = None,
+        handlers_from: Any = None,
+    ) -> tuple[list[Task], Role]:
+        """A role's tasks (its dependencies' first), registering its handlers and variables."""
+        found = find_role(name, ctx.playbook_dir, self.roles_path, pos)
+        meta = found.meta()
+        allow = kw.as_bool(meta, "allow_duplicates", pos) or False
+        key = f"{found.path}|{tasks_from}|{sorted(params.items())!r}|{sorted(own.items())!r}"
+        if str(found.path) in ctx.chain:
+            shown = " -> ".join(Path(p).name for p in (*ctx.chain, str(found.path)))
+            raise PlaybookError(f"role dependency loop: {shown}", position=pos)
+        if dedup and not allow and key in self.seen_roles:
+            return [], self.seen_roles[key]
+        inherited = combine(TASK_FIELDS, ctx.inherited, own)
+        if params:
+            inherited = combine(TASK_FIELDS, inherited, {"vars": MappingProxyType(dict(params))})
+        chain = (*ctx.chain, str(found.path))
+        out: list[Task] = []
+        dep_vars: dict[str, Any] = {}
+        dep_defaults: dict[str, Any] = {}
+        for dep in _dependencies(found, meta, pos):
+            dep_name, dep_own, dep_params, dep_pos = self._dep(dep, found, pos, ctx)
+            dep_ctx = replace(ctx, inherited=inherited, chain=chain)
+            tasks, dep_role = self.apply_role(
+                dep_name, dep_own, dep_params, dep_pos, dep_ctx, dedup=True, expose=expose
+            )
+            out += tasks
+            dep_vars.update(dep_role.vars)
+            dep_defaults.update(dep_role.defaults)
+        role = Role(
+            name=found.name,
+            path=found.path,
+            vars=MappingProxyType({**dep_vars, **found.vars_file("vars", _opt(vars_from), pos)}),
+            defaults=MappingProxyType(
+                {**dep_defaults, **found.vars_file("defaults", _opt(defaults_from), pos)}
+            ),
+        )
+        if expose:
+            self.role_defaults.update(role.defaults)
+            self.role_vars.update(role.vars)
+        self.seen_roles[key] = role
+        sub = replace(
+            ctx,
+            inherited=inherited,
+            role=role,
+            chain=chain,
+            known=ctx.known | ROLE_NAMES,
+            base=found.path / "tasks",
+        )
+        tasks_file = found.file("tasks", _opt(tasks_from))
+        if tasks_from is not None and tasks_file is None:
+            raise PlaybookError(
+                f"role '{found.name}': tasks/{tasks_from} not found in {found.path}", position=pos
+            )
+        if tasks_file is not None:
+            out += self.task_file(tasks_file, sub, pos)
+        handlers_file = found.file("handlers", _opt(handlers_from))
+        if handlers_file is not None and str(handlers_file) not in self.handler_files:
+            self.handler_files.add(str(handlers_file))
+            for h in self.task_file(handlers_file, replace(sub, handler=True), pos):
+                if isinstance(h, Handler):
+                    alias = f"{found.name} : {h.name}"
+                    self.handlers.append(replace(h, listen=(*h.listen, alias)))
+        return out, role
+
+    def _dep(
+        self, dep: Any, parent: RoleDir, pos: Position, ctx: _Ctx
+    ) -> tuple[str, dict[str, Any], dict[str, Any], Position]:
+        at = position_of(dep) or pos
+        if isinstance(dep, str):
+            return dep, {}, {}, at
+        if isinstance(dep, dict) and isinstance(dep.get("role", dep.get("name")), str):
+            name = str(dep.get("role", dep.get("name")))
+            keywords = {k: v for k, v in dep.items() if k in BLOCK_KEYWORDS - STRUCTURE_KEYS}
+            keywords.pop("name", None)
+            own = self._coerce(BLOCK_FIELDS, keywords, at, f"role '{parent.name}' dependency")
+            params = {
+                k: v for k, v in dep.items() if k not in keywords and k not in ("role", "name")
+            }
+            return name, own, params, at
+        raise PlaybookError(
+            f"role '{parent.name}': a dependency is a role name or a mapping with role:",
+            position=at,
+        )
+
+    # module tasks -------------------------------------------------------------------
+
+    def task(self, entry: dict[str, Any], pos: Position, ctx: _Ctx) -> Task:
+        handler = ctx.handler
+        where = self._where(entry, ctx)
         raw_name = entry.get("name")
-        shown = f"'{raw_name}'" if isinstance(raw_name, str) else "(unnamed)"
-        where = f"play '{play}', {'handler' if handler else 'task'} {shown}"
         keywords = HANDLER_KEYWORDS if handler else TASK_KEYWORDS
         modules: list[str] = []
         for key in entry:
@@ -243,10 +721,10 @@ class _Loader:
             if lookup(key) is not None:
                 modules.append(key)
                 continue
-            hint = suggest(key, sorted(keywords | set(MODULES)))
-            tail = f" (did you mean '{hint}'?)" if hint else ""
+            candidates = keywords | set(MODULES) | set(ACTIONS)
             raise PlaybookError(
-                f"{where}: unknown task keyword or module '{key}'{tail}", position=key_pos
+                f"{where}: {unknown(key, candidates, 'task keyword or module')}",
+                position=key_pos,
             )
         if not modules:
             raise PlaybookError(
@@ -264,25 +742,31 @@ class _Loader:
         name = (
             raw_name if isinstance(raw_name, str) and raw_name else _default_name(module_name, args)
         )
-        where = f"play '{play}', {'handler' if handler else 'task'} '{name}'"
+        role = f"role '{ctx.role.name}', " if ctx.role else ""
+        where = f"play '{ctx.play}', {role}{'handler' if handler else 'task'} '{name}'"
         errors = validate_static(module, args, contains_template)
         if errors:
             raise PlaybookError(
                 f"{where}: {errors[0]}", position=position_of(entry, module_key) or pos
             )
-        fields = self._task_fields(entry, pos, where)
-        tags = play_tags | _tags(entry, "tags", pos)
+        table = HANDLER_FIELDS if handler else TASK_FIELDS
+        own = self._coerce(table, entry, pos, where)
+        own.pop("name", None)
+        values = combine(table, ctx.inherited, own)
         common: dict[str, Any] = {
-            "name": name,
             "module": module_name,
             "args": MappingProxyType(args),
             "pos": pos,
-            "play": play,
-            "tags": tags,
-            **fields,
+            "play": ctx.play,
+            "frames": ctx.frames,
+            "role": ctx.role,
+            "known": ctx.known,
+            **values,
+            "name": name,
         }
         if handler:
-            return Handler(**common, listen=_names(entry, "listen", pos))
+            return Handler(**common)
+        common.pop("listen", None)
         return Task(**common)
 
     def _args(self, entry: dict[str, Any], key: str, where: str, pos: Position) -> dict[str, Any]:
@@ -319,235 +803,44 @@ class _Loader:
             )
         return args
 
-    def _task_fields(self, entry: dict[str, Any], pos: Position, where: str) -> dict[str, Any]:
-        loop = entry.get("loop")
-        for alias in ("with_items", "with_list"):
-            if alias in entry:
-                if loop is not None:
-                    raise PlaybookError(
-                        f"{where}: loop and {alias} together",
-                        position=position_of(entry, alias) or pos,
-                    )
-                loop = entry[alias]
-        loop_var = "item"
-        index_var: str | None = None
-        control = entry.get("loop_control")
-        if control is not None:
-            if not isinstance(control, dict):
-                raise PlaybookError(f"{where}: loop_control must be a mapping", position=pos)
-            for key in control:
-                if key not in LOOP_CONTROL:
-                    hint = suggest(str(key), sorted(LOOP_CONTROL))
-                    tail = f" (did you mean '{hint}'?)" if hint else ""
-                    raise PlaybookError(
-                        f"{where}: unknown loop_control key '{key}'{tail}",
-                        position=position_of(control, key) or pos,
-                    )
-            loop_var = str(control.get("loop_var", "item"))
-            if control.get("index_var") is not None:
-                index_var = str(control["index_var"])
-        if "loop_var" in entry:
-            loop_var = str(entry["loop_var"])
-        if "delegate_to" in entry and entry["delegate_to"] is not None:
-            delegate: str | None = str(entry["delegate_to"])
-        else:
-            delegate = None
-        return {
-            "when": _conditions(entry, "when", pos) or (),
-            "loop": loop,
-            "loop_var": loop_var,
-            "index_var": index_var,
-            "register": _identifier(entry, "register", pos, where),
-            "changed_when": _conditions(entry, "changed_when", pos),
-            "failed_when": _conditions(entry, "failed_when", pos),
-            "ignore_errors": _bool_or_template(entry, "ignore_errors", pos),
-            "retries": _opt_int(entry, "retries", pos),
-            "delay": (_opt_float(entry, "delay", pos) or 0.0)
-            if "delay" in entry
-            else DEFAULT_DELAY,
-            "until": _conditions(entry, "until", pos),
-            "timeout": _opt_float(entry, "timeout", pos),
-            "become": _opt_bool(entry, "become", pos),
-            "become_user": _str(entry, "become_user", pos),
-            "notify": _names(entry, "notify", pos),
-            "no_log": bool(_opt_bool(entry, "no_log", pos)),
-            "delegate_to": delegate,
-            "run_once": bool(_opt_bool(entry, "run_once", pos)),
-            "vars": MappingProxyType(_mapping(entry, "vars", pos, where)),
-            "check_mode": _opt_bool(entry, "check_mode", pos),
-            "environment": MappingProxyType(_mapping(entry, "environment", pos, where)),
-        }
+
+_PLAY_SCALARS = {
+    k: v
+    for k, v in kw.keywords_of(Play).items()
+    if k not in ("name", "hosts", "tasks", "handlers", "vars_files")
+}
 
 
-# field helpers ----------------------------------------------------------------------
-
-
-def _where(entry: Mapping[str, Any], key: str, pos: Position) -> Position:
-    return position_of(entry, key) or pos
-
-
-def _str(entry: Mapping[str, Any], key: str, pos: Position) -> str | None:
-    value = entry.get(key)
-    if value is None:
+def _action(key: Any) -> str | None:
+    if not isinstance(key, str):
         return None
-    if isinstance(value, (dict, list)):
-        raise PlaybookError(f"{key} must be a string", position=_where(entry, key, pos))
-    return str(value)
+    for prefix in ("ansible.builtin.", "ansible.legacy."):
+        if key.startswith(prefix):
+            key = key[len(prefix) :]
+    return key if key in ACTIONS else None
 
 
-def _opt_bool(entry: Mapping[str, Any], key: str, pos: Position) -> bool | None:
-    value = entry.get(key)
-    if value is None:
-        return None
-    try:
-        return to_bool(value)
-    except ValueError:
-        raise PlaybookError(
-            f"{key} must be yes/no (true/false), got {value!r}", position=_where(entry, key, pos)
-        ) from None
-
-
-def _bool_or_template(entry: Mapping[str, Any], key: str, pos: Position) -> Any:
-    value = entry.get(key)
-    if value is None:
-        return False
-    if is_template(value):
-        return value
-    return _opt_bool(entry, key, pos)
-
-
-def _opt_int(entry: Mapping[str, Any], key: str, pos: Position) -> int | None:
-    value = entry.get(key)
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, str)):
-        raise PlaybookError(f"{key} must be a whole number", position=_where(entry, key, pos))
-    try:
-        number = int(value)
-    except ValueError:
-        raise PlaybookError(
-            f"{key} must be a whole number, got {value!r}", position=_where(entry, key, pos)
-        ) from None
-    if number < 0:
-        raise PlaybookError(f"{key} must not be negative", position=_where(entry, key, pos))
-    return number
-
-
-def _opt_float(entry: Mapping[str, Any], key: str, pos: Position) -> float | None:
-    value = entry.get(key)
-    if value is None:
-        return None
-    if isinstance(value, str) and value.strip().endswith("%"):
-        value = value.strip()[:-1]
-    if isinstance(value, bool):
-        raise PlaybookError(f"{key} must be a number", position=_where(entry, key, pos))
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise PlaybookError(
-            f"{key} must be a number, got {value!r}", position=_where(entry, key, pos)
-        ) from None
-    if number < 0:
-        raise PlaybookError(f"{key} must not be negative", position=_where(entry, key, pos))
-    return number
-
-
-def _mapping(entry: Mapping[str, Any], key: str, pos: Position, where: str) -> dict[str, Any]:
-    value = entry.get(key)
-    if value is None:
-        return {}
-    if isinstance(value, list) and all(isinstance(v, dict) for v in value):
-        merged: dict[str, Any] = {}
-        for v in value:
-            merged.update(v)
-        return merged
-    if not isinstance(value, dict):
-        raise PlaybookError(
-            f"{where}: {key} must be a mapping of names to values", position=_where(entry, key, pos)
-        )
-    return dict(value)
-
-
-def _tags(entry: Mapping[str, Any], key: str, pos: Position) -> frozenset[str]:
-    value = entry.get(key)
-    if value is None:
+def _loop_names(task: Task) -> frozenset[str]:
+    if task.loop is None:
         return frozenset()
-    if isinstance(value, str):
-        return frozenset(t.strip() for t in value.split(",") if t.strip())
-    if isinstance(value, list):
-        return frozenset(str(t).strip() for t in value if str(t).strip())
-    raise PlaybookError(
-        f"{key} must be a name or a list of names", position=_where(entry, key, pos)
-    )
+    names = {task.loop_var, "ansible_loop"}
+    if task.index_var:
+        names.add(task.index_var)
+    return frozenset(names)
 
 
-def _names(entry: Mapping[str, Any], key: str, pos: Position) -> tuple[str, ...]:
-    value = entry.get(key)
-    if value is None:
-        return ()
-    if isinstance(value, str):
-        return (value,)
-    if isinstance(value, list) and all(isinstance(v, str) for v in value):
-        return tuple(value)
-    raise PlaybookError(
-        f"{key} must be a name or a list of names", position=_where(entry, key, pos)
-    )
+def _opt(value: Any) -> str | None:
+    return None if value is None else str(value)
 
 
-def _identifier(entry: Mapping[str, Any], key: str, pos: Position, where: str) -> str | None:
-    value = entry.get(key)
-    if value is None:
-        return None
-    if not isinstance(value, str) or not value.isidentifier():
+def _dependencies(found: RoleDir, meta: Mapping[str, Any], pos: Position) -> list[Any]:
+    deps = meta.get("dependencies") or []
+    if not isinstance(deps, list):
         raise PlaybookError(
-            f"{where}: {key} must be a variable name, got {value!r}",
-            position=_where(entry, key, pos),
+            f"role '{found.name}': meta dependencies must be a list of roles",
+            position=position_of(meta, "dependencies") or pos,
         )
-    return value
-
-
-def _conditions(entry: Mapping[str, Any], key: str, pos: Position) -> tuple[Any, ...] | None:
-    value = entry.get(key)
-    if value is None:
-        return None
-    items = value if isinstance(value, list) else [value]
-    for item in items:
-        if not isinstance(item, (str, bool, int)):
-            raise PlaybookError(
-                f"{key} takes expressions (strings) or booleans, got {item!r}",
-                position=_where(entry, key, pos),
-            )
-    return tuple(items)
-
-
-def _serial(entry: Mapping[str, Any], pos: Position) -> tuple[int | str, ...]:
-    value = entry.get("serial")
-    if value is None:
-        return ()
-    items = value if isinstance(value, list) else [value]
-    out: list[int | str] = []
-    where = _where(entry, "serial", pos)
-    for item in items:
-        if isinstance(item, bool):
-            raise PlaybookError("serial takes numbers or percentages", position=where)
-        if isinstance(item, int) and item > 0:
-            out.append(item)
-        elif isinstance(item, str) and item.strip().endswith("%"):
-            try:
-                percent = float(item.strip()[:-1])
-            except ValueError:
-                raise PlaybookError(f"serial: bad percentage {item!r}", position=where) from None
-            if not 0 < percent <= 100:
-                raise PlaybookError(f"serial: {item!r} is not within 1%..100%", position=where)
-            out.append(item.strip())
-        elif isinstance(item, str) and item.strip().isdigit() and int(item) > 0:
-            out.append(int(item))
-        else:
-            raise PlaybookError(
-                f"serial takes positive numbers or percentages ('30%'), got {item!r}",
-                position=where,
-            )
-    return tuple(out)
+    return deps
 
 
 def _task_list(entry: Mapping[str, Any], key: str, pos: Position) -> list[Any]:
@@ -555,7 +848,7 @@ def _task_list(entry: Mapping[str, Any], key: str, pos: Position) -> list[Any]:
     if value is None:
         return []
     if not isinstance(value, list):
-        raise PlaybookError(f"{key} must be a list of tasks", position=_where(entry, key, pos))
+        raise PlaybookError(f"{key} must be a list", position=position_of(entry, key) or pos)
     return value
 
 

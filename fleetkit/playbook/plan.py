@@ -11,9 +11,10 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from fleetkit.errors import TemplateError
-from fleetkit.playbook.check import task_names
+from fleetkit.playbook.check import task_names, walk
 from fleetkit.playbook.render import Renderer
 from fleetkit.playbook.schema import Play, Task
 
@@ -23,7 +24,8 @@ class Segment:
     """Tasks hosts run one after another without waiting for each other.
 
     kind: "free" (hosts run ahead), "once" (run_once: one host runs it for all),
-    "flush" (handlers run on the hosts that were notified).
+    "flush" (handlers run on the hosts that were notified), "include" (a dynamic
+    include_tasks/include_role: each host's instances, then their tasks).
     """
 
     kind: str
@@ -99,24 +101,34 @@ def reads_other_hosts(task: Task, renderer: Renderer) -> bool:
 
 def uses_facts(play: Play, renderer: Renderer) -> bool:
     """True when anything in the play reads `facts` (what gather_facts: auto decides on)."""
-    for task in (*play.tasks, *play.handlers):
+    for task in walk((*play.tasks, *play.handlers)):
         every = task_names(task, renderer, guarded=True)
         if "facts" in every | renderer.names(dict(task.vars), guarded=True):
             return True
         src = task.args.get("src")
         if task.module == "template" and isinstance(src, str):
             try:
-                if "facts" in renderer.template_file_names(src, guarded=True):
+                if "facts" in renderer.template_file_names(
+                    src, guarded=True, first=_templates(task)
+                ):
                     return True
             except TemplateError:
                 continue
     return any(
-        "facts" in renderer.names(dict(v), guarded=True) for v in (play.vars, play.vars_files)
+        "facts" in renderer.names(dict(v), guarded=True)
+        for v in (play.vars, play.vars_files, play.role_vars, play.role_defaults)
     )
 
 
-def segments(play: Play, tasks: Sequence[Task], renderer: Renderer) -> tuple[Segment, ...]:
-    """Cut tasks into segments at the tasks that need other hosts."""
+def _templates(task: Task) -> tuple[Path, ...]:
+    return (task.role.path / "templates", task.role.path) if task.role else ()
+
+
+def segments(
+    play: Play, tasks: Sequence[Task], renderer: Renderer, *, flush: bool = True
+) -> tuple[Segment, ...]:
+    """Cut tasks into segments at the tasks that need other hosts (flush: the final
+    handler flush of a play)."""
     lockstep = play.any_errors_fatal or play.max_fail_percentage is not None
     out: list[Segment] = []
     current: list[Task] = []
@@ -130,6 +142,9 @@ def segments(play: Play, tasks: Sequence[Task], renderer: Renderer) -> tuple[Seg
         if task.module == "meta" and task.args.get("action") == "flush_handlers":
             close()
             out.append(Segment("flush", (task,)))
+        elif task.include is not None:
+            close()
+            out.append(Segment("include", (task,)))
         elif task.run_once:
             close()
             out.append(Segment("once", (task,)))
@@ -139,7 +154,7 @@ def segments(play: Play, tasks: Sequence[Task], renderer: Renderer) -> tuple[Seg
         else:
             current.append(task)
     close()
-    if play.handlers:
+    if play.handlers and flush:
         out.append(Segment("flush", ()))
     return tuple(out)
 

@@ -21,7 +21,7 @@ from fleetkit.errors import TemplateError
 if TYPE_CHECKING:
     from jinja2 import Environment, Template, nodes
 
-SINGLE_EXPR = re.compile(r"^\{\{((?:(?!\{\{|\}\}).)*)\}\}$", re.DOTALL)
+SINGLE_EXPR = re.compile(r"^\{\{((?:(?!\{\{|\}\}).)*)\}\}\Z", re.DOTALL)
 RESULT = "__fleetkit_result"
 GUARD_TESTS = frozenset({"defined", "undefined"})
 GUARD_FILTERS = frozenset({"default", "d"})
@@ -155,25 +155,28 @@ class Renderer:
         except Exception as err:
             raise _error(err, expression) from None
 
-    def find_template(self, name: str) -> Path:
-        """Where template `name` is: beside the playbook's templates/ first, then the repo's."""
+    def find_template(self, name: str, first: Sequence[Path] = ()) -> Path:
+        """Where template `name` is: in `first` (a role's templates/), then beside the
+        playbook's templates/, then the repo's."""
         path = Path(name).expanduser()
         if path.is_absolute():
             if path.is_file():
                 return path
             raise TemplateError(f"template {name} not found")
-        for base in self.search_paths:
+        for base in (*first, *self.search_paths):
             candidate = base / path
             if candidate.is_file():
                 return candidate
-        where = ", ".join(str(p) for p in self.search_paths) or "(no search path)"
+        where = ", ".join(str(p) for p in (*first, *self.search_paths)) or "(no search path)"
         raise TemplateError(f"template {name} not found (looked in {where})")
 
-    def render_file(self, name: str, variables: Mapping[str, Any]) -> str:
+    def render_file(
+        self, name: str, variables: Mapping[str, Any], first: Sequence[Path] = ()
+    ) -> str:
         """Render a template file (found with find_template) as text."""
         from jinja2.exceptions import TemplateSyntaxError
 
-        path = self.find_template(name)
+        path = self.find_template(name, first)
         try:
             tmpl = self.env.from_string(path.read_text())
         except TemplateSyntaxError as err:
@@ -208,11 +211,13 @@ class Renderer:
         """Variable names a bare expression reads (see names); TemplateError on bad syntax."""
         return self._names(self._parse(f"{{{{ ({expression}) }}}}", expression), guarded)
 
-    def template_file_names(self, name: str, *, guarded: bool = False) -> set[str]:
+    def template_file_names(
+        self, name: str, *, guarded: bool = False, first: Sequence[Path] = ()
+    ) -> set[str]:
         """Parse a template file ahead of the run: the names it reads (see names)."""
         from jinja2.exceptions import TemplateSyntaxError
 
-        path = self.find_template(name)
+        path = self.find_template(name, first)
         try:
             ast = self.env.parse(path.read_text())
         except TemplateSyntaxError as err:

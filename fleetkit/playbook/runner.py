@@ -10,6 +10,7 @@ raises only fleetkit.errors.ConnectionError (the strategy makes it `unreachable`
 from __future__ import annotations
 
 import contextlib
+import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -163,9 +164,61 @@ class TaskRunner:
             self._names[id(task)] = name
         return name
 
+    def include_instances(
+        self, task: Task, host: str
+    ) -> list[tuple[str, str, tuple[Task, ...]]] | None:
+        """A dynamic include on host: (key, label, tasks) per loop item; None when skipped.
+
+        The key (JSON of the file and the loop variables) is shared by hosts that
+        include the same thing, so they run its tasks together.
+        """
+        variables = self.scope.host(host, task)
+        items = self._items(task, variables)
+        scopes: list[tuple[dict[str, Any], str]] = []
+        if items is None:
+            if not self._when(task, variables):
+                return None
+            scopes.append(({}, ""))
+        else:
+            for index, value in enumerate(items):
+                local: dict[str, Any] = {
+                    task.loop_var: value,
+                    "ansible_loop": {"index0": index, "index": index + 1},
+                }
+                if task.index_var:
+                    local[task.index_var] = index
+                if self._when(task, variables.over(local)):
+                    scopes.append((local, f" (item={value})"))
+            if not scopes:
+                return None
+        out: list[tuple[str, str, tuple[Task, ...]]] = []
+        for local, label in scopes:
+            tasks, file = self._included(task, variables.over(local))
+            key = json.dumps({"file": file, "vars": local}, sort_keys=True, default=str)
+            out.append((key, label, tasks))
+        return out
+
+    def _included(self, task: Task, variables: Layered) -> tuple[tuple[Task, ...], str]:
+        include = task.include
+        assert include is not None
+        if include.tasks is not None:
+            return include.tasks, include.file
+        from fleetkit.playbook.load import load_task_file
+
+        name = str(self.renderer.render(include.file, variables))
+        bases = [Path(str(task.pos.path)).parent, self.scope.play.directory]
+        if task.role is not None:
+            bases.insert(0, task.role.path / "tasks")
+        file = next((b / name for b in bases if (b / name).is_file()), None)
+        if file is None:
+            raise TaskError(f"include_tasks: {name} not found (beside {task.pos.path})")
+        return load_task_file(file, task, extra=self.scope.extra), str(file)
+
     def run(self, task: Task, host: str) -> Outcome:
         """Run task on host; ConnectionError propagates (the host is unreachable)."""
         start = time.monotonic()
+        if task.module == "include_vars":
+            return self._include_vars(task, host, start)
         module = MODULES[task.module]
         variables = self.scope.host(host, task)
         try:
@@ -195,6 +248,29 @@ class TaskRunner:
             return self._outcome(task, host, start, done, looped=True)
         except TemplateError as err:
             return self._failed(task, host, start, f"{task.pos}: {err.message}")
+
+    def _include_vars(self, task: Task, host: str, start: float) -> Outcome:
+        """include_vars: read YAML files on the controller into the host's variables."""
+        from fleetkit.playbook.include_vars import read_vars
+
+        variables = self.scope.host(host, task)
+        try:
+            if not self._when(task, variables):
+                return self._skipped(task, host, start, variables)
+            args = self.renderer.render(dict(task.args), variables)
+            values, files = read_vars(args, task, self.scope.play.directory)
+        except (TemplateError, TaskError) as err:
+            return self._failed(task, host, start, f"{task.pos}: {err.message}")
+        result = StepResult(
+            host=host,
+            task=self.display_name(task),
+            status=Status.OK,
+            msg=", ".join(files),
+            duration_s=time.monotonic() - start,
+            data=MappingProxyType({"ansible_facts": values, "ansible_included_var_files": files}),
+            no_log=task.no_log,
+        )
+        return Outcome(result=result, registered=dict(result.data), facts=values)
 
     # pieces -------------------------------------------------------------------------
 
@@ -249,7 +325,7 @@ class TaskRunner:
             ),
             args=MappingProxyType(args),
             variables=variables,
-            templar=self.renderer,
+            templar=self.renderer if task.role is None else _RoleTemplar(self.renderer, task),
             check=self.check if task.check_mode is None else task.check_mode,
             diff=self.diff,
             become=become,
@@ -378,6 +454,7 @@ class TaskRunner:
             status = Status.OK
         if failed and ignored:
             msg = f"failed (ignored): {msg}"
+        ignored = failed and ignored
         facts: dict[str, Any] = {}
         meta = None
         for item in items:
@@ -397,6 +474,7 @@ class TaskRunner:
             diff=mr.diff,
             data=MappingProxyType(registered),
             no_log=task.no_log,
+            ignored=ignored,
         )
         return Outcome(
             result=result,
@@ -445,8 +523,32 @@ class TaskRunner:
                 msg=f"failed (ignored): {msg}",
                 duration_s=result.duration_s,
                 no_log=task.no_log,
+                ignored=True,
             )
         return Outcome(result=result, registered=registered if task.register else None)
+
+
+class _RoleTemplar:
+    """The renderer for a role's task: the role's templates/ are searched first."""
+
+    def __init__(self, renderer: Any, task: Task) -> None:
+        self._renderer = renderer
+        role = task.role
+        assert role is not None
+        self._first = (role.path / "templates", role.path)
+
+    def render(self, value: Any, variables: Mapping[str, Any]) -> Any:
+        return self._renderer.render(value, variables)
+
+    def evaluate(self, expression: str, variables: Mapping[str, Any]) -> Any:
+        return self._renderer.evaluate(expression, variables)
+
+    def render_file(self, name: str, variables: Mapping[str, Any]) -> str:
+        return str(self._renderer.render_file(name, variables, self._first))
+
+    def find_template(self, name: str) -> Path:
+        found: Path = self._renderer.find_template(name, self._first)
+        return found
 
 
 def _as_bool(value: Any) -> bool:

@@ -1,7 +1,10 @@
 """Typed, frozen playbook values: Playbook -> Play -> Task/Handler, each with its position.
 
 Values keep their templates unrendered (rendering is per host, at execution);
-loading has already checked their shape, keywords, modules and arguments.
+loading has already checked their shape, keywords, modules and arguments. Each
+keyword is declared once, as a field with a keywords.Keyword (coercer,
+inheritance); blocks, roles and imports are flattened into tasks that carry
+their enclosing blocks (`frames`) and their role.
 """
 
 from __future__ import annotations
@@ -10,114 +13,123 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Literal
 
 from fleetkit.errors import Position
+from fleetkit.playbook import keywords as kw
+from fleetkit.playbook.keywords import keyword
 
 EMPTY: Mapping[str, Any] = MappingProxyType({})
 
-TASK_KEYWORDS: frozenset[str] = frozenset(
-    {
-        "name",
-        "args",
-        "when",
-        "loop",
-        "with_items",
-        "with_list",
-        "loop_control",
-        "loop_var",
-        "register",
-        "changed_when",
-        "failed_when",
-        "ignore_errors",
-        "retries",
-        "delay",
-        "until",
-        "timeout",
-        "become",
-        "become_user",
-        "tags",
-        "notify",
-        "no_log",
-        "delegate_to",
-        "run_once",
-        "vars",
-        "check_mode",
-        "environment",
-    }
-)
-HANDLER_KEYWORDS: frozenset[str] = TASK_KEYWORDS | {"listen"}
+Section = Literal["block", "rescue", "always"]
 
-PLAY_KEYWORDS: frozenset[str] = frozenset(
-    {
-        "name",
-        "hosts",
-        "vars",
-        "vars_files",
-        "become",
-        "become_user",
-        "serial",
-        "max_fail_percentage",
-        "any_errors_fatal",
-        "gather_facts",
-        "pre_tasks",
-        "tasks",
-        "post_tasks",
-        "handlers",
-        "tags",
-        "environment",
-        "timeout",
-    }
-)
+
+@dataclass(frozen=True)
+class Frame:
+    """One block around a task: which block, which of its sections, what it has."""
+
+    block: int
+    section: Section
+    rescue: bool = False
+    always: bool = False
+
+
+@dataclass(frozen=True)
+class Role:
+    """A role as its tasks see it: where it lives and its vars and defaults."""
+
+    name: str
+    path: Path
+    vars: Mapping[str, Any] = field(default_factory=lambda: EMPTY)
+    defaults: Mapping[str, Any] = field(default_factory=lambda: EMPTY)
+
+    @property
+    def magic(self) -> Mapping[str, Any]:
+        """role_path, role_name, ansible_role_name (as Ansible sets them)."""
+        return {
+            "role_path": str(self.path),
+            "role_name": self.name,
+            "ansible_role_name": self.name,
+        }
+
+
+@dataclass(frozen=True)
+class Include:
+    """A dynamic include (include_tasks, include_role): what to load per host at run time.
+
+    `tasks` is the file's tasks loaded ahead (static file name) for validation
+    and reuse; `file` is a template rendered per host when the name is not static.
+    """
+
+    kind: Literal["tasks", "role"]
+    file: str
+    tasks: tuple[Task, ...] | None = None
+    handlers: tuple[Handler, ...] = ()
+    chain: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class Task:
     """One task: a module with raw (unrendered) arguments and its keywords."""
 
-    name: str
-    module: str
-    args: Mapping[str, Any]
-    pos: Position
+    name: str = keyword(kw.as_str, default="")
+    module: str = ""
+    args: Mapping[str, Any] = field(default_factory=lambda: EMPTY)
+    pos: Position = field(default_factory=lambda: Position(Path(".")))
     play: str = ""
-    when: tuple[Any, ...] = ()
-    loop: Any = None
-    loop_var: str = "item"
-    index_var: str | None = None
-    register: str | None = None
-    changed_when: tuple[Any, ...] | None = None
-    failed_when: tuple[Any, ...] | None = None
-    ignore_errors: Any = False
-    retries: int | None = None
-    delay: float = 5.0
-    until: tuple[Any, ...] | None = None
-    timeout: float | None = None
-    become: bool | None = None
-    become_user: str | None = None
-    tags: frozenset[str] = frozenset()
-    notify: tuple[str, ...] = ()
-    no_log: bool = False
-    delegate_to: str | None = None
-    run_once: bool = False
-    vars: Mapping[str, Any] = field(default_factory=lambda: EMPTY)
-    check_mode: bool | None = None
-    environment: Mapping[str, Any] = field(default_factory=lambda: EMPTY)
+    when: tuple[Any, ...] = keyword(kw.as_when, default=(), inherit="and", block=True)
+    loop: Any = keyword(  # noqa: RUF009
+        kw.as_loop, keys=("loop", "with_items", "with_list")
+    )
+    loop_var: str = keyword(kw.as_loop_var, default="item", keys=("loop_control", "loop_var"))
+    index_var: str | None = keyword(kw.as_index_var, keys=("loop_control",))
+    register: str | None = keyword(kw.as_identifier)
+    changed_when: tuple[Any, ...] | None = keyword(kw.as_conditions)
+    failed_when: tuple[Any, ...] | None = keyword(kw.as_conditions)
+    ignore_errors: Any = keyword(  # noqa: RUF009
+        kw.as_bool_or_template, default=False, inherit="override", block=True
+    )
+    retries: int | None = keyword(kw.as_int)
+    delay: float = keyword(kw.as_delay, default=kw.DEFAULT_DELAY)
+    until: tuple[Any, ...] | None = keyword(kw.as_conditions)
+    timeout: float | None = keyword(kw.as_float, inherit="override", block=True)
+    become: bool | None = keyword(kw.as_bool, inherit="override", block=True)
+    become_user: str | None = keyword(kw.as_str, inherit="override", block=True)
+    tags: frozenset[str] = keyword(kw.as_tags, default=frozenset(), inherit="union", block=True)
+    notify: tuple[str, ...] = keyword(kw.as_names, default=())
+    no_log: bool = keyword(kw.as_flag, default=False, inherit="override", block=True)
+    delegate_to: str | None = keyword(kw.as_str, inherit="override", block=True)
+    run_once: bool = keyword(kw.as_flag, default=False, inherit="override", block=True)
+    vars: Mapping[str, Any] = keyword(
+        kw.as_mapping, factory=lambda: EMPTY, inherit="merge", block=True
+    )
+    check_mode: bool | None = keyword(kw.as_bool, inherit="override", block=True)
+    environment: Mapping[str, Any] = keyword(
+        kw.as_mapping, factory=lambda: EMPTY, inherit="merge", block=True
+    )
+    frames: tuple[Frame, ...] = ()
+    role: Role | None = None
+    include: Include | None = None
+    known: frozenset[str] = frozenset()
+    """Names the task's context defines at run time (include loop vars, ansible_failed_*)."""
 
     @property
     def where(self) -> str:
-        """ "play 'P', task 'T'" for messages."""
-        return f"play '{self.play}', task '{self.name}'"
+        """ "play 'P', task 'T'" (with the role) for messages."""
+        role = f"role '{self.role.name}', " if self.role else ""
+        return f"play '{self.play}', {role}task '{self.name}'"
 
 
 @dataclass(frozen=True)
 class Handler(Task):
     """A task that runs at the end of a play (or at flush_handlers) when notified."""
 
-    listen: tuple[str, ...] = ()
+    listen: tuple[str, ...] = keyword(kw.as_names, default=())
 
     @property
     def where(self) -> str:
-        return f"play '{self.play}', handler '{self.name}'"
+        role = f"role '{self.role.name}', " if self.role else ""
+        return f"play '{self.play}', {role}handler '{self.name}'"
 
     def answers(self, topic: str) -> bool:
         return topic == self.name or topic in self.listen
@@ -127,23 +139,29 @@ class Handler(Task):
 class Play:
     """One play: which hosts, its variables, how to batch them, what to run."""
 
-    name: str
-    hosts: str
-    pos: Position
-    path: Path
-    vars: Mapping[str, Any] = field(default_factory=lambda: EMPTY)
-    vars_files: Mapping[str, Any] = field(default_factory=lambda: EMPTY)
-    become: bool | None = None
-    become_user: str | None = None
-    serial: tuple[int | str, ...] = ()
-    max_fail_percentage: float | None = None
-    any_errors_fatal: bool = False
-    gather_facts: bool | None = None
-    tasks: tuple[Task, ...] = ()
-    handlers: tuple[Handler, ...] = ()
-    tags: frozenset[str] = frozenset()
-    environment: Mapping[str, Any] = field(default_factory=lambda: EMPTY)
-    timeout: float | None = None
+    name: str = keyword(kw.as_str, default="")
+    hosts: str = keyword(kw.as_raw, default="")
+    pos: Position = field(default_factory=lambda: Position(Path(".")))
+    path: Path = Path(".")
+    vars: Mapping[str, Any] = keyword(kw.as_mapping, factory=lambda: EMPTY)
+    vars_files: Mapping[str, Any] = keyword(kw.as_raw, factory=lambda: EMPTY)
+    become: bool | None = keyword(kw.as_bool)
+    become_user: str | None = keyword(kw.as_str)
+    serial: tuple[int | str, ...] = keyword(kw.as_serial, default=())
+    max_fail_percentage: float | None = keyword(kw.as_float)
+    any_errors_fatal: bool = keyword(kw.as_flag, default=False)
+    gather_facts: bool | None = keyword(kw.as_bool)
+    tasks: tuple[Task, ...] = keyword(
+        kw.as_raw, default=(), keys=("pre_tasks", "tasks", "post_tasks", "roles")
+    )
+    handlers: tuple[Handler, ...] = keyword(kw.as_raw, default=())
+    tags: frozenset[str] = keyword(kw.as_tags, default=frozenset())
+    environment: Mapping[str, Any] = keyword(kw.as_mapping, factory=lambda: EMPTY)
+    timeout: float | None = keyword(kw.as_float)
+    role_vars: Mapping[str, Any] = field(default_factory=lambda: EMPTY)
+    """vars/ of the play's roles (roles:, import_role), exposed to the whole play."""
+    role_defaults: Mapping[str, Any] = field(default_factory=lambda: EMPTY)
+    """defaults/ of the play's roles: the lowest layer, below inventory."""
 
     @property
     def directory(self) -> Path:
@@ -162,3 +180,15 @@ class Playbook:
     def name(self) -> str:
         """The playbook's name for retry files and metrics (file name without .yml)."""
         return self.path.stem
+
+
+TASK_FIELDS = kw.keywords_of(Task)
+HANDLER_FIELDS = kw.keywords_of(Handler)
+PLAY_FIELDS = kw.keywords_of(Play)
+BLOCK_FIELDS = {name: k for name, k in TASK_FIELDS.items() if k.block}
+
+STRUCTURE_KEYS = frozenset({"block", "rescue", "always"})
+TASK_KEYWORDS: frozenset[str] = kw.yaml_keys(TASK_FIELDS) | {"args"}
+HANDLER_KEYWORDS: frozenset[str] = kw.yaml_keys(HANDLER_FIELDS) | {"args"}
+BLOCK_KEYWORDS: frozenset[str] = kw.yaml_keys(BLOCK_FIELDS) | STRUCTURE_KEYS | {"name"}
+PLAY_KEYWORDS: frozenset[str] = kw.yaml_keys(PLAY_FIELDS)

@@ -121,13 +121,14 @@ def prepare(request: RunRequest) -> Prepared:
     from fleetkit.playbook.check import check_playbook
     from fleetkit.playbook.load import load_playbook
     from fleetkit.playbook.render import Renderer, is_template
+    from fleetkit.playbook.roles import roles_path
     from fleetkit.playbook.variables import Layered
 
     extra = parse_extra_vars(list(request.extra_vars), request.cwd)
     inventory = load_inventory(request.inventory)
     if request.limit:
         select_hosts(inventory, "all", request.limit, cwd=request.cwd)
-    playbook = load_playbook(request.playbook, extra)
+    playbook = load_playbook(request.playbook, extra, roles_path=roles_path())
     paths = template_paths(playbook.path, request.cwd)
     renderer = Renderer(paths)
     warnings: list[str] = []
@@ -188,16 +189,18 @@ def prepare(request: RunRequest) -> Prepared:
 SPECIAL_TAGS = frozenset({"all", "tagged", "untagged", "always", "never"})
 
 
-
 def _groups(inventory: Inventory) -> dict[str, list[str]]:
     """Ansible's `groups` magic variable, for templated play `hosts:` patterns."""
     return {"all": list(inventory.hosts)} | {
         name: list(inventory.group_hosts(name)) for name in inventory.groups
     }
 
+
 def _unknown_tags(playbook: Playbook, asked: frozenset[str]) -> list[str]:
     """Warnings for --tags/--skip-tags names that no task carries (likely typos)."""
-    known = {t for play in playbook.plays for task in play.tasks for t in task.tags}
+    from fleetkit.playbook.check import walk
+
+    known = {t for play in playbook.plays for task in walk(play.tasks) for t in task.tags}
     out = []
     for tag in sorted(asked - known - SPECIAL_TAGS):
         close = suggest(tag, sorted(known))
@@ -207,10 +210,11 @@ def _unknown_tags(playbook: Playbook, asked: frozenset[str]) -> list[str]:
 
 
 def _check_delegates(playbook: Playbook, inventory: Inventory) -> None:
+    from fleetkit.playbook.check import walk
     from fleetkit.playbook.render import is_template
 
     for play in playbook.plays:
-        for task in (*play.tasks, *play.handlers):
+        for task in walk((*play.tasks, *play.handlers)):
             target = task.delegate_to
             if target is None or is_template(target):
                 continue
@@ -233,8 +237,8 @@ def execute(
     """Run the prepared plays; connect makes a host's connection (SSH/local by default)."""
     from fleetkit.connection.factory import ConnectionFactory
     from fleetkit.executor.pool import HostPool, default_forks
-    from fleetkit.executor.strategy import PlaybookRun, RunOptions
     from fleetkit.playbook.render import Renderer
+    from fleetkit.playbook.strategy import PlaybookRun, RunOptions
 
     request = prepared.request
     maker: ConnectionMaker = connect or ConnectionFactory(prepared.specs)

@@ -15,22 +15,26 @@ unreachable host is reported once and skipped after that.
 
 from __future__ import annotations
 
+import itertools
 import queue
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
+from types import MappingProxyType
 from typing import Any
 
 from fleetkit.errors import ConnectionError as HostConnectionError
+from fleetkit.errors import FleetkitError
 from fleetkit.executor.facts import gather_facts
 from fleetkit.executor.pool import HostPool, iter_unique
 from fleetkit.inventory.model import Inventory
-from fleetkit.playbook.plan import PlayPlan, plan_play
+from fleetkit.playbook.blocks import BlockState
+from fleetkit.playbook.plan import PlayPlan, Segment, filter_tasks, plan_play, segments
 from fleetkit.playbook.render import Renderer
 from fleetkit.playbook.runner import Outcome, TaskRunner
-from fleetkit.playbook.schema import Play, Task
+from fleetkit.playbook.schema import Frame, Play, Task
 from fleetkit.playbook.variables import PlayScope
 from fleetkit.report.base import Reporter
 from fleetkit.results import RunResult, Status, StepResult
@@ -51,24 +55,47 @@ class HostState:
     failed: bool = False
     unreachable: bool = False
     ended: bool = False
+    blocks: BlockState = field(default_factory=BlockState)
 
     @property
     def active(self) -> bool:
         return not (self.failed or self.unreachable or self.ended)
 
-    def apply(self, outcome: Outcome, register: str | None) -> None:
+    def enter(self, frames: tuple[Frame, ...] | None) -> bool:
+        """Before a task in frames (None: the play's end): False when the host skips it."""
+        verdict = self.blocks.leave(frames)
+        if verdict:
+            self.failed = True
+        return frames is None or (not self.failed and self.blocks.runs(frames))
+
+    def apply(self, outcome: Outcome, register: str | None, task: Task | None = None) -> StepResult:
+        """Apply outcome to the host's state; the result to report (marked when rescued)."""
         if register and outcome.registered is not None:
             self.vars[register] = outcome.registered
         if outcome.facts:
             self.vars.update(outcome.facts)
         self.notified.update(outcome.notify)
-        status = outcome.result.status
+        result = outcome.result
+        status = result.status
         if status is Status.FAILED:
-            self.failed = True
+            verdict = self.blocks.fail(task.frames) if task is not None else True
+            if verdict is True:
+                self.failed = True
+            elif verdict is False:
+                result = replace(result, rescued=True)
+                self.vars["ansible_failed_result"] = dict(result.data) or {
+                    "failed": True,
+                    "msg": result.msg,
+                }
+                self.vars["ansible_failed_task"] = {
+                    "name": result.task,
+                    "action": task.module if task is not None else "",
+                }
         elif status is Status.UNREACHABLE:
             self.unreachable = True
         if outcome.meta == "end_host":
             self.ended = True
+        return result
 
 
 @dataclass(frozen=True)
@@ -81,8 +108,8 @@ class RunOptions:
     skip_tags: frozenset[str] = frozenset()
 
 
-Step = tuple[str, Callable[[str], Outcome], str | None]
-"""(display name, host -> Outcome, register name)."""
+Step = tuple[str, Callable[[str], Outcome], str | None, Task | None]
+"""(display name, host -> Outcome, register name, the task)."""
 
 
 class _Stop(Exception):
@@ -112,6 +139,7 @@ class PlaybookRun:
         self.sleep = sleep
         self.states: dict[str, HostState] = {}
         self.steps: list[StepResult] = []
+        self._ids = itertools.count(1_000_000)
 
     # the run ---------------------------------------------------------------------------
 
@@ -141,6 +169,7 @@ class PlaybookRun:
             hosts=tuple(hosts),
             duration_s=time.monotonic() - start,
             interrupted=interrupted,
+            playbook=True,
         )
 
     def _play(self, play: Play, hosts: list[str]) -> None:
@@ -183,32 +212,127 @@ class PlaybookRun:
     def _batch(
         self, plan: PlayPlan, batch: list[str], play_hosts: list[str], runner: TaskRunner
     ) -> None:
-        gather = plan.gather_facts
-        for segment in plan.segments:
+        gather = self._segments(
+            plan.play, plan.segments, batch, play_hosts, runner, plan.gather_facts
+        )
+        if gather and self._active(batch):
+            self._free(plan.play, [(GATHER_FACTS, self._gather, None, None)], self._active(batch))
+            self._check_budget(plan.play, batch, play_hosts)
+        for h in batch:
+            state = self.states[h]
+            if state.active:
+                state.enter(None)
+        if plan.play.serial and batch and not self._active_or_ended(batch):
+            raise _Stop(f"play '{plan.play.name}': every host of a batch failed, stopping the run")
+
+    def _segments(
+        self,
+        play: Play,
+        parts: Sequence[Segment],
+        batch: list[str],
+        play_hosts: list[str],
+        runner: TaskRunner,
+        gather: bool = False,
+    ) -> bool:
+        """Run segments on the batch's active hosts; whether facts are still to gather."""
+        for segment in parts:
             active = self._active(batch)
             if not active:
                 break
             if segment.kind == "free":
                 steps = [self._step(runner, t) for t in segment.tasks]
                 if gather:
-                    steps.insert(0, (GATHER_FACTS, self._gather, None))
+                    steps.insert(0, (GATHER_FACTS, self._gather, None, None))
                     gather = False
-                self._free(plan.play, steps, active)
+                self._free(play, steps, active)
             else:
                 if gather:
-                    self._free(plan.play, [(GATHER_FACTS, self._gather, None)], active)
+                    self._free(play, [(GATHER_FACTS, self._gather, None, None)], active)
                     gather = False
-                    self._check_budget(plan.play, batch, play_hosts)
+                    self._check_budget(play, batch, play_hosts)
                 if segment.kind == "flush":
-                    self._flush(plan.play, runner, batch)
+                    self._flush(play, runner, batch)
+                elif segment.kind == "include":
+                    self._include(play, segment.tasks[0], runner, batch, play_hosts)
                 else:
-                    self._once(plan.play, segment.tasks[0], runner, self._active(batch))
-            self._check_budget(plan.play, batch, play_hosts)
-        if gather and self._active(batch):
-            self._free(plan.play, [(GATHER_FACTS, self._gather, None)], self._active(batch))
-            self._check_budget(plan.play, batch, play_hosts)
-        if plan.play.serial and batch and not self._active_or_ended(batch):
-            raise _Stop(f"play '{plan.play.name}': every host of a batch failed, stopping the run")
+                    self._once(play, segment.tasks[0], runner, self._active(batch))
+            self._check_budget(play, batch, play_hosts)
+        return gather
+
+    def _include(
+        self, play: Play, task: Task, runner: TaskRunner, batch: list[str], play_hosts: list[str]
+    ) -> None:
+        """A dynamic include: each host's instances (loop items), then their tasks."""
+        hosts = [h for h in self._active(batch) if self.states[h].enter(task.frames)]
+        if not hosts:
+            return
+        self.reporter.task_start(play.name, runner.display_name(task), hosts)
+        instances: dict[str, tuple[list[str], tuple[Task, ...]]] = {}
+        for host in hosts:
+            start = time.monotonic()
+            try:
+                found = runner.include_instances(task, host)
+            except FleetkitError as err:
+                result = StepResult(
+                    host, runner.display_name(task), Status.FAILED, msg=f"{task.pos}: {err.message}"
+                )
+                self._emit(self.states[host].apply(Outcome(result), None, task))
+                continue
+            if found is None:
+                self._emit(
+                    StepResult(
+                        host,
+                        runner.display_name(task),
+                        Status.SKIPPED,
+                        msg="when: false",
+                        duration_s=time.monotonic() - start,
+                    )
+                )
+                continue
+            for key, label, children in found:
+                self._emit(
+                    StepResult(
+                        host,
+                        runner.display_name(task),
+                        Status.OK,
+                        msg=f"included: {task.include.file if task.include else ''}{label}",
+                        duration_s=time.monotonic() - start,
+                    )
+                )
+                entry = instances.setdefault(key, ([], self._rebase(children, task, key)))
+                entry[0].append(host)
+        for members, children in instances.values():
+            chosen = filter_tasks(children, self.options.tags, self.options.skip_tags)
+            parts = segments(play, chosen, self.renderer, flush=False)
+            self._segments(play, parts, members, play_hosts, runner)
+
+    def _rebase(self, children: Sequence[Task], parent: Task, key: str) -> tuple[Task, ...]:
+        """An include instance's tasks with fresh block ids (each instance its own blocks)."""
+        depth = len(parent.frames)
+        fresh: dict[int, int] = {}
+
+        def frames(task: Task) -> tuple[Frame, ...]:
+            out = list(task.frames[:depth])
+            for f in task.frames[depth:]:
+                if f.block not in fresh:
+                    fresh[f.block] = next(self._ids)
+                out.append(replace(f, block=fresh[f.block]))
+            return tuple(out)
+
+        local = _instance_vars(key)
+
+        def one(task: Task) -> Task:
+            include = task.include
+            if include is not None and include.tasks:
+                include = replace(include, tasks=tuple(one(t) for t in include.tasks))
+            return replace(
+                task,
+                frames=frames(task),
+                vars=MappingProxyType({**task.vars, **local}),
+                include=include,
+            )
+
+        return tuple(one(t) for t in children)
 
     def _active(self, hosts: Sequence[str]) -> list[str]:
         return [h for h in hosts if self.states[h].active]
@@ -233,7 +357,12 @@ class PlaybookRun:
     # steps -----------------------------------------------------------------------------
 
     def _step(self, runner: TaskRunner, task: Task) -> Step:
-        return (runner.display_name(task), lambda host: runner.run(task, host), task.register)
+        return (
+            runner.display_name(task),
+            lambda host: runner.run(task, host),
+            task.register,
+            task,
+        )
 
     def _gather(self, host: str) -> Outcome:
         start = time.monotonic()
@@ -262,7 +391,7 @@ class PlaybookRun:
 
     def _guarded(self, step: Step, host: str) -> Outcome:
         """Run one step on host; a lost connection becomes an unreachable result."""
-        name, fn, _ = step
+        name, fn, _, _ = step
         start = time.monotonic()
         try:
             return fn(host)
@@ -303,9 +432,11 @@ class PlaybookRun:
                 for index, step in enumerate(steps):
                     if not state.active:
                         break
+                    task = step[3]
+                    if task is not None and not state.enter(task.frames):
+                        continue
                     outcome = self._guarded(step, host)
-                    state.apply(outcome, step[2])
-                    last = outcome.result
+                    last = state.apply(outcome, step[2], task)
                     events.put((index, last))
             finally:
                 events.put((_END, host))
@@ -338,11 +469,13 @@ class PlaybookRun:
         """run_once: the first active host runs it; its result applies to every host."""
         if not hosts:
             return
+        hosts = [h for h in hosts if self.states[h].enter(task.frames)]
+        if not hosts:
+            return
         first = hosts[0]
         self.reporter.task_start(play.name, runner.display_name(task), [first])
         outcome = self._guarded(self._step(runner, task), first)
-        self.states[first].apply(outcome, task.register)
-        self._emit(outcome.result)
+        self._emit(self.states[first].apply(outcome, task.register, task))
         if outcome.result.status in (Status.FAILED, Status.UNREACHABLE):
             return
         shared = Outcome(
@@ -352,7 +485,7 @@ class PlaybookRun:
             notify=outcome.notify,
         )
         for h in hosts[1:]:
-            self.states[h].apply(shared, task.register)
+            self.states[h].apply(shared, task.register, task)
 
     def _flush(self, play: Play, runner: TaskRunner, batch: list[str]) -> None:
         """Run each notified handler once per host that notified it, in handler order."""
@@ -371,6 +504,14 @@ class PlaybookRun:
         public = result.public()
         self.steps.append(public)
         self.reporter.host_result(public)
+
+
+def _instance_vars(key: str) -> Mapping[str, Any]:
+    """The loop variables of an include instance (its key is their JSON)."""
+    import json
+
+    data = json.loads(key)
+    return MappingProxyType(dict(data.get("vars", {})))
 
 
 def _raise_crashed(futures: Sequence[Future[StepResult]]) -> None:

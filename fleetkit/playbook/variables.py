@@ -7,10 +7,13 @@ Highest first (a higher layer hides a lower one's key whole):
 2. extra vars (-e)
 3. the loop variable (item, or loop_var) and ansible_loop index
 4. registered results and set_fact values (per host, for the rest of the run)
-5. task vars
-6. play vars_files, then 7. play vars
-8. inventory vars (all < parent group < child group < host, merged by the inventory)
-9. Jinja globals (range, dict, namespace ...)
+5. task vars (with the vars of enclosing blocks, includes and role entries)
+6. the task's role: role_path, role_name; its vars/ (with its dependencies')
+7. vars/ of the play's roles (roles:, import_role, include_role public)
+8. play vars_files, then 9. play vars
+10. inventory vars (all < parent group < child group < host, merged by the inventory)
+11. the task's role defaults/, then 12. the play's roles' defaults/
+13. Jinja globals (range, dict, namespace ...)
 
 Templated values (in every layer the user wrote: -e, task vars, vars files,
 play vars, inventory) are rendered on first access against the same view, so
@@ -182,14 +185,23 @@ class PlayScope:
             (self.extra, True),
             (self.runtime.get(host, self._empty), False),
         ]
+        role = task.role if task is not None else None
         if task is not None and task.vars:
             layers.append((task.vars, True))
+        if role is not None:
+            layers += [(role.magic, False), (role.vars, True)]
+        if self.play.role_vars:
+            layers.append((self.play.role_vars, True))
         layers += [
             (self.play.vars_files, True),
             (self.play.vars, True),
             (inv_host.vars if inv_host else self._empty, True),
-            (self.renderer.globals, False),
         ]
+        if role is not None and role.defaults:
+            layers.append((role.defaults, True))
+        if self.play.role_defaults:
+            layers.append((self.play.role_defaults, True))
+        layers.append((self.renderer.globals, False))
         return Layered(self.renderer, layers)
 
     def play_level(self) -> Layered:

@@ -13,14 +13,17 @@ from typing import IO
 from rich.console import Console
 from rich.text import Text
 
+from fleetkit.report.redact import redact, redact_result
 from fleetkit.results import RunResult, Status, StepResult
 
-STYLE = {
+STYLE: dict[str, str] = {
     Status.OK: "green",
     Status.CHANGED: "yellow",
     Status.FAILED: "bold red",
     Status.UNREACHABLE: "bold magenta",
     Status.SKIPPED: "cyan",
+    "rescued": "yellow",
+    "ignored": "cyan",
 }
 
 Segment = tuple[str, str]  # (text, rich style; "" for none)
@@ -49,6 +52,7 @@ class ConsoleReporter:
         self._width = 0
 
     def _line(self, *segments: Segment) -> None:
+        segments = tuple((redact(text), style) for text, style in segments)
         if self._plain:
             self.console.file.write("".join(text for text, _ in segments) + "\n")
             self.console.file.flush()
@@ -65,6 +69,7 @@ class ConsoleReporter:
             self._line(("TASK", "bold"), (f" {task}", ""))
 
     def host_result(self, result: StepResult) -> None:
+        result = redact_result(result)  # before splitting: multi-line secrets too
         host = result.host.ljust(self._width)
         segments: list[Segment] = [
             (host, ""),
@@ -98,11 +103,12 @@ class ConsoleReporter:
         stats = run.stats()
         width = max((len(h) for h in stats), default=4)
         self._line(("RECAP", "bold"), (f" ({_duration(run.duration_s)})", "dim"))
+        counts = run.counts()
         for host, s in stats.items():
             bad = s.failed or s.unreachable
             segments: list[Segment] = [(host.ljust(width), "bold red" if bad else "")]
-            for key, value in s.as_dict().items():
-                style = STYLE[Status(key)] if value else "dim"
+            for key, value in counts[host].items():
+                style = STYLE.get(key, "") if value else "dim"
                 segments.append((f"  {key}={value}", style))
             self._line(*segments)
         if run.interrupted:

@@ -1,7 +1,8 @@
 """JSON lines on stdout, exactly as the design's output contract: one object per line.
 
 Events: task_start, host_result, summary (plus play_start and warning, which
-consumers may ignore). Secret (no_log) results arrive already redacted.
+consumers may ignore). Secret (no_log) results arrive already redacted; vaulted
+values are masked here (fleetkit.report.redact).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import sys
 from collections.abc import Sequence
 from typing import IO, Any
 
+from fleetkit.report.redact import redact_data
 from fleetkit.results import RunResult, StepResult
 
 
@@ -21,7 +23,8 @@ class JsonLinesReporter:
         self._stream = stream if stream is not None else sys.stdout
 
     def _emit(self, obj: dict[str, Any]) -> None:
-        self._stream.write(json.dumps(obj, ensure_ascii=False, default=str) + "\n")
+        line = json.dumps(redact_data(obj), ensure_ascii=False, default=str)
+        self._stream.write(line + "\n")
         self._stream.flush()
 
     def play_start(self, play: str, hosts: Sequence[str]) -> None:
@@ -52,7 +55,7 @@ class JsonLinesReporter:
         self._emit(
             {
                 "event": "summary",
-                "hosts": {h: s.as_dict() for h, s in run.stats().items()},
+                "hosts": run.counts(),
                 "duration_s": round(run.duration_s, 6),
                 "retry_file": run.retry_file,
             }

@@ -129,6 +129,8 @@ def test_json_lines_follow_the_output_contract(
         "failed": 0,
         "unreachable": 0,
         "skipped": 0,
+        "rescued": 0,
+        "ignored": 0,
     }
 
 

@@ -203,10 +203,13 @@ def test_a_missing_vars_file_is_named(tmp_path: Path) -> None:
     assert "vars file nope.yml not found" in err.message
 
 
-def test_unsupported_features_say_what_to_do(tmp_path: Path) -> None:
-    assert "roles are not supported" in load_error(tmp_path, "- hosts: all\n  roles: [x]\n").message
-    err = load_error(tmp_path, "- hosts: all\n  tasks:\n    - block: []\n")
-    assert "blocks are not supported" in err.message
+def test_a_missing_role_says_where_it_looked_and_a_rescue_needs_a_block(tmp_path: Path) -> None:
+    (tmp_path / "roles" / "web").mkdir(parents=True)
+    err = load_error(tmp_path, "- hosts: all\n  roles: [wbe]\n")
+    assert "role 'wbe' not found (did you mean 'web'?)" in err.message
+    assert err.position is not None and err.position.line == 2
+    err = load_error(tmp_path, "- hosts: all\n  tasks:\n    - rescue: []\n")
+    assert "rescue/always need a block: section" in err.message
 
 
 def test_pre_and_post_tasks_run_around_tasks_with_handler_flushes(tmp_path: Path) -> None:

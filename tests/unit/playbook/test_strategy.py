@@ -71,6 +71,8 @@ def test_a_failed_host_drops_out_the_others_finish_and_a_retry_file_is_written(
         "failed": 1,
         "unreachable": 0,
         "skipped": 0,
+        "rescued": 0,
+        "ignored": 0,
     }
     retry = (tmp_path / ".fleetkit" / "retry" / "site.retry").read_text()
     assert [ln for ln in retry.splitlines() if not ln.startswith("#")] == ["web2"]
