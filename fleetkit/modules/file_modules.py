@@ -10,9 +10,12 @@ from fleetkit.modules.cron import Cron
 from fleetkit.modules.find import Find
 from fleetkit.modules.get_url import GetUrl
 from fleetkit.modules.group import Group
+from fleetkit.modules.hostname import Hostname
+from fleetkit.modules.mount import Mount
 from fleetkit.modules.replace import Replace
 from fleetkit.modules.slurp import Slurp
 from fleetkit.modules.stat import Stat
+from fleetkit.modules.sysctl import Sysctl
 from fleetkit.modules.unarchive import Unarchive
 
 FILE_MODULES: tuple[Module, ...] = (
@@ -23,8 +26,11 @@ FILE_MODULES: tuple[Module, ...] = (
     Find(),
     GetUrl(),
     Group(),
+    Hostname(),
+    Mount(),
     Replace(),
     Slurp(),
     Stat(),
+    Sysctl(),
     Unarchive(),
 )
