@@ -176,7 +176,7 @@ def deployment_body(spec: ServiceSpec, live: Json | None, namespace: str, *, now
     container = _container(body, name)
     if spec.image is not None:
         container["image"] = spec.image
-    if not container.get("image"):
+    if live is None and not container.get("image"):
         raise OrchestratorError(f"deployment {name} does not exist: give an image to create it")
     if spec.command is not None:
         _set(container, "command", list(spec.command))
