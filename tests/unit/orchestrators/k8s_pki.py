@@ -33,7 +33,8 @@ class Pki:
             f"    server: {server}\n  name: default\n"
             "contexts:\n- context:\n    cluster: default\n    user: default\n  name: default\n"
             "current-context: default\npreferences: {}\n"
-            f"users:\n- name: default\n  user:\n    client-certificate-data: {b64(self.client_cert_pem)}\n"
+            "users:\n- name: default\n  user:\n"
+            f"    client-certificate-data: {b64(self.client_cert_pem)}\n"
             f"    client-key-data: {b64(self.client_key_pem)}\n"
         )
 

@@ -8,8 +8,10 @@ docstring. Model tests, not cluster tests: no API server runs here.
 from __future__ import annotations
 
 import json
+
 import httpx2
 import pytest
+from tests.unit.orchestrators.k8s_model import FakeKube
 
 from fleetkit.errors import OrchestratorError
 from fleetkit.orchestrators.base import (
@@ -24,7 +26,6 @@ from fleetkit.orchestrators.base import (
 from fleetkit.orchestrators.convergence import Progress, WaitPolicy
 from fleetkit.orchestrators.k8s_driver import K8sOrchestrator, connect
 from fleetkit.orchestrators.k8s_manifest import REVISION
-from tests.unit.orchestrators.k8s_model import FakeKube
 
 pytestmark = pytest.mark.unit
 
@@ -485,10 +486,12 @@ def test_drain_cordons_and_evicts_all_but_daemonset_pods() -> None:
     on_2 = [p for p in kube.objects("pods", NS) if p["spec"]["nodeName"] == "k3s-2"]
     assert on_2
     kube.eviction_blocked.add(on_2[0]["metadata"]["name"])  # a budget says "not yet" once
-    sleeps: list[float] = []
+
+    def tick(seconds: float) -> None:  # drain polls: each pause lets the model run a step
+        kube.step()
+
     wait = WaitOptions(
-        policy=WaitPolicy(timeout_s=30, first_interval_s=0, max_interval_s=0),
-        sleep=lambda s: (sleeps.append(s), kube.step()) and None,
+        policy=WaitPolicy(timeout_s=30, first_interval_s=0, max_interval_s=0), sleep=tick
     )
     change = k8s.drain("k3s-2", wait)
     assert change.changed and not change.failed, change.message

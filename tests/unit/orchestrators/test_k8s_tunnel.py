@@ -16,11 +16,11 @@ from collections.abc import Callable, Iterator
 
 import httpx2
 import pytest
+from tests.unit.orchestrators.k8s_pki import Pki, make_pki
 
 from fleetkit.errors import OrchestratorError
 from fleetkit.orchestrators.k8s_kubeconfig import client_ssl_context, parse_kubeconfig
 from fleetkit.orchestrators.k8s_tunnel import TunnelTransport
-from tests.unit.orchestrators.k8s_pki import Pki, make_pki
 
 pytestmark = pytest.mark.unit
 
