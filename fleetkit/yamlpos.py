@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from fleetkit.errors import FleetkitError, Position
+from fleetkit.vault.values import VaultStr
 
 try:  # libyaml parses several times faster; the constructor (positions) is the same
     from yaml import CSafeDumper as _Dumper
@@ -108,18 +109,36 @@ def _construct_list(loader: _Loader, node: yaml.SequenceNode) -> Iterator[YamlLi
     data.extend(loader.construct_object(child, deep=False) for child in node.value)
 
 
+def _construct_vault(loader: _Loader, node: yaml.Node) -> str:
+    """An Ansible `!vault |` value: decrypted now, with the command's vault passwords."""
+    from fleetkit.vault.yaml import open_value
+
+    if not isinstance(node, yaml.ScalarNode):
+        raise loader.error_cls("!vault takes a block of vault text", position=loader.pos(node))
+    return open_value(str(loader.construct_scalar(node)), loader.pos(node))
+
+
 _Loader.add_constructor("tag:yaml.org,2002:map", _construct_map)
 _Loader.add_constructor("tag:yaml.org,2002:seq", _construct_list)
+_Loader.add_constructor("!vault", _construct_vault)
 
 
 def parse_yaml(text: str, source: Path | str, error_cls: type[FleetkitError]) -> Any:
-    """Parse one YAML document from text; errors become error_cls at source:line:column."""
-    loader = _Loader(text)
+    """Parse one YAML document from text; errors become error_cls at source:line:column.
+
+    Text that came out of a vault (a VaultStr from read_text) gives VaultStr values.
+    """
+    loader = _Loader(str(text))  # libyaml takes exact str only
     loader.source = source
     loader.error_cls = error_cls
     loader.lines = {}
     try:
-        return loader.get_single_data()
+        data = loader.get_single_data()
+        if isinstance(text, VaultStr):
+            from fleetkit.vault.yaml import mark_secret
+
+            data = mark_secret(data)
+        return data
     except yaml.MarkedYAMLError as err:
         raise _syntax_error(err, text, source, error_cls) from None
     except yaml.YAMLError as err:
@@ -129,13 +148,25 @@ def parse_yaml(text: str, source: Path | str, error_cls: type[FleetkitError]) ->
 
 
 def read_text(path: Path, error_cls: type[FleetkitError]) -> str:
-    """A user's UTF-8 text file (BOM allowed); unreadable files are error_cls."""
+    """A user's UTF-8 text file (BOM allowed); unreadable files are error_cls.
+
+    An Ansible Vault file is decrypted with the command's vault passwords (its
+    text comes back as a VaultStr; see fleetkit.vault.yaml).
+    """
     try:
-        return path.read_bytes().decode("utf-8-sig")
+        text = path.read_bytes().decode("utf-8-sig")
     except OSError as err:
         raise error_cls(f"cannot read {path}: {err.strerror}", position=Position(path)) from None
     except UnicodeDecodeError as err:
         raise error_cls(f"not UTF-8 text ({err.reason})", position=Position(path)) from None
+    if text.startswith(_VAULT_HEADER):
+        from fleetkit.vault.yaml import open_file
+
+        return open_file(text, path)
+    return text
+
+
+_VAULT_HEADER = "$ANSIBLE_VAULT;"
 
 
 def load_yaml(path: Path, error_cls: type[FleetkitError]) -> Any:
@@ -165,6 +196,7 @@ class _PlainDumper(_Dumper):
 
 _PlainDumper.add_representer(YamlMap, _PlainDumper.represent_dict)
 _PlainDumper.add_representer(YamlList, _PlainDumper.represent_list)
+_PlainDumper.add_representer(VaultStr, _PlainDumper.represent_str)
 
 
 def dump_yaml(data: Any) -> str:

@@ -26,6 +26,7 @@ SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
     "health": ("fleetkit.cli.health", "health", "Run health checks (for cron)."),
     "dashboard": ("fleetkit.cli.dashboard", "dashboard", "Render Grafana dashboards."),
     "top": ("fleetkit.cli.top", "top", "Live terminal view of the fleet."),
+    "vault": ("fleetkit.cli.vault", "vault", "Encrypt, decrypt and edit Ansible Vault data."),
 }
 
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+import os
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -20,12 +23,25 @@ EXIT_INTERRUPTED = 130
 
 
 def print_error(err: FleetkitError) -> None:
-    """One clear message on stderr (no traceback)."""
-    click.echo(f"fleetkit: error: {err}", err=True)
+    """One clear message on stderr (no traceback), secrets masked."""
+    from fleetkit.report.redact import redact
+
+    click.echo(f"fleetkit: error: {redact(str(err))}", err=True)
 
 
 def run_cli(group: click.Group, argv: list[str]) -> int:
-    """Run a click group, turning FleetkitError and Ctrl-C into exit codes."""
+    """Run a click group, turning FleetkitError and Ctrl-C into exit codes.
+
+    The whole command runs with one redactor, so secrets it meets (vaulted values)
+    are masked in its output and in the error it may end with.
+    """
+    from fleetkit.report.redact import redacting
+
+    with redacting():
+        return _run(group, argv)
+
+
+def _run(group: click.Group, argv: list[str]) -> int:
     try:
         rv = group.main(args=argv, prog_name="fleetkit", standalone_mode=False)
     except FleetkitError as err:
@@ -67,3 +83,64 @@ def limit_option(func: F) -> F:
         default=None,
         help="Further restrict the hosts: a pattern, or @FILE with one host per line.",
     )(func)
+
+
+def vault_options(func: F) -> F:
+    """--vault-password-file, --vault-id, --ask-vault-pass: the command runs with those
+    vault passwords (read before anything else; FLEETKIT_VAULT_PASSWORD_FILE or
+    ANSIBLE_VAULT_PASSWORD_FILE when none is given)."""
+
+    @functools.wraps(func)
+    def wrapper(
+        *args: Any,
+        vault_password_files: tuple[str, ...],
+        vault_ids: tuple[str, ...],
+        ask_vault_pass: bool,
+        **kwargs: Any,
+    ) -> Any:
+        from fleetkit.vault.context import vault_session
+
+        secrets = load_vault_secrets(vault_password_files, vault_ids, ask_vault_pass)
+        with vault_session(secrets):
+            return func(*args, **kwargs)
+
+    return vault_password_options(wrapper)  # type: ignore[return-value]
+
+
+def vault_password_options(func: F) -> F:
+    """The three vault password options, passed as vault_password_files, vault_ids and
+    ask_vault_pass."""
+    options = [
+        click.option(
+            "--vault-password-file",
+            "vault_password_files",
+            multiple=True,
+            metavar="FILE",
+            help="Vault password file (run if executable); vault ID 'default'.",
+        ),
+        click.option(
+            "--vault-id",
+            "vault_ids",
+            multiple=True,
+            metavar="[LABEL@]SOURCE",
+            help="A vault ID and its password source: a file, a script or 'prompt'.",
+        ),
+        click.option("-J", "--ask-vault-pass", is_flag=True, help="Prompt for the vault password."),
+    ]
+    decorated: Any = func
+    for option in reversed(options):
+        decorated = option(decorated)
+    return decorated  # type: ignore[no-any-return]
+
+
+def load_vault_secrets(
+    password_files: tuple[str, ...], vault_ids: tuple[str, ...], ask: bool, *, confirm: bool = False
+) -> Any:
+    """The VaultSecrets a command line names (prompting on the terminal if asked)."""
+    from fleetkit.vault.secrets import cli_sources, load_secrets
+
+    def prompt(text: str) -> str:
+        return str(click.prompt(text.rstrip(": "), hide_input=True, err=True))
+
+    sources = cli_sources(password_files, vault_ids, ask, os.environ)
+    return load_secrets(sources, Path.cwd(), prompt, confirm=confirm)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from fleetkit.cli.common import inventory_option, limit_option
+from fleetkit.cli.common import inventory_option, limit_option, vault_options
 from fleetkit.errors import UsageError
 
 
@@ -16,6 +16,7 @@ from fleetkit.errors import UsageError
 @click.argument("pattern")
 @inventory_option
 @limit_option
+@vault_options
 @click.option(
     "-f",
     "--forks",

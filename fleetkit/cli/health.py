@@ -8,12 +8,13 @@ from pathlib import Path
 
 import click
 
-from fleetkit.cli.common import inventory_option, limit_option
+from fleetkit.cli.common import inventory_option, limit_option, vault_options
 
 
 @click.command("health")
 @inventory_option
 @limit_option
+@vault_options
 @click.option(
     "--checks",
     "checks_file",
@@ -81,11 +82,13 @@ def health(
     inventory = load_inventory(inventory_path)
     hosts = select_hosts(inventory, "all", limit, cwd=Path.cwd())
     report = run_health(inventory, hosts, config, timeout=timeout)
+    from fleetkit.report.redact import redact
+
     for line in json_lines(report) if as_json else human_lines(report):
-        click.echo(line)
+        click.echo(redact(line))
     sys.stdout.flush()
     if textfile is not None:
-        write_textfile(textfile, metrics_text(report))
+        write_textfile(textfile, redact(metrics_text(report).decode()).encode())
     if pushgateway:
         push(pushgateway, report)
     return report.exit_code()

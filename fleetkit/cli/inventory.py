@@ -8,13 +8,14 @@ from typing import Any
 
 import click
 
-from fleetkit.cli.common import inventory_option, limit_option
+from fleetkit.cli.common import inventory_option, limit_option, vault_options
 from fleetkit.errors import PatternError, UsageError
 
 
 @click.command("inventory")
 @inventory_option
 @limit_option
+@vault_options
 @click.option("--list", "show_list", is_flag=True, help="All groups and host vars (default).")
 @click.option("--graph", is_flag=True, help="The group tree with its hosts.")
 @click.option("--host", "host_name", metavar="NAME", help="One host's merged variables.")
@@ -52,7 +53,9 @@ def inventory(
     inv = load_inventory(inventory_path)
     hosts = select_hosts(inv, "all", limit, cwd=Path.cwd()) if limit else tuple(inv.hosts)
     if graph:
-        click.echo(to_graph(inv, hosts))
+        from fleetkit.report.redact import redact
+
+        click.echo(redact(to_graph(inv, hosts)))
         return
     data: dict[str, Any]
     if host_name is not None:
@@ -65,6 +68,9 @@ def inventory(
 
 
 def _dump(data: dict[str, Any], as_yaml: bool) -> str:
+    from fleetkit.report.redact import redact_data
+
+    data = redact_data(data)  # vaulted values are shown masked
     if as_yaml:
         from fleetkit.yamlpos import dump_yaml
 

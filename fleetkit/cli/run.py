@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from fleetkit.cli.common import inventory_option, limit_option
+from fleetkit.cli.common import inventory_option, limit_option, vault_options
 from fleetkit.report.base import Reporter
 from fleetkit.results import RunResult
 
@@ -20,6 +20,7 @@ from fleetkit.results import RunResult
 @click.argument("playbook", metavar="PLAYBOOK")
 @inventory_option
 @limit_option
+@vault_options
 @click.option(
     "-e",
     "--extra-vars",

@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextvars import copy_context
 
 from fleetkit.connection.base import Connection
 from fleetkit.errors import ConnectionError
@@ -119,7 +120,7 @@ class HostPool:
         closed (which ends running commands) and the interrupt propagates.
         """
         futures: dict[Future[StepResult], str] = {
-            self._executor.submit(self._call, h, task, fn): h for h in hosts
+            self._executor.submit(copy_context().run, self._call, h, task, fn): h for h in hosts
         }
         results: list[StepResult] = []
         pending: set[Future[StepResult]] = set(futures)
@@ -140,7 +141,7 @@ class HostPool:
 
     def submit(self, fn: Callable[[], StepResult]) -> Future[StepResult]:
         """Run one callable on the pool (used by strategies that let hosts run ahead)."""
-        return self._executor.submit(fn)
+        return self._executor.submit(copy_context().run, fn)  # the command's vault, redactor
 
     def close(self) -> None:
         """Close every connection, then the factory if it has a close() (the jump hosts
