@@ -9,10 +9,12 @@ from pathlib import Path
 
 
 def write_atomic(path: Path, data: bytes | str, *, mode: int = 0o644, suffix: str = "") -> None:
-    """Write data to path through a temp file in the same folder, fsync, then rename.
+    """Write data to path through a temp file in the same folder, fsync, rename, fsync the folder.
 
-    The temp file is named `.NAME.XXXX{suffix}` (so a `*.prom` glob never picks
-    it up) and removed if anything fails; the folder must exist.
+    The temp file is named `.NAME.XXXX{suffix}` with a random XXXX, created with
+    O_EXCL (mkstemp: a planted file or symlink is never followed), so a `*.prom`
+    glob never picks it up; it is removed if anything fails; the folder must
+    exist. The folder is fsynced after the rename so the new name survives a crash.
     """
     raw = data.encode() if isinstance(data, str) else data
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
@@ -27,3 +29,18 @@ def write_atomic(path: Path, data: bytes | str, *, mode: int = 0o644, suffix: st
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+    fsync_dir(path.parent)
+
+
+def fsync_dir(folder: Path) -> None:
+    """fsync a directory, so a rename or create inside it is on disk (no-op where unsupported)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:  # some file systems cannot fsync a directory
+        pass
+    finally:
+        os.close(fd)

@@ -41,7 +41,16 @@ from fleetkit.cli.common import inventory_option, limit_option
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     default=None,
     metavar="FILE",
-    help="TLS and basic auth for /metrics (Prometheus exporter-toolkit format).",
+    help="TLS and basic auth for /metrics (Prometheus exporter-toolkit format; SIGHUP reloads).",
+)
+@click.option(
+    "--max-series-per-host",
+    type=click.IntRange(min=1),
+    default=10_000,
+    show_default=True,
+    metavar="N",
+    help="Serve at most N filesystem/network/CPU/container series per host"
+    " (fleetkit_exporter_series_truncated counts the rest).",
 )
 @click.option("-v", "--verbose", count=True, help="Log every cycle (-vv: SSH details too).")
 def exporter(
@@ -52,6 +61,7 @@ def exporter(
     timeout: float,
     once: bool,
     web_config: Path | None,
+    max_series_per_host: int,
     verbose: int,
 ) -> int:
     """Collect host and container health over SSH and serve it to Prometheus.
@@ -61,7 +71,7 @@ def exporter(
     connection; a failed host is retried with backoff); /metrics serves the last
     complete cycle and never triggers SSH. Default: port 9469 on every interface;
     protect it with --web-config (TLS, basic auth) or use --listen 127.0.0.1:9469.
-    SIGTERM or Ctrl-C stop it cleanly.
+    SIGTERM or Ctrl-C stop it cleanly; SIGHUP reloads --web-config.
     """
     from fleetkit.monitoring.exporter import ExporterOptions, run
     from fleetkit.monitoring.logsetup import configure_logging
@@ -74,6 +84,7 @@ def exporter(
         interval=interval,
         timeout=timeout,
         web_config=web_config,
+        max_series_per_host=max_series_per_host,
     )
     text = run(options, once=once)
     if text is not None:

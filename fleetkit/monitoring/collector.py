@@ -9,6 +9,7 @@ Import this module only where metrics are served: it imports prometheus_client.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -19,6 +20,24 @@ from fleetkit.monitoring.snapshot import FleetSnapshot, HostSnapshot
 CYCLE = " (from the exporter's last collection cycle)"
 
 SnapshotSource = Callable[[], FleetSnapshot | None]
+DEFAULT_MAX_SERIES_PER_HOST = 10_000
+
+
+class SeriesBudget:
+    """Series per host from its unbounded families (filesystems, network devices, CPU modes,
+    containers): at most `limit`; what does not fit is counted as dropped, not served."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.used: Counter[str] = Counter()
+        self.dropped: Counter[str] = Counter()
+
+    def take(self, host: str, series: int) -> bool:
+        if self.used[host] + series > self.limit:
+            self.dropped[host] += series
+            return False
+        self.used[host] += series
+        return True
 
 
 def _g(name: str, doc: str, labels: Iterable[str] = ()) -> GaugeMetricFamily:
@@ -32,8 +51,11 @@ def _c(name: str, doc: str, labels: Iterable[str] = ()) -> CounterMetricFamily:
 class FleetCollector(Collector):
     """collect() -> the metric families of the snapshot `source()` returns right now."""
 
-    def __init__(self, source: SnapshotSource) -> None:
+    def __init__(
+        self, source: SnapshotSource, *, max_series_per_host: int = DEFAULT_MAX_SERIES_PER_HOST
+    ) -> None:
         self._source = source
+        self._max_series = max_series_per_host
 
     def describe(self) -> Iterable[Metric]:
         """Nothing up front: the families depend on the snapshot (no collect at register)."""
@@ -44,8 +66,10 @@ class FleetCollector(Collector):
         if snap is None:
             yield from self._exporter(None)
             return
-        yield from self._hosts(snap.hosts)
-        yield from self._containers(snap.hosts)
+        budget = SeriesBudget(self._max_series)
+        yield from self._hosts(snap.hosts, budget)
+        yield from self._containers(snap.hosts, budget)
+        yield from self._truncated(snap.hosts, budget)
         yield from self._swarm(snap)
         yield from self._k8s(snap)
         yield from self._exporter(snap)
@@ -66,7 +90,20 @@ class FleetCollector(Collector):
         yield cycles
 
     @staticmethod
-    def _hosts(hosts: Iterable[HostSnapshot]) -> Iterator[Metric]:
+    def _truncated(hosts: Iterable[HostSnapshot], budget: SeriesBudget) -> Iterator[Metric]:
+        dropped = GaugeMetricFamily(
+            "fleetkit_exporter_series_truncated",
+            "Series of the host left out of /metrics by the per-host series cap"
+            " (--max-series-per-host); 0 when none (hosts that are up).",
+            labels=["host"],
+        )
+        for h in hosts:
+            if h.up:  # a down host serves only its up/info/duration/last-success series
+                dropped.add_metric([h.host], budget.dropped[h.host])
+        yield dropped
+
+    @staticmethod
+    def _hosts(hosts: Iterable[HostSnapshot], budget: SeriesBudget) -> Iterator[Metric]:
         up = _g("fleetkit_host_up", "1 if the host answered its probe, 0 if not.", ["host"])
         info = _g(
             "fleetkit_host_info",
@@ -129,16 +166,21 @@ class FleetCollector(Collector):
                 for family, value in zip(loads, h.load, strict=True):
                     family.add_metric([name], value)
             for mode, seconds in h.cpu_seconds.items():
-                cpu.add_metric([name, mode], seconds)
+                if budget.take(name, 1):
+                    cpu.add_metric([name, mode], seconds)
             if h.memory_total_bytes is not None:
                 mem_total.add_metric([name], h.memory_total_bytes)
             if h.memory_available_bytes is not None:
                 mem_avail.add_metric([name], h.memory_available_bytes)
             for fs in h.filesystems:
+                if not budget.take(name, 2):
+                    continue
                 key = [name, fs.mountpoint, fs.fstype, fs.device]
                 fs_size.add_metric(key, fs.size_bytes)
                 fs_avail.add_metric(key, fs.avail_bytes)
             for dev in h.network:
+                if not budget.take(name, 2):
+                    continue
                 rx.add_metric([name, dev.device], dev.receive_bytes)
                 tx.add_metric([name, dev.device], dev.transmit_bytes)
             if h.boot_time_seconds is not None:
@@ -147,7 +189,7 @@ class FleetCollector(Collector):
         yield from (rx, tx, boot)
 
     @staticmethod
-    def _containers(hosts: Iterable[HostSnapshot]) -> Iterator[Metric]:
+    def _containers(hosts: Iterable[HostSnapshot], budget: SeriesBudget) -> Iterator[Metric]:
         running = _g(
             "fleetkit_container_running",
             "1 if the container is running, 0 if not.",
@@ -177,6 +219,9 @@ class FleetCollector(Collector):
             if not h.up or not h.containers:
                 continue
             for c in h.containers:
+                series = 3 + (c.cpu_seconds is not None) + (c.memory_bytes is not None)
+                if not budget.take(h.host, series):
+                    continue
                 running.add_metric([h.host, c.name, c.image], 1.0 if c.running else 0.0)
                 restarts.add_metric([h.host, c.name], c.restarts)
                 health.add_metric([h.host, c.name], c.health_value)
@@ -227,8 +272,10 @@ class FleetCollector(Collector):
         yield from (desired, available)
 
 
-def make_registry(source: SnapshotSource) -> CollectorRegistry:
+def make_registry(
+    source: SnapshotSource, *, max_series_per_host: int = DEFAULT_MAX_SERIES_PER_HOST
+) -> CollectorRegistry:
     """A fresh registry holding only the fleet collector (no process/platform metrics)."""
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(FleetCollector(source))
+    registry.register(FleetCollector(source, max_series_per_host=max_series_per_host))
     return registry

@@ -4,7 +4,8 @@
 thread (a tick that finds the previous cycle still running is skipped, so cycles
 never overlap and the schedule does not drift by the cycle's own length). The
 HTTP server only reads the last complete snapshot: a scrape never causes SSH.
-SIGTERM/SIGINT stop the loop, let a running cycle finish and close connections.
+SIGTERM/SIGINT stop the loop, let a running cycle finish and close connections;
+SIGHUP re-reads --web-config (a bad file is logged and the old one kept).
 
 Listening: the default is port 9469 on all interfaces, like other Prometheus
 exporters (Prometheus usually scrapes from another machine). Protect it with
@@ -24,10 +25,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fleetkit.monitoring.cycle import Collection, Targets, open_pool
 from fleetkit.monitoring.snapshot import FleetSnapshot
+
+if TYPE_CHECKING:
+    from fleetkit.monitoring.httpserver import Limits
+    from fleetkit.monitoring.web import Server
+    from fleetkit.monitoring.webconfig import WebConfig
 
 log = logging.getLogger("fleetkit.monitoring")
 
@@ -44,6 +50,7 @@ class ExporterOptions:
     interval: float = 15.0
     timeout: float = 10.0
     web_config: Path | None = None
+    max_series_per_host: int = 10_000
 
 
 class MetricsCache:
@@ -55,12 +62,16 @@ class MetricsCache:
     a scraper asks for OpenMetrics), so no scrape pays for rendering.
     """
 
-    def __init__(self, latest: Callable[[], FleetSnapshot | None]) -> None:
+    def __init__(
+        self, latest: Callable[[], FleetSnapshot | None], *, max_series_per_host: int = 10_000
+    ) -> None:
         from fleetkit.monitoring.collector import make_registry
 
         self._latest = latest
         self._pinned: FleetSnapshot | None = None
-        self._registry = make_registry(lambda: self._pinned)
+        self._registry = make_registry(
+            lambda: self._pinned, max_series_per_host=max_series_per_host
+        )
         self._cache: dict[str, tuple[FleetSnapshot | None, bytes]] = {}
         self._asked: dict[str, str] = {}  # content type -> an Accept header that chose it
         self._lock = threading.Lock()
@@ -110,10 +121,11 @@ def open_collection(options: ExporterOptions, *, cwd: Path | None = None) -> Ite
         )
 
 
-def run_once(collection: Collection) -> str:
+def run_once(collection: Collection, *, max_series_per_host: int = 10_000) -> str:
     """One cycle, returned as the metrics text (`fleetkit exporter --once`)."""
     collection.cycle()
-    return MetricsCache(lambda: collection.latest).text()
+    cache = MetricsCache(lambda: collection.latest, max_series_per_host=max_series_per_host)
+    return cache.text()
 
 
 class CycleRunner:
@@ -154,23 +166,43 @@ class CycleRunner:
         self._worker.shutdown(wait=wait, cancel_futures=True)
 
 
-def serve(collection: Collection, options: ExporterOptions, stop: threading.Event) -> None:
-    """Serve /metrics and run scheduled cycles until stop is set."""
+def http_limits(max_connections: int = 1024) -> Limits:
+    """Connection limits that fit the process's open-file limit (raised to its hard limit),
+    leaving room for the SSH connections to hosts."""
+    import resource
+
+    from fleetkit.monitoring.httpserver import Limits
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = max_connections + 1024
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+            soft = target
+        except (ValueError, OSError):
+            pass
+    room = max_connections if soft == resource.RLIM_INFINITY else max(64, soft - 1024)
+    return Limits(max_connections=min(max_connections, room))
+
+
+def serve(
+    collection: Collection,
+    options: ExporterOptions,
+    stop: threading.Event,
+    *,
+    web_config: WebConfig | None = None,
+    reload: threading.Event | None = None,
+) -> None:
+    """Serve /metrics and run scheduled cycles until stop is set; reload re-reads the web config."""
     import schedule
 
     from fleetkit.monitoring import web
 
-    web_config = web.load_web_config(options.web_config) if options.web_config else None
     host, port = web.parse_listen(options.listen)
-    cache = MetricsCache(lambda: collection.latest)
-    app = web.MetricsApp(
-        cache.render,
-        ready=lambda: collection.latest is not None,
-        auth=web.BasicAuth(web_config.basic_auth_users)
-        if web_config and web_config.basic_auth_users
-        else None,
-    )
-    server = web.serve(app, host, port, web_config)
+    cache = MetricsCache(lambda: collection.latest, max_series_per_host=options.max_series_per_host)
+    app = web.MetricsApp(cache.render, ready=lambda: collection.latest is not None)
+    server = web.serve(app, host, port, web_config, limits=http_limits())
     runner = CycleRunner(collection, cache)
     log.info(
         "fleetkit exporter listening on %s (%d hosts, a cycle every %gs)",
@@ -184,6 +216,9 @@ def serve(collection: Collection, options: ExporterOptions, stop: threading.Even
         scheduler.every(options.interval).seconds.do(runner.tick)  # type: ignore[arg-type]
         runner.tick()
         while not stop.is_set():
+            if reload is not None and reload.is_set():
+                reload.clear()
+                reload_web_config(server, options.web_config)
             scheduler.run_pending()
             idle = scheduler.idle_seconds
             stop.wait(min(max(idle if idle is not None else 0.5, 0.01), 0.5))
@@ -193,17 +228,39 @@ def serve(collection: Collection, options: ExporterOptions, stop: threading.Even
         runner.close(wait=True)
 
 
+def reload_web_config(server: Server, path: Path | None) -> bool:
+    """SIGHUP: read the web config again and use it; on any error log it and keep the old one."""
+    from fleetkit.errors import MonitoringError
+    from fleetkit.monitoring.webconfig import load_web_config
+
+    if path is None:
+        log.info("SIGHUP: no --web-config to reload")
+        return False
+    try:
+        server.reload(load_web_config(path))
+    except MonitoringError as err:
+        log.error("SIGHUP: keeping the previous web config: %s", err)
+        return False
+    log.info("SIGHUP: reloaded the web config %s", path)
+    return True
+
+
 @contextmanager
-def stop_on_signals() -> Iterator[threading.Event]:
-    """An event set by SIGTERM or SIGINT while the block runs (handlers restored after)."""
+def stop_on_signals(reload: threading.Event | None = None) -> Iterator[threading.Event]:
+    """An event set by SIGTERM or SIGINT while the block runs; SIGHUP sets `reload`
+    (handlers restored after)."""
     stop = threading.Event()
 
     def handler(signum: int, frame: FrameType | None) -> None:
         log.info("received %s", signal.Signals(signum).name)
-        stop.set()
+        if signum == signal.SIGHUP and reload is not None:
+            reload.set()
+        else:
+            stop.set()
 
     previous: dict[signal.Signals, Any] = {}
-    for sig in (signal.SIGTERM, signal.SIGINT):
+    signals = [signal.SIGTERM, signal.SIGINT] + ([signal.SIGHUP] if reload is not None else [])
+    for sig in signals:
         previous[sig] = signal.signal(sig, handler)
     try:
         yield stop
@@ -215,13 +272,17 @@ def stop_on_signals() -> Iterator[threading.Event]:
 def run(options: ExporterOptions, *, once: bool = False) -> str | None:
     """`fleetkit exporter`: --once returns one cycle's metrics text; else serve until a signal."""
     from fleetkit.monitoring.web import parse_listen
+    from fleetkit.monitoring.webconfig import load_web_config
 
-    parse_listen(options.listen)  # bad input is exit 2 before any host is touched, --once too
+    # bad input is exit 2 before any host is touched, --once too
+    parse_listen(options.listen)
+    web_config = load_web_config(options.web_config) if options.web_config else None
     start = time.monotonic()
     with open_collection(options) as collection:
         if once:
-            return run_once(collection)
-        with stop_on_signals() as stop:
-            serve(collection, options, stop)
+            return run_once(collection, max_series_per_host=options.max_series_per_host)
+        reload = threading.Event()
+        with stop_on_signals(reload) as stop:
+            serve(collection, options, stop, web_config=web_config, reload=reload)
     log.info("stopped after %.0fs", time.monotonic() - start)
     return None

@@ -7,7 +7,7 @@
 
 Built on a private CollectorRegistry with prometheus_client's own exposition
 helpers, imported only here (never on the way to the first SSH connection).
-The textfile is written atomically (temp file + rename). A failed run keeps the
+The textfile is written by fleetkit.atomic (random temp name, fsync, rename). A failed run keeps the
 previous last-success timestamp: read back from the old textfile, and left
 alone on the Pushgateway (pushadd replaces only the metrics it sends).
 """
@@ -130,8 +130,11 @@ def previous_success(path: Path, playbook: str) -> float | None:
 def write_textfile(
     path: Path, playbook: str, result: RunResult, *, now: float | None = None
 ) -> None:
-    """Write the run's metrics to path atomically (for node_exporter's textfile collector)."""
-    from prometheus_client import write_to_textfile
+    """Write the run's metrics to path atomically (for node_exporter's textfile collector),
+    through fleetkit.atomic (unpredictable temp name, file and folder fsynced)."""
+    from prometheus_client import generate_latest
+
+    from fleetkit.atomic import write_atomic
 
     stamp = (
         (now if now is not None else time.time())
@@ -140,7 +143,7 @@ def write_textfile(
     )
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        write_to_textfile(str(path), registry(playbook, result, stamp))
+        write_atomic(path, generate_latest(registry(playbook, result, stamp)))
     except OSError as err:
         raise MetricsError(f"cannot write {path}: {err.strerror or err}") from None
 

@@ -42,6 +42,7 @@ CONTRACT: dict[str, set[str]] = {
     "fleetkit_k8s_deployment_replicas_available": {"namespace", "deployment"},
     "fleetkit_exporter_cycle_duration_seconds": set(),
     "fleetkit_exporter_cycles_total": set(),
+    "fleetkit_exporter_series_truncated": {"host"},  # added: the per-host series cap
 }
 
 
