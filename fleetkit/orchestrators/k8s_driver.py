@@ -231,6 +231,8 @@ class K8sOrchestrator:
             raise _api_failure(f"cannot delete {res.__name__} {name}", err) from None
 
     def _apply_service(self, spec: ServiceSpec, namespace: str, *, check: bool) -> list[str]:
+        if spec.ports is None and spec.k8s.service_type is None:
+            return []  # the spec says nothing about the Service: leave it
         live = self._get(Service, spec.name, namespace)
         body = service_body(spec, live, namespace)
         if body is None:
