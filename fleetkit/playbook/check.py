@@ -132,8 +132,18 @@ def check_play(
     for source in (play.vars, play.vars_files):
         _check_vars(source, renderer, play_known, play.pos, f"play '{play.name}'")
     topics = {h.name for h in play.handlers} | {t for h in play.handlers for t in h.listen}
+    included = {
+        id(child)
+        for task in walk((*play.tasks, *play.handlers))
+        if task.include is not None and task.include.tasks
+        for child in walk(task.include.tasks)
+    }
     for task in walk((*play.tasks, *play.handlers)):
         task_known = play_known | set(task.vars) | task.known
+        if id(task) in included:
+            # a dynamic include's tasks may run only where its when/loop define more:
+            # their names are checked when the include runs (syntax is checked here)
+            task_known |= task_names(task, renderer)
         if task.role is not None:
             task_known |= set(task.role.vars) | set(task.role.defaults) | set(task.role.magic)
         if task.loop is not None:
