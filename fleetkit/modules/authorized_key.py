@@ -110,9 +110,14 @@ class AuthorizedKey(Module):
 
         def change(text: str | None) -> tuple[str | None, str]:
             new = edit_keys(split_lines(text), wanted, state, exclusive=bool(ctx.arg("exclusive")))
-            if new == split_lines(text):
+            old = split_lines(text)
+            if new == old:
                 return text, "keys as wanted"
-            return join_lines(new), "removed key" if state == "absent" else "updated keys"
+            if state == "absent":
+                return join_lines(new), "removed key"
+            have = {p[2] for p in (parse_key(ln) for ln in old) if p}
+            added = [w for w in wanted if w[2] not in have]
+            return join_lines(new), f"added {len(added)} key(s)" if added else "updated keys"
 
         spec = FileSpec(mode=0o600, owner=user, group=group, create=state == "present")
         result = edit_file(ctx, path, change, spec)

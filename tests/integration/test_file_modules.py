@@ -18,6 +18,7 @@ import subprocess
 import tarfile
 import textwrap
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -172,10 +173,19 @@ def project(tmp_path_factory: pytest.TempPathFactory, lab: LabState) -> Path:
     return root
 
 
+@dataclass(frozen=True)
+class Runs:
+    """The events of the first, second and --check runs, and lab2's somaxconn values."""
+
+    first: list[dict[str, Any]]
+    second: list[dict[str, Any]]
+    check: list[dict[str, Any]]
+    original: str
+    wanted: str
+
+
 @pytest.fixture(scope="module")
-def runs(
-    project: Path, lab: LabState, hosts: dict[str, Any]
-) -> Iterator[tuple[list[dict[str, Any]], ...]]:
+def runs(project: Path, lab: LabState, hosts: dict[str, Any]) -> Iterator[Runs]:
     lab2 = hosts["lab2"]
     original = lab2.check_output("sysctl -n net.core.somaxconn").strip()
     wanted = str(int(original) - 1)
@@ -185,7 +195,7 @@ def runs(
         first = run(*args, cwd=project)
         second = run(*args, cwd=project)
         check = run(*args, "--check", cwd=project)
-        yield first, second, check, (original, wanted)  # type: ignore[misc]
+        yield Runs(first, second, check, original, wanted)
     finally:
         lab2.run(
             f"umount {ROOT}/mnt; umount {ROOT}/bind; rm -rf {ROOT} {SYSCTL_FILE} {CRON_FILE};"
@@ -193,10 +203,8 @@ def runs(
         )
 
 
-def test_first_run_changes_and_second_run_changes_nothing(
-    runs: tuple[list[dict[str, Any]], ...],
-) -> None:
-    first, second, check, _ = runs
+def test_first_run_changes_and_second_run_changes_nothing(runs: Runs) -> None:
+    first, second, check = runs.first, runs.second, runs.check
     assert stats(first, "lab2")["failed"] == 0
     assert {
         "block",
@@ -216,11 +224,9 @@ def test_first_run_changes_and_second_run_changes_nothing(
     assert stats(check, "lab2")["changed"] == 0, changed_tasks(check)
 
 
-def test_the_host_holds_what_the_modules_made(
-    runs: tuple[list[dict[str, Any]], ...], hosts: dict[str, Any]
-) -> None:
+def test_the_host_holds_what_the_modules_made(runs: Runs, hosts: dict[str, Any]) -> None:
     lab2 = hosts["lab2"]
-    original, wanted = runs[3]
+    wanted = runs.wanted
     conf = lab2.file(f"{ROOT}/app.conf").content_string
     assert conf == (
         "port=8080\nuser = bob\n# BEGIN ANSIBLE MANAGED BLOCK\na=1\nb=2\n"
