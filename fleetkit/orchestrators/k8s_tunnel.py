@@ -20,6 +20,7 @@ import httpcore2
 import httpx2
 
 from fleetkit.connection.base import Stream
+from fleetkit.errors import StreamRefused
 
 StreamOpener = Callable[[float], Stream]
 """Opens a stream to the API port; the argument is the connect timeout in seconds."""
@@ -160,7 +161,8 @@ _IO_ERRORS = (OSError, EOFError, ssl.SSLError)
 
 class TunnelBackend(httpcore2.NetworkBackend):
     """connect_tcp opens a stream through the host's connection (host/port are ignored:
-    the opener knows where the API server is)."""
+    the opener knows where the API server is). A refused stream is a ConnectError; a
+    lost host stays fleetkit's ConnectionError, so the host is reported unreachable."""
 
     def __init__(self, opener: StreamOpener, max_read_s: float = DEFAULT_MAX_READ_S) -> None:
         self._opener = opener
@@ -176,6 +178,8 @@ class TunnelBackend(httpcore2.NetworkBackend):
     ) -> httpcore2.NetworkStream:
         try:
             stream = self._opener(_capped(timeout, self._max_read_s))
+        except StreamRefused as exc:  # the host is up, nothing listens: a service error
+            raise httpcore2.ConnectError(str(exc)) from exc
         except _IO_ERRORS as exc:
             raise _mapped(exc, httpcore2.ConnectError, httpcore2.ConnectTimeout) from exc
         return PlainStream(stream, self._max_read_s)
