@@ -66,6 +66,8 @@ class K3sKubeconfig(Module):
             raw = ctx.conn.get(str(ctx.arg("src")), become=ctx.become)
             text = rewrite(raw.decode(), server, str(ctx.arg("context")))
         except TaskError as err:
+            if ctx.check:  # check mode before the server ever ran: nothing to fetch yet
+                return ModuleResult(changed=True, msg=f"would fetch {ctx.arg('src')} to {dest}")
             return fail(err.message)
         except (ValueError, UnicodeDecodeError) as err:
             return fail(f"{ctx.arg('src')} on {ctx.host}: {err}")

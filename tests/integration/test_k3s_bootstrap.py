@@ -261,3 +261,82 @@ def test_uninstall_removes_everything_then_reports_ok(cluster: Cluster) -> None:
         cwd=cluster.workdir, timeout=120,
     )  # fmt: skip
     assert {h: s["changed"] for h, s in summary(again).items()} == {"lab1": 0, "lab2": 0, "lab3": 0}
+
+
+def servers_inventory(lab: LabState, path: Path, servers: int) -> Path:
+    """The lab's first `servers` hosts as k8s_servers, the rest as k8s_agents."""
+    write_inventory(lab, path)
+    doc = yaml.safe_load(path.read_text())
+    groups = doc["all"]["children"]
+    every = {**groups["k8s_servers"]["hosts"], **groups["k8s_agents"]["hosts"]}
+    names = sorted(every)
+    groups["k8s_servers"]["hosts"] = {n: every[n] for n in names[:servers]}
+    groups["k8s_agents"]["hosts"] = {n: every[n] for n in names[servers:]}
+    path.write_text(yaml.safe_dump(doc))
+    return path
+
+
+def test_check_mode_on_clean_hosts_predicts_and_warns_about_two_servers(
+    lab: LabState, inventory: Path, tmp_path: Path
+) -> None:
+    on_hosts(inventory, "all", CLEANUP)
+    inv = servers_inventory(lab, tmp_path / "two.yml", 2)
+    proc = run(inv, tmp_path, "--json", "--check", "-e", f"k3s_kubeconfig={tmp_path}/kc")
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    results = [e for e in json_events(proc.stdout) if e["event"] == "host_result"]
+    first = [r for r in results if r["task"] == "k3s configuration (first server)"]
+    assert first and "warning: 2 k8s_servers" in first[0]["msg"]
+    assert {r["status"] for r in results} <= {"changed", "ok", "skipped"}
+    left = on_hosts(inventory, "all", "ls -d /opt/fleetkit-k3s /etc/rancher /var/lib/rancher 2>&1")
+    assert all(text.count("No such file") == 3 for text in left.values()), left
+    assert not (tmp_path / "kc").exists()
+
+
+def test_three_servers_join_one_at_a_time_and_uninstall_keeps_quorum(
+    lab: LabState, inventory: Path, tmp_path: Path
+) -> None:
+    on_hosts(inventory, "all", CLEANUP)
+    inv = servers_inventory(lab, tmp_path / "three.yml", 3)
+    try:
+        proc = run(inv, tmp_path, "--json", "-e", f"k3s_kubeconfig={tmp_path}/kc")
+        assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+        configs = on_hosts(inv, "all", "cat /etc/rancher/k3s/config.yaml")
+        assert yaml.safe_load(configs["lab1"])["cluster-init"] is True
+        for host in ("lab2", "lab3"):
+            doc = yaml.safe_load(configs[host])
+            assert doc["server"] == "https://198.18.0.2:6443" and "cluster-init" not in doc
+        order = [
+            (e["host"], e["task"])
+            for e in json_events(proc.stdout)
+            if e["event"] == "host_result" and e["status"] == "changed"
+        ]
+        ready = "k3s server running, ready and an etcd member"
+        joining = "k3s configuration (joining server)"
+        # lab3 starts joining only after lab2 is ready and an etcd member
+        assert order.index(("lab2", ready)) < order.index(("lab3", joining))
+        msgs = {
+            e["host"]: e["msg"]
+            for e in json_events(proc.stdout)
+            if e["event"] == "host_result" and e["task"] == ready and e["status"] == "changed"
+        }
+        assert set(msgs) == {"lab2", "lab3"} and all("etcd member" in m for m in msgs.values())
+        two = fleetkit(
+            "run", str(UNINSTALL), "-i", str(inv), "-l", "lab1:lab2", "--json",
+            cwd=tmp_path, timeout=120,
+        )  # fmt: skip
+        assert two.returncode == 1
+        refused = [
+            e
+            for e in json_events(two.stdout)
+            if e["event"] == "host_result" and e["host"] == "lab1"
+        ]
+        assert refused and refused[0]["status"] == "failed"
+        assert "1 of 3 servers would remain" in refused[0]["msg"]
+        states = on_hosts(inv, "all", "systemctl is-active k3s; true")
+        assert all(text.split()[0] == "active" for text in states.values()), states
+        everything = fleetkit(
+            "run", str(UNINSTALL), "-i", str(inv), "--json", cwd=tmp_path, timeout=120
+        )
+        assert everything.returncode == 0, everything.stderr[-2000:]
+    finally:
+        on_hosts(inventory, "all", CLEANUP)
