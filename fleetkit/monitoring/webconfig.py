@@ -452,9 +452,12 @@ def _users(r: _Reader, data: Mapping[str, Any]) -> dict[str, str]:
 def _check_tls(r: _Reader, cfg: WebConfig, data: Mapping[str, Any], tls: Mapping[str, Any]) -> None:
     """Cross-key rules (as exporter-toolkit's ConfigToTLSConfig), then build the context once."""
     if not cfg.tls:
-        if cfg.cipher_suites or cfg.curve_preferences or cfg.client_allowed_sans is not None:
+        if tls:  # exporter-toolkit would serve plain HTTP and ignore these: refuse instead
             raise r.fail(
-                "TLS settings given without cert/key: TLS is not on", data, "tls_server_config"
+                f"{', '.join(tls)} given without a certificate (cert_file/cert, key_file/key):"
+                " TLS would not be on",
+                data,
+                "tls_server_config",
             )
         return
     for file_key, inline_key in (
