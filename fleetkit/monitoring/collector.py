@@ -269,7 +269,14 @@ class FleetCollector(Collector):
         for d in snap.k8s.deployments:
             desired.add_metric([d.namespace, d.name], d.desired)
             available.add_metric([d.namespace, d.name], d.available)
-        yield from (desired, available)
+        ready = _g(
+            "fleetkit_k8s_node_ready",
+            "1 if the Kubernetes node's Ready condition is True, 0 if not.",
+            ["node", "roles"],
+        )
+        for n in snap.k8s.nodes:
+            ready.add_metric([n.node, n.roles], 1.0 if n.ready else 0.0)
+        yield from (desired, available, ready)
 
 
 def make_registry(

@@ -149,11 +149,21 @@ class Deployment:
 
 
 @dataclass(frozen=True)
+class K8sNode:
+    """A Kubernetes node: its Ready condition and roles (node-role.kubernetes.io/* labels)."""
+
+    node: str
+    roles: str  # comma-joined, sorted; "<none>" as kubectl shows a node without roles
+    ready: bool
+
+
+@dataclass(frozen=True)
 class K8sSnapshot:
-    """The cluster's deployments as one server (`source`) saw them."""
+    """The cluster's deployments and nodes as one server (`source`) saw them."""
 
     source: str
     deployments: tuple[Deployment, ...] = ()
+    nodes: tuple[K8sNode, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,7 @@ CONTRACT: dict[str, set[str]] = {
     "fleetkit_swarm_service_replicas_running": {"service"},
     "fleetkit_k8s_deployment_replicas_desired": {"namespace", "deployment"},
     "fleetkit_k8s_deployment_replicas_available": {"namespace", "deployment"},
+    "fleetkit_k8s_node_ready": {"node", "roles"},  # added: node readiness
     "fleetkit_exporter_cycle_duration_seconds": set(),
     "fleetkit_exporter_cycles_total": set(),
     "fleetkit_exporter_series_truncated": {"host"},  # added: the per-host series cap
