@@ -1,9 +1,11 @@
 """get_url: a file downloaded on the host (curl, else wget), verified against a checksum.
 
-As in Ansible the host downloads it, not the controller. An existing dest is
-kept when force is off and it matches the checksum (or none is given), so a
-second run downloads nothing; otherwise the download replaces dest only when
-its content differs. Credentials go to curl on stdin, never on a command line.
+As in Ansible the host downloads it, not the controller. With force off, an
+existing dest that matches the checksum is kept without a download, and one
+without a checksum is fetched only if newer (If-Modified-Since); a download
+replaces dest only when its content differs. Check mode downloads to a temp
+file and compares, so its prediction is exact and dest untouched. Credentials
+go to curl on stdin, never on a command line.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from fleetkit.modules.remote import (
 
 ALGORITHMS = ("md5", "sha1", "sha224", "sha256", "sha384", "sha512")
 HEX = re.compile(r"^[0-9a-fA-F]+$")
+HTTP = ("http", "https")
 
 
 def parse_checksum(text: str) -> tuple[str, str]:
@@ -86,20 +89,17 @@ class GetUrl(Module):
         try:
             st = stat(ctx, dest)
             if st.exists and st.kind == "directory":
-                name = posixpath.basename(urlsplit(url).path)
-                if not name:
-                    return fail(f"cannot name a file in {dest} from {url}: give a file path")
+                name = posixpath.basename(urlsplit(url).path) or "index.html"
                 dest = posixpath.join(dest, name)
                 st = stat(ctx, dest)
             data: dict[str, Any] = {"url": url, "dest": dest, "state": "file"}
             if (
                 st.exists
                 and not ctx.arg("force")
-                and (checksum is None or self._digest(ctx, dest, checksum[0]) == checksum[1])
+                and checksum is not None
+                and self._digest(ctx, dest, checksum[0]) == checksum[1]
             ):
                 return self._keep(ctx, dest, st, {**data, "msg": "file already exists"})
-            if ctx.check:
-                return ModuleResult(changed=True, msg=f"would download {url}", data=data)
             return self._download(ctx, url, dest, st, checksum, data)
         except RemoteError as err:
             return fail(str(err))
@@ -149,12 +149,17 @@ class GetUrl(Module):
     ) -> ModuleResult:
         timeout = int(ctx.arg("timeout"))
         wget_ok = ctx.arg("url_username") is None and not ctx.arg("headers")
+        # an existing dest without a checksum is fetched only when newer (If-Modified-Since)
+        conditional = st.exists and not ctx.arg("force") and urlsplit(url).scheme in HTTP
+        since = f"-z {q(dest)} " if conditional else ""
         algo = checksum[0] if checksum else "sha1"
         d = q(dest)
         script = (
-            f'tmp=$(mktemp "$(dirname {d})/.fleetkit-get_url.XXXXXX") || exit 3;'
+            f'[ -d "$(dirname {d})" ] || {{ echo "Destination $(dirname {d}) does not exist" >&2;'
+            " exit 3; };"
+            f' tmp=$(mktemp "$(dirname {d})/.fleetkit-get_url.XXXXXX") || exit 3;'
             " if command -v curl >/dev/null; then"
-            f" code=$(curl --fail --silent --show-error --location --max-time {timeout}"
+            f" code=$(curl --fail --silent --show-error --location --max-time {timeout} {since}"
             ' -o "$tmp" -w "%{http_code}" -K - 2>"$tmp.err"); rc=$?;'
             + (
                 f' elif command -v wget >/dev/null; then wget -q -T {timeout} -O "$tmp"'
@@ -169,6 +174,7 @@ class GetUrl(Module):
             ' rm -f "$tmp" "$tmp.err"; exit 0; fi; rm -f "$tmp.err";'
             ' echo "H:$(sha1sum < "$tmp" | cut -d" " -f1)";'
             ' echo "W:$(sha256sum < "$tmp" | cut -d" " -f1)";'
+            ' echo "M:$(md5sum < "$tmp" | cut -d" " -f1)";'
             f' echo "A:$({algo}sum < "$tmp" | cut -d" " -f1)"; echo "S:$(stat -c %s "$tmp")"'
         )
         started = time.monotonic()
@@ -177,13 +183,18 @@ class GetUrl(Module):
             return fail(f"cannot download {url}: {res.stderr.strip() or res.rc}", rc=res.rc)
         tags = dict(ln.split(":", 1) for ln in res.stdout.splitlines() if ":" in ln)
         code = int(tags.get("C", "0") or 0)
+        if code == 0 and tags.get("R") == "0":
+            code = 200  # file:// and ftp:// have no HTTP status: Ansible reports 200 too
         data.update(status_code=code, elapsed=int(time.monotonic() - started))
         if tags.get("R") != "0":
             why = tags.get("X", "").strip() or f"curl/wget exit {tags.get('R')}"
             return ModuleResult(failed=True, msg=f"Request failed: {why}", data=data)
         tmp = tags["T"]
+        if conditional and code == 304:
+            ctx.run(f"rm -f -- {q(tmp)}")
+            return self._keep(ctx, dest, st, {**data, "msg": "Not Modified"})
         size = int(tags.get("S", "0"))
-        data.update(checksum_src=tags.get("H", ""), size=size)
+        data.update(checksum_src=tags.get("H", ""), size=size, src=tmp)
         if checksum and tags.get("A", "").lower() != checksum[1]:
             ctx.run(f"rm -f -- {q(tmp)}")
             return ModuleResult(
@@ -191,10 +202,14 @@ class GetUrl(Module):
                 msg=f"The checksum for {dest} did not match {checksum[1]}; it was {tags.get('A')}.",
                 data=data,
             )
+        data.update(checksum_dest=tags.get("H", ""), md5sum=tags.get("M", ""))
         if st.exists and st.kind == "file" and st.sha256 == tags.get("W"):
             ctx.run(f"rm -f -- {q(tmp)}")
-            data["checksum_dest"] = tags.get("H", "")
             return self._keep(ctx, dest, st, {**data, "msg": f"OK ({size} bytes), unchanged"})
+        if ctx.check:
+            # the download went to a temp file only: dest is untouched, the prediction exact
+            ctx.run(f"rm -f -- {q(tmp)}")
+            return ModuleResult(changed=True, msg=f"would write {size} bytes to {dest}", data=data)
         mode = resolve_mode(st.mode if st.exists else 0o644, ctx.arg("mode"))
         final = mode if mode is not None else (st.mode if st.exists else 0o644)
         steps = [f"t={q(tmp)}", f"p={d}", f'chmod {final:04o} "$t"']
@@ -213,7 +228,4 @@ class GetUrl(Module):
         for line in moved.stdout.splitlines():
             if line.startswith("B:"):
                 data["backup_file"] = line[2:]
-        data["checksum_dest"] = tags.get("H", "")
-        return ModuleResult(
-            changed=True, msg=f"OK ({size} bytes)", data={**data, "msg": f"OK ({size} bytes)"}
-        )
+        return ModuleResult(changed=True, msg=f"OK ({size} bytes)", data=data)

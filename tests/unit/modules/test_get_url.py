@@ -25,7 +25,7 @@ def source(tmp_path: Path) -> Path:
     return path
 
 
-def test_download_then_ok_without_downloading_again(
+def test_download_then_ok_and_replaced_when_upstream_changes(
     run_local: RunModule, source: Path, tmp_path: Path
 ) -> None:
     dest = tmp_path / "out.tar"
@@ -34,12 +34,34 @@ def test_download_then_ok_without_downloading_again(
     assert first.changed and not first.failed, first.msg
     assert dest.read_bytes() == DATA
     assert first.data["checksum_src"] == hashlib.sha1(DATA).hexdigest()
-    assert first.data["size"] == len(DATA)
+    assert first.data["md5sum"] == hashlib.md5(DATA).hexdigest()
+    assert first.data["size"] == len(DATA) and first.data["status_code"] == 200
     assert oct(dest.stat().st_mode & 0o777) == "0o640"
-    source.write_bytes(b"new upstream\n")
     second = run_local("get_url", args)
-    assert not second.changed and second.msg == "file already exists"
-    assert dest.read_bytes() == DATA
+    assert not second.changed and not second.failed, second.msg
+    source.write_bytes(b"new upstream\n")
+    third = run_local("get_url", args)
+    assert third.changed and dest.read_bytes() == b"new upstream\n"
+    assert oct(dest.stat().st_mode & 0o777) == "0o640"
+
+
+def test_not_modified_keeps_dest_without_writing() -> None:
+    def handle(call: FakeCall) -> tuple[int, str, str]:
+        if "curl" in call.command:
+            assert "-z /srv/a.bin" in call.command
+            return 0, "C:304\nR:0\nT:/srv/.fleetkit-get_url.x\n", ""
+        if call.command.startswith("p="):
+            return 0, "T:file\nS:644 0 0 root root 3\nH:abc\n", ""
+        return 0, "", ""
+
+    conn = FakeConnection("h1", handle)
+    mod = lookup("get_url")
+    assert mod is not None
+    res = mod.run(
+        make_ctx("get_url", {"url": "http://198.18.0.1:5000/a.bin", "dest": "/srv/a.bin"}, conn)
+    )
+    assert not res.changed and res.msg == "Not Modified"
+    assert conn.commands[-1] == "rm -f -- /srv/.fleetkit-get_url.x"
 
 
 def test_checksum_mismatch_on_dest_downloads_and_verifies(
@@ -82,10 +104,18 @@ def test_dest_directory_takes_the_url_basename(
     assert (out / "release.tar").read_bytes() == DATA
 
 
-def test_check_mode_downloads_nothing(run_local: RunModule, source: Path, tmp_path: Path) -> None:
+def test_check_mode_predicts_exactly_and_writes_nothing(
+    run_local: RunModule, source: Path, tmp_path: Path
+) -> None:
     dest = tmp_path / "out.tar"
     res = run_local("get_url", {"url": source.as_uri(), "dest": str(dest)}, check=True)
     assert res.changed and not dest.exists()
+    dest.write_bytes(DATA)
+    res = run_local(
+        "get_url", {"url": source.as_uri(), "dest": str(dest), "force": True}, check=True
+    )
+    assert not res.changed
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.tar", "release.tar"]
 
 
 def test_http_error_is_a_failure_with_the_status_code() -> None:
