@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 from fleetkit.errors import FleetkitError
 from fleetkit.modules.base import Arg, Module, ModuleContext, ModuleResult, fail
-from fleetkit.modules.remote import owner_spec, q, resolve_mode
+from fleetkit.modules.remote import RemoteError, owner_spec, q, resolve_mode, stat
 
 # tar --diff lines that mean "extracting would change the tree"
 TAR_DIFFERS = (
@@ -113,6 +113,7 @@ class Unarchive(Module):
         if fixed is None:
             return fail(f"cannot set owner/group/mode under {dest}")
         changed = changed or fixed
+        data.update(_dest_facts(ctx, dest))
         if not changed:
             return ModuleResult(msg=f"{src} already unpacked in {dest}", data=data)
         verb = "would unpack" if ctx.check else "unpacked"
@@ -195,3 +196,22 @@ class Unarchive(Module):
                 if not done.ok:
                     return None
         return True
+
+
+def _dest_facts(ctx: ModuleContext, dest: str) -> dict[str, Any]:
+    """Ansible's file keys for dest (state, mode, owner, group, uid, gid, size)."""
+    try:
+        st = stat(ctx, dest, checksum=False)
+    except RemoteError:
+        return {}
+    if not st.exists:
+        return {"state": "absent"}
+    return {
+        "state": st.kind,
+        "mode": f"{st.mode:04o}",
+        "owner": st.owner,
+        "group": st.group,
+        "uid": st.uid,
+        "gid": st.gid,
+        "size": st.size,
+    }

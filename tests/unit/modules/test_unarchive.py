@@ -38,6 +38,7 @@ def test_controller_tgz_unpacked_once(run_local: RunModule, tmp_path: Path) -> N
     assert first.changed and not first.failed, first.msg
     assert first.data["files"] == ["app/a.txt", "app/b.txt"]
     assert first.data["handler"] == "TgzArchive"
+    assert first.data["state"] == "directory" and first.data["uid"] == os.getuid()
     assert (dest / "app" / "a.txt").read_bytes() == b"a\n"
     second = run_local("unarchive", args)
     assert not second.changed and not second.failed, second.msg
