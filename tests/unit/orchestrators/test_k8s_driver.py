@@ -8,6 +8,7 @@ docstring. Model tests, not cluster tests: no API server runs here.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import httpx2
 import pytest
@@ -53,12 +54,12 @@ def k8s(kube: FakeKube) -> K8sOrchestrator:
     return connect(kube.transport, server="https://127.0.0.1:6443", source="k3s-1")
 
 
-def dep(kube: FakeKube, name: str = "web") -> dict:  # type: ignore[type-arg]
+def dep(kube: FakeKube, name: str = "web") -> dict[str, Any]:
     return kube.get("deployments", NS, name)
 
 
-def container(kube: FakeKube, name: str = "web") -> dict:  # type: ignore[type-arg]
-    return dep(kube, name)["spec"]["template"]["spec"]["containers"][0]  # type: ignore[no-any-return]
+def container(kube: FakeKube, name: str = "web") -> dict[str, Any]:
+    return dict(dep(kube, name)["spec"]["template"]["spec"]["containers"][0])
 
 
 def marks(kube: FakeKube, name: str = "web") -> tuple[int, str]:
@@ -189,7 +190,7 @@ def test_the_model_resets_a_field_its_only_manager_omits(kube: FakeKube) -> None
     """[SSA-4], on the model directly: why the driver sends owned fields back."""
     http = httpx2.Client(base_url="https://127.0.0.1:6443", transport=kube.transport)
     path = "/apis/apps/v1/namespaces/default/deployments/web"
-    body = {
+    body: dict[str, Any] = {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
         "metadata": {"name": "web"},
@@ -206,7 +207,7 @@ def test_the_model_resets_a_field_its_only_manager_omits(kube: FakeKube) -> None
     params = {"fieldManager": "someone"}
     http.patch(path, content=json.dumps(body), headers=headers, params=params)
     assert dep(kube)["spec"]["replicas"] == 5
-    del body["spec"]["replicas"]  # type: ignore[attr-defined]
+    del body["spec"]["replicas"]
     http.patch(path, content=json.dumps(body), headers=headers, params=params)
     assert dep(kube)["spec"]["replicas"] == 1  # removed, then defaulted
 

@@ -15,6 +15,7 @@ import socket
 import ssl
 import tempfile
 import threading
+from typing import BinaryIO
 
 import httpx2
 import pytest
@@ -66,19 +67,19 @@ class ApiBridge:
         except (ssl.SSLError, OSError):
             return
 
-    def _one(self, tls: ssl.SSLSocket, reader: object) -> bool:
-        line = reader.readline()  # type: ignore[attr-defined]
+    def _one(self, tls: ssl.SSLSocket, reader: BinaryIO) -> bool:
+        line = reader.readline()
         if not line:
             return False
         method, target, _ = line.decode().split(" ", 2)
         headers: dict[str, str] = {}
         while True:
-            h = reader.readline().decode().strip()  # type: ignore[attr-defined]
+            h = reader.readline().decode().strip()
             if not h:
                 break
             k, _, v = h.partition(":")
             headers[k.strip().lower()] = v.strip()
-        body = reader.read(int(headers.get("content-length", "0")))  # type: ignore[attr-defined]
+        body = reader.read(int(headers.get("content-length", "0")))
         request = httpx2.Request(
             method, f"https://127.0.0.1:6443{target}", headers=headers, content=body
         )

@@ -91,13 +91,16 @@ def _ok(tls: ssl.SSLSocket, head: bytes) -> None:
     )
 
 
+Factory = Callable[..., tuple[httpx2.Client, TLSServer]]
+
+
 @pytest.fixture(scope="module")
 def pki() -> Pki:
     return make_pki()
 
 
 @pytest.fixture
-def client_factory(pki: Pki) -> Iterator[Callable[..., tuple[httpx2.Client, TLSServer]]]:
+def client_factory(pki: Pki) -> Iterator[Factory]:
     made: list[tuple[httpx2.Client, TLSServer]] = []
 
     def make(
@@ -120,7 +123,9 @@ def client_factory(pki: Pki) -> Iterator[Callable[..., tuple[httpx2.Client, TLSS
         server.join()
 
 
-def test_requests_ride_tls_over_the_stream_with_the_client_certificate(client_factory) -> None:  # type: ignore[no-untyped-def]
+def test_requests_ride_tls_over_the_stream_with_the_client_certificate(
+    client_factory: Factory,
+) -> None:
     client, server = client_factory()
     first = client.get("/api/v1/nodes")
     second = client.get("/apis/apps/v1/deployments")
@@ -130,24 +135,26 @@ def test_requests_ride_tls_over_the_stream_with_the_client_certificate(client_fa
     assert server.opened == 1
 
 
-def test_a_server_signed_by_another_ca_is_refused(client_factory) -> None:  # type: ignore[no-untyped-def]
+def test_a_server_signed_by_another_ca_is_refused(client_factory: Factory) -> None:
     client, _ = client_factory(server_pki=make_pki())
     with pytest.raises(httpx2.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
         client.get("/version")
 
 
-def test_the_server_name_is_checked_against_the_certificate(client_factory, pki: Pki) -> None:  # type: ignore[no-untyped-def]
+def test_the_server_name_is_checked_against_the_certificate(client_factory: Factory) -> None:
     client, _ = client_factory(server_pki=make_pki(server_sans=("10.9.9.9",)))
     with pytest.raises(httpx2.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
         client.get("/version")
 
 
-def test_localhost_is_in_the_k3s_serving_cert_too(client_factory) -> None:  # type: ignore[no-untyped-def]
+def test_localhost_is_in_the_k3s_serving_cert_too(client_factory: Factory) -> None:
     client, _ = client_factory(host="localhost")
     assert client.get("/version").status_code == 200
 
 
-def test_a_silent_stream_times_out_even_when_httpx_asks_for_no_read_timeout(client_factory) -> None:  # type: ignore[no-untyped-def]
+def test_a_silent_stream_times_out_even_when_httpx_asks_for_no_read_timeout(
+    client_factory: Factory,
+) -> None:
     def silent(tls: ssl.SSLSocket, head: bytes) -> None:
         time.sleep(1.5)
 
