@@ -118,8 +118,8 @@ class Mount(Module):
             res = ctx.run(" && ".join(steps))
             if not res.ok:
                 return fail(f"{msg.split()[0][:-2]} {path} failed: {res.stderr.strip()}", rc=res.rc)
-        if state == "absent":
-            ctx.run(f"rmdir {q(path)} 2>/dev/null; true")
+        if state == "absent" and (steps or result.changed):
+            ctx.run(f"rmdir {q(path)} 2>/dev/null; true")  # as Ansible: the emptied mount point
         return replace(result, changed=result.changed or bool(steps), msg=msg, data=data)
 
     @staticmethod
