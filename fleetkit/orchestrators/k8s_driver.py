@@ -99,7 +99,11 @@ def _evictable(pod: Json) -> bool:
 
 
 class K8sOrchestrator:
-    """The Orchestrator for Kubernetes, over one lightkube client (and the same transport)."""
+    """The Orchestrator for Kubernetes, over one lightkube client (and the same transport).
+
+    Operations that take a name (scale, rollback, remove) accept "namespace/name" for a
+    deployment outside the driver's namespace, as status() names them.
+    """
 
     def __init__(
         self,
@@ -119,6 +123,10 @@ class K8sOrchestrator:
         self.force_conflicts = force_conflicts
         self.clock = clock
         self.now = now
+
+    def _where(self, name: str) -> tuple[str, str]:
+        ns, _, short = name.rpartition("/")
+        return (ns or self.namespace), short
 
     # reading -----------------------------------------------------------------------------
 
@@ -389,7 +397,7 @@ class K8sOrchestrator:
         """The scale subresource: replicas only, so no new revision."""
         if replicas < 0:
             raise OrchestratorError(f"replicas must be 0 or more, got {replicas}")
-        ns = self.namespace
+        ns, name = self._where(name)
         live = self._deployment(name, ns)
         current = int((live.get("spec") or {}).get("replicas", 1))
         if current != replicas:
@@ -435,7 +443,7 @@ class K8sOrchestrator:
 
     def rollback(self, name: str, wait: WaitOptions, *, check: bool = False) -> Change:
         """Restore the previous revision's pod template (replicas stay as they are)."""
-        ns = self.namespace
+        ns, name = self._where(name)
         live = self._deployment(name, ns)
         sets = self._replica_sets(live)
         current = _rev_int(live)
@@ -472,7 +480,7 @@ class K8sOrchestrator:
         return self._failed(name, ns, message, report, True, ["rollback"], ())
 
     def remove(self, name: str, *, check: bool = False) -> Change:
-        ns = self.namespace
+        ns, name = self._where(name)
         dep = self._get(Deployment, name, ns)
         svc = self._get(Service, name, ns)
         ours = svc is not None and (svc["metadata"].get("labels") or {}).get(MANAGED_LABEL) == (

@@ -525,6 +525,10 @@ def test_status_reports_nodes_and_deployments(k8s: K8sOrchestrator, kube: FakeKu
     assert by_name["web"].update_message == "3/3 updated, 3/3 available, revision 1"
     assert sum(by_name["shop/api"].per_node.values()) == 2
     assert [s["name"] for s in status.as_dict()["services"]] == ["web", "shop/api"]
+    # the name status gives is the name scale and remove take
+    assert k8s.scale("shop/api", 3, WAIT).changed
+    assert kube.get("deployments", "shop", "api")["spec"]["replicas"] == 3
+    assert k8s.remove("shop/api").changed and not kube.has("deployments", "shop", "api")
 
 
 def test_an_api_error_is_an_orchestrator_error_with_the_servers_reason(
