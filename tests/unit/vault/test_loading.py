@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from tests.unit.vault.conftest import inline, vaulted, write
 
 from fleetkit.cli import main
 from fleetkit.errors import Position
@@ -14,7 +15,6 @@ from fleetkit.inventory.load import load_inventory
 from fleetkit.vault.context import vault_session
 from fleetkit.vault.secrets import VaultSecret, VaultSecrets
 from fleetkit.vault.values import VaultError, VaultStr
-from tests.unit.vault.conftest import inline, vaulted, write
 
 pytestmark = pytest.mark.unit
 
@@ -28,7 +28,9 @@ def inv(tmp_path: Path) -> Path:
         "all:\n  hosts:\n    node1:\n      connection: local\n"
         "      " + inline("host_token", "tok-Inline-1").replace("\n", "\n      ").rstrip() + "\n",
     )
-    write(tmp_path / "inv" / "group_vars" / "all.yml", vaulted("group_secret: grp-File-2\nport: 22\n"))
+    write(
+        tmp_path / "inv" / "group_vars" / "all.yml", vaulted("group_secret: grp-File-2\nport: 22\n")
+    )
     write(
         tmp_path / "inv" / "host_vars" / "node1" / "main.yml",
         "plain: visible\n" + inline("hv_secret", "hv-Inline-3", "pw-prod", "prod"),
@@ -43,7 +45,9 @@ def test_inventory_inline_and_whole_file_vaults_load_as_vault_strings(inv: Path)
     assert host.vars["host_token"] == "tok-Inline-1"
     assert host.vars["group_secret"] == "grp-File-2"
     assert host.vars["hv_secret"] == "hv-Inline-3"
-    assert all(isinstance(host.vars[k], VaultStr) for k in ("host_token", "group_secret", "hv_secret"))
+    assert all(
+        isinstance(host.vars[k], VaultStr) for k in ("host_token", "group_secret", "hv_secret")
+    )
     assert host.vars["port"] == 22 and host.vars["plain"] == "visible"
     assert not isinstance(host.vars["plain"], VaultStr)
     assert repr(host.vars["group_secret"]) == "VaultStr('********')"

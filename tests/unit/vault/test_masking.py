@@ -7,9 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from tests.unit.vault.conftest import inline, vaulted, write
 
 from fleetkit.cli import main
-from tests.unit.vault.conftest import inline, vaulted, write
 
 pytestmark = pytest.mark.unit
 
@@ -83,7 +83,14 @@ def test_no_output_of_a_run_shows_a_vaulted_value(
     )
     retry = (fleet / ".fleetkit" / "retry" / "site.retry").read_text()
     assert retry.splitlines()[-1] == "node2"
-    for text in (human.out, human.err, machine.out, machine.err, retry, Path("run.prom").read_text()):
+    for text in (
+        human.out,
+        human.err,
+        machine.out,
+        machine.err,
+        retry,
+        Path("run.prom").read_text(),
+    ):
         assert_masked(text)
 
 
@@ -91,7 +98,9 @@ def test_an_error_message_masks_a_vaulted_value(
     fleet: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     write(fleet / "site.yml", "- hosts: all\n  tasks:\n    - debug: msg='{{ {}[api_key] }}'\n")
-    code = fleetkit("run", "site.yml", "-i", "inv", "--vault-password-file", "pw", "-e", "@extra.yml")
+    code = fleetkit(
+        "run", "site.yml", "-i", "inv", "--vault-password-file", "pw", "-e", "@extra.yml"
+    )
     out, err = capsys.readouterr()
     assert code == 1 and "undefined variable: 'dict object' has no attribute" in out
     assert "********" in out

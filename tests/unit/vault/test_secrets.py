@@ -62,9 +62,9 @@ def test_a_failing_script_is_an_error_with_its_stderr(tmp_path: Path) -> None:
 
 def test_empty_and_missing_password_files_are_errors(tmp_path: Path) -> None:
     (tmp_path / "empty").write_text("\n")
-    with pytest.raises(VaultError, match="empty vault password from .*empty"):
+    with pytest.raises(VaultError, match=r"empty vault password from .*empty"):
         read_secret(SecretSource("default", "empty"), tmp_path, no_prompt)
-    with pytest.raises(VaultError, match="cannot read vault password file .*nope"):
+    with pytest.raises(VaultError, match=r"cannot read vault password file .*nope"):
         read_secret(SecretSource("default", "nope"), tmp_path, no_prompt)
 
 
@@ -76,7 +76,9 @@ def test_prompt_asks_and_confirms(tmp_path: Path) -> None:
     assert secret.password == b"typed"
     answers = iter(["one", "two"])
     with pytest.raises(VaultError, match="do not match"):
-        read_secret(SecretSource("default", "prompt"), tmp_path, lambda _: next(answers), confirm=True)
+        read_secret(
+            SecretSource("default", "prompt"), tmp_path, lambda _: next(answers), confirm=True
+        )
 
 
 def test_vault_id_specs() -> None:
