@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from fleetkit.errors import PlaybookError
+from fleetkit.vault import VaultError
 from fleetkit.yamlpos import YamlList, YamlMap, dump_yaml, load_yaml, parse_yaml, position_of
 
 from .conftest import WriteFile
@@ -78,8 +79,8 @@ def test_tab_indentation_gets_a_hint() -> None:
 def test_unhashable_keys_and_unknown_tags_are_errors() -> None:
     with pytest.raises(PlaybookError, match="plain value"):
         parse_yaml("? [1, 2]\n: x\n", "x.yml", PlaybookError)
-    with pytest.raises(PlaybookError, match="vault"):
-        parse_yaml("secret: !vault abc\n", "x.yml", PlaybookError)
+    with pytest.raises(VaultError, match=r"x\.yml:1: damaged inline vault value"):
+        parse_yaml("secret: !vault abc\n", "x.yml", PlaybookError)  # !vault is read now
 
 
 def test_several_documents_are_an_error() -> None:
