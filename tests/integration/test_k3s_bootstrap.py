@@ -53,6 +53,12 @@ class Cluster:
     first: subprocess.CompletedProcess[str]
     token: str
 
+    @property
+    def args(self) -> tuple[str, ...]:
+        """The -e options every run of this cluster repeats."""
+        images = self.workdir / "k3s-airgap-images-standin.tar"
+        return ("-e", f"k3s_kubeconfig={self.kubeconfig}", "-e", f"k3s_images={images}")
+
 
 def write_inventory(lab: LabState, path: Path) -> Path:
     """The lab hosts with their connection vars, in k8s_servers (lab1) and k8s_agents."""
@@ -125,7 +131,12 @@ def inventory(lab: LabState, tmp_path_factory: pytest.TempPathFactory) -> Iterat
 def cluster(inventory: Path, tmp_path_factory: pytest.TempPathFactory) -> Cluster:
     workdir = tmp_path_factory.mktemp("k3s-run")
     kubeconfig = workdir / "kube" / "config"
-    first = run(inventory, workdir, "--json", "-e", f"k3s_kubeconfig={kubeconfig}")
+    images = workdir / "k3s-airgap-images-standin.tar"
+    images.write_bytes(b"stand-in images tarball, not a real one\n" * 1000)
+    first = run(
+        inventory, workdir, "--json", "-e", f"k3s_kubeconfig={kubeconfig}",
+        "-e", f"k3s_images={images}",
+    )  # fmt: skip
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-2000:]
     token = on_hosts(inventory, "lab1", "cat /var/lib/rancher/k3s/server/token")["lab1"].strip()
     assert token.startswith("K10") and "::server:" in token
@@ -148,10 +159,19 @@ def test_without_a_k3s_binary_nothing_runs_and_no_host_is_touched(
 
 def test_bootstrap_places_files_with_their_modes_and_hashes(cluster: Cluster) -> None:
     want = hashlib.sha256(STANDIN.read_bytes()).hexdigest()
-    sums = on_hosts(cluster.inventory, "all", f"sha256sum {BIN_DIR}/k3s; stat -c %a {BIN_DIR}/k3s")
+    tarball = cluster.workdir / "k3s-airgap-images-standin.tar"
+    want_images = hashlib.sha256(tarball.read_bytes()).hexdigest()
+    images = f"/var/lib/rancher/k3s/agent/images/{tarball.name}"
+    sums = on_hosts(
+        cluster.inventory,
+        "all",
+        f"sha256sum {BIN_DIR}/k3s {images}; stat -c %a {BIN_DIR}/k3s",
+    )
+    assert len(sums) == 3
     for host, text in sums.items():
-        assert text.split()[0] == want, (host, text)
-        assert text.split()[-1] == "755"
+        words = text.split()
+        assert words[0] == want and words[2] == want_images, (host, text)
+        assert words[-1] == "755"
     server = on_hosts(
         cluster.inventory,
         "lab1",
@@ -208,9 +228,7 @@ def test_the_join_token_appears_in_no_output_and_no_controller_file(cluster: Clu
 
 
 def test_a_second_run_changes_nothing_and_restarts_nothing(cluster: Cluster) -> None:
-    again = run(
-        cluster.inventory, cluster.workdir, "--json", "-e", f"k3s_kubeconfig={cluster.kubeconfig}"
-    )
+    again = run(cluster.inventory, cluster.workdir, "--json", *cluster.args)
     assert again.returncode == 0, again.stderr[-2000:]
     assert {h: s["changed"] for h, s in summary(again).items()} == {
         "lab1": 0,
@@ -226,7 +244,7 @@ def test_changing_config_yaml_restarts_that_server_exactly_once(
 ) -> None:
     extra = tmp_path / "vars.yml"
     extra.write_text(yaml.safe_dump({"k3s_server_config": {"node-label": ["fleetkit-test=1"]}}))
-    args = ("--json", "-e", f"@{extra}", "-e", f"k3s_kubeconfig={cluster.kubeconfig}")
+    args = ("--json", "-e", f"@{extra}", *cluster.args)
     changed = run(cluster.inventory, cluster.workdir, *args)
     assert changed.returncode == 0, changed.stderr[-2000:]
     assert changed_tasks(changed) == {
