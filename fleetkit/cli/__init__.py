@@ -27,6 +27,7 @@ SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
     "dashboard": ("fleetkit.cli.dashboard", "dashboard", "Render Grafana dashboards."),
     "top": ("fleetkit.cli.top", "top", "Live terminal view of the fleet."),
     "vault": ("fleetkit.cli.vault", "vault", "Encrypt, decrypt and edit Ansible Vault data."),
+    "verify": ("fleetkit.cli.verify", "verify", "Run testinfra test files on inventory hosts."),
 }
 
 
