@@ -13,17 +13,14 @@ not part of a rollback (the pod template is), unlike Swarm.
 from __future__ import annotations
 
 import datetime
-import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 import httpx2
-from lightkube import ALL_NS, ApiError, Client, KubeConfig
-from lightkube.models.meta_v1 import ObjectMeta
+from lightkube import ALL_NS
 from lightkube.resources.apps_v1 import Deployment, ReplicaSet
-from lightkube.resources.core_v1 import Node, Pod, PodEviction, Service
-from lightkube.types import PatchType
+from lightkube.resources.core_v1 import Node, Pod, Service
 
 from fleetkit.errors import OrchestratorError
 from fleetkit.orchestrators.base import (
@@ -33,8 +30,10 @@ from fleetkit.orchestrators.base import (
     ServiceStatus,
     WaitOptions,
 )
-from fleetkit.orchestrators.convergence import Observation, WaitReport, wait_for
+from fleetkit.orchestrators.convergence import WaitReport
 from fleetkit.orchestrators.factory import DriverContext
+from fleetkit.orchestrators.k8s_api import DEFAULT_TIMEOUT_S, KubeApi, make_api
+from fleetkit.orchestrators.k8s_drain import drain
 from fleetkit.orchestrators.k8s_fields import Json
 from fleetkit.orchestrators.k8s_kubeconfig import (
     K3S_KUBECONFIG,
@@ -56,16 +55,9 @@ from fleetkit.orchestrators.k8s_rollout import revision, wait_rollout
 from fleetkit.orchestrators.k8s_status import deployment_status, node_status
 from fleetkit.orchestrators.k8s_tunnel import TunnelTransport
 
-CONFLICT_MANAGER = re.compile(r'conflict with "([^"]+)"')
-DEFAULT_TIMEOUT_S = 30.0
-
 
 def _utc_now() -> str:
     return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _d(obj: Any) -> Json:
-    return dict(obj.to_dict())
 
 
 def _rv(obj: Json | None) -> str:
@@ -77,25 +69,9 @@ def _rev_int(obj: Json) -> int:
     return int(text) if text.isdigit() else 0
 
 
-def _api_failure(what: str, err: Exception) -> OrchestratorError:
-    if isinstance(err, ApiError):
-        status = err.status
-        return OrchestratorError(f"{what}: {status.message} ({status.code} {status.reason})")
-    return OrchestratorError(f"{what}: {type(err).__name__}: {err}")
-
-
 def _image(dep: Json | None) -> str:
     containers = template_of(dep or {}).get("spec", {}).get("containers") or [{}]
     return str(containers[0].get("image", ""))
-
-
-def _evictable(pod: Json) -> bool:
-    meta = pod.get("metadata") or {}
-    if any(o.get("kind") == "DaemonSet" for o in meta.get("ownerReferences") or ()):
-        return False
-    if "kubernetes.io/config.mirror" in (meta.get("annotations") or {}):
-        return False  # a static pod: the kubelet owns it
-    return (pod.get("status") or {}).get("phase") not in ("Succeeded", "Failed")
 
 
 class K8sOrchestrator:
@@ -107,20 +83,17 @@ class K8sOrchestrator:
 
     def __init__(
         self,
-        client: Client,
-        http: httpx2.Client,
+        api: KubeApi,
         *,
         source: str,
         namespace: str = "default",
-        force_conflicts: bool = False,
         clock: Callable[[], float] = time.monotonic,
         now: Callable[[], str] = _utc_now,
     ) -> None:
-        self.client = client
-        self.http = http
+        self.api = api
+        self.http = api.http
         self.source = source
         self.namespace = namespace
-        self.force_conflicts = force_conflicts
         self.clock = clock
         self.now = now
 
@@ -130,34 +103,16 @@ class K8sOrchestrator:
 
     # reading -----------------------------------------------------------------------------
 
-    def _get(self, res: Any, name: str, namespace: str | None = None) -> Json | None:
-        try:
-            if namespace is None:
-                return _d(self.client.get(res, name))
-            return _d(self.client.get(res, name, namespace=namespace))
-        except ApiError as err:
-            if err.status.code == 404:
-                return None
-            raise _api_failure(f"cannot read {res.__name__} {name}", err) from None
-        except httpx2.HTTPError as err:
-            raise _api_failure(f"cannot reach the API server for {name}", err) from None
-
-    def _list(self, res: Any, **kw: Any) -> list[Json]:
-        try:
-            return [_d(o) for o in self.client.list(res, **kw)]
-        except (ApiError, httpx2.HTTPError) as err:
-            raise _api_failure(f"cannot list {res.__name__}", err) from None
-
     def _deployment(self, name: str, namespace: str) -> Json:
-        dep = self._get(Deployment, name, namespace)
+        dep = self.api.get(Deployment, name, namespace)
         if dep is None:
             raise OrchestratorError(f"deployment {name} does not exist in namespace {namespace}")
         return dep
 
     def status(self) -> ClusterStatus:
-        nodes = self._list(Node)
-        deployments = self._list(Deployment, namespace=ALL_NS)
-        pods = self._list(Pod, namespace=ALL_NS)
+        nodes = self.api.list(Node)
+        deployments = self.api.list(Deployment, namespace=ALL_NS)
+        pods = self.api.list(Pod, namespace=ALL_NS)
         services = tuple(
             deployment_status(d, pods, nodes, self.namespace)
             for d in sorted(
@@ -172,76 +127,19 @@ class K8sOrchestrator:
 
     def service_status(self, name: str, namespace: str | None = None) -> ServiceStatus | None:
         ns = namespace or self.namespace
-        dep = self._get(Deployment, name, ns)
+        dep = self.api.get(Deployment, name, ns)
         if dep is None:
             return None
         match = dep["spec"]["selector"].get("matchLabels") or {}
-        pods = self._list(Pod, namespace=ns, labels=dict(match))
-        return deployment_status(dep, pods, self._list(Node), self.namespace)
+        pods = self.api.list(Pod, namespace=ns, labels=dict(match))
+        return deployment_status(dep, pods, self.api.list(Node), self.namespace)
 
     # applying ----------------------------------------------------------------------------
-
-    def _apply(self, res: Any, body: Json, namespace: str, *, dry_run: bool) -> Json:
-        """Server-side apply as fleetkit; a conflict with fleetkit's own earlier writes
-        (a scale, an undo) is forced, a conflict with another manager is refused."""
-        name = body["metadata"]["name"]
-        force = self.force_conflicts
-        for _ in range(2):
-            try:
-                result = self.client.patch(
-                    res,
-                    name,
-                    body,
-                    namespace=namespace,
-                    patch_type=PatchType.APPLY,
-                    field_manager=FIELD_MANAGER,
-                    force=force,
-                    dry_run=dry_run,
-                )
-                return _d(result)
-            except ApiError as err:
-                if err.status.code != 409 or force:
-                    raise _api_failure(f"cannot apply {res.__name__} {name}", err) from None
-                managers, fields = self._conflicts(err)
-                if managers and managers <= {FIELD_MANAGER}:
-                    force = True  # our own scale/undo owns them: take them back
-                    continue
-                raise OrchestratorError(
-                    f"{res.__name__} {name}: {', '.join(fields) or 'fields'} are managed by"
-                    f" {', '.join(sorted(managers)) or 'another manager'}",
-                    hint="change them with that manager, or set k8s_force_conflicts: true"
-                    " to let fleetkit take them over",
-                ) from None
-            except httpx2.HTTPError as err:
-                raise _api_failure(f"cannot apply {res.__name__} {name}", err) from None
-        raise OrchestratorError(f"{res.__name__} {name}: apply kept conflicting")
-
-    @staticmethod
-    def _conflicts(err: ApiError) -> tuple[set[str], list[str]]:
-        managers: set[str] = set()
-        fields: list[str] = []
-        details = err.status.details
-        for cause in (details.causes if details is not None else None) or ():
-            managers.update(CONFLICT_MANAGER.findall(cause.message or ""))
-            if cause.field:
-                fields.append(cause.field)
-        if not managers:
-            managers.update(CONFLICT_MANAGER.findall(err.status.message or ""))
-        return managers, fields
-
-    def _delete(self, res: Any, name: str, namespace: str, *, dry_run: bool) -> None:
-        try:
-            self.client.delete(res, name, namespace=namespace, dry_run=dry_run)
-        except ApiError as err:
-            if err.status.code != 404:
-                raise _api_failure(f"cannot delete {res.__name__} {name}", err) from None
-        except httpx2.HTTPError as err:
-            raise _api_failure(f"cannot delete {res.__name__} {name}", err) from None
 
     def _apply_service(self, spec: ServiceSpec, namespace: str, *, check: bool) -> list[str]:
         if spec.ports is None and spec.k8s.service_type is None:
             return []  # the spec says nothing about the Service: leave it
-        live = self._get(Service, spec.name, namespace)
+        live = self.api.get(Service, spec.name, namespace)
         body = service_body(spec, live, namespace)
         if body is None:
             return []
@@ -249,9 +147,9 @@ class K8sOrchestrator:
             ours = ((live or {}).get("metadata") or {}).get("labels", {}).get(MANAGED_LABEL)
             if live is None or ours != FIELD_MANAGER:
                 return []
-            self._delete(Service, spec.name, namespace, dry_run=check)
+            self.api.delete(Service, spec.name, namespace, dry_run=check)
             return ["service removed"]
-        result = self._apply(Service, body, namespace, dry_run=check)
+        result = self.api.apply(Service, body, namespace, dry_run=check)
         if live is None:
             return ["service created"]
         if service_view(live) != service_view(result) or _rv(live) != _rv(result):
@@ -270,11 +168,11 @@ class K8sOrchestrator:
         self, spec: ServiceSpec, wait: WaitOptions, *, check: bool, must_exist: bool
     ) -> Change:
         ns = spec.k8s.namespace or self.namespace
-        live = self._get(Deployment, spec.name, ns)
+        live = self.api.get(Deployment, spec.name, ns)
         if live is None and must_exist:
             raise OrchestratorError(f"deployment {spec.name} does not exist in namespace {ns}")
         body = deployment_body(spec, live, ns, now=self.now())
-        result = self._apply(Deployment, body, ns, dry_run=check)
+        result = self.api.apply(Deployment, body, ns, dry_run=check)
         fields = ["created"] if live is None else changed_fields(live, result)
         if live is not None and not fields and _rv(live) != _rv(result):
             fields = ["managed fields"]
@@ -367,7 +265,7 @@ class K8sOrchestrator:
         """The rollout failed: put the pod template from before it back, wait, report failed."""
         target_revision = revision(before)
         expect = str(_rev_int(now) + 1)  # the undo renumbers the old ReplicaSet to the newest
-        self._apply(Deployment, rollback_body(now, template_of(before)), ns, dry_run=False)
+        self.api.apply(Deployment, rollback_body(now, template_of(before)), ns, dry_run=False)
         back, _ = wait_rollout(
             lambda: self._deployment(name, ns),
             self.http,
@@ -401,18 +299,7 @@ class K8sOrchestrator:
         live = self._deployment(name, ns)
         current = int((live.get("spec") or {}).get("replicas", 1))
         if current != replicas:
-            try:
-                self.client.patch(
-                    Deployment.Scale,
-                    name,
-                    {"spec": {"replicas": replicas}},
-                    namespace=ns,
-                    patch_type=PatchType.MERGE,
-                    field_manager=FIELD_MANAGER,
-                    dry_run=check,
-                )
-            except (ApiError, httpx2.HTTPError) as err:
-                raise _api_failure(f"cannot scale deployment {name}", err) from None
+            self.api.scale(name, ns, replicas, dry_run=check)
         changed = current != replicas
         message = (
             f"{'would scale' if check else 'scaled'} deployment {name}: {current} -> {replicas}"
@@ -433,7 +320,7 @@ class K8sOrchestrator:
     def _replica_sets(self, dep: Json) -> list[Json]:
         meta = dep["metadata"]
         match = dep["spec"]["selector"].get("matchLabels") or {}
-        sets = self._list(ReplicaSet, namespace=meta["namespace"], labels=dict(match))
+        sets = self.api.list(ReplicaSet, namespace=meta["namespace"], labels=dict(match))
         uid = meta.get("uid")
         return [
             rs
@@ -462,7 +349,7 @@ class K8sOrchestrator:
         )
         if check:
             return Change(True, f"would {what}", fields=("rollback",))
-        self._apply(Deployment, rollback_body(live, template), ns, dry_run=False)
+        self.api.apply(Deployment, rollback_body(live, template), ns, dry_run=False)
         message = f"{what}; replicas are not rolled back"
         if not wait.wait:
             return Change(True, f"{message}; not waiting", fields=("rollback",))
@@ -481,117 +368,28 @@ class K8sOrchestrator:
 
     def remove(self, name: str, *, check: bool = False) -> Change:
         ns, name = self._where(name)
-        dep = self._get(Deployment, name, ns)
-        svc = self._get(Service, name, ns)
+        dep = self.api.get(Deployment, name, ns)
+        svc = self.api.get(Service, name, ns)
         ours = svc is not None and (svc["metadata"].get("labels") or {}).get(MANAGED_LABEL) == (
             FIELD_MANAGER
         )
         if dep is None and not ours:
             return Change(False, f"deployment {name} is absent")
         if dep is not None:
-            self._delete(Deployment, name, ns, dry_run=check)
+            self.api.delete(Deployment, name, ns, dry_run=check)
         if ours:
-            self._delete(Service, name, ns, dry_run=check)
+            self.api.delete(Service, name, ns, dry_run=check)
         what = "deployment" + (" and service" if ours else "")
         return Change(True, f"{'would remove' if check else 'removed'} {what} {name}")
 
     # nodes -------------------------------------------------------------------------------
 
-    def _node_pods(self, node: str) -> list[Json]:
-        pods = self._list(Pod, namespace=ALL_NS, fields={"spec.nodeName": node})
-        return [p for p in pods if _evictable(p)]
-
-    def _evict(self, pods: Iterable[Json]) -> list[str]:
-        """Ask for each pod's eviction; names the API refused for now (429: a budget)."""
-        blocked = []
-        for pod in pods:
-            meta = pod["metadata"]
-            eviction = PodEviction(
-                metadata=ObjectMeta(name=meta["name"], namespace=meta["namespace"])
-            )
-            try:
-                self.client.create(eviction, meta["name"], namespace=meta["namespace"])
-            except ApiError as err:
-                if err.status.code == 429:
-                    blocked.append(str(meta["name"]))
-                elif err.status.code != 404:
-                    raise _api_failure(f"cannot evict pod {meta['name']}", err) from None
-            except httpx2.HTTPError as err:
-                raise _api_failure(f"cannot evict pod {meta['name']}", err) from None
-        return blocked
-
     def drain(self, node: str, wait: WaitOptions, *, check: bool = False) -> Change:
         """Cordon node, evict its pods (not DaemonSets' or static ones), wait until none remain."""
-        found = self._get(Node, node)
-        if found is None:
-            raise OrchestratorError(f"node {node} is not in the cluster")
-        cordoned = bool((found.get("spec") or {}).get("unschedulable"))
-        pods = self._node_pods(node)
-        if cordoned and not pods:
-            return Change(False, f"node {node} is drained")
-        what = f"cordon {node} and evict {len(pods)} pods"
-        if check:
-            return Change(True, f"would {what}", fields=("availability",))
-        if not cordoned:
-            try:
-                self.client.patch(
-                    Node,
-                    node,
-                    {"spec": {"unschedulable": True}},
-                    patch_type=PatchType.MERGE,
-                    field_manager=FIELD_MANAGER,
-                )
-            except (ApiError, httpx2.HTTPError) as err:
-                raise _api_failure(f"cannot cordon node {node}", err) from None
-        self._evict(pods)
-        if not wait.wait:
-            return Change(True, f"{what}; not waiting", fields=("availability",))
-        calls = [0]
-
-        def probe() -> Observation:
-            calls[0] += 1
-            left = self._node_pods(node)
-            if not left:
-                return Observation("done", len(pods), len(pods), f"no pods left on {node}")
-            blocked = self._evict(left)
-            note = f" ({len(blocked)} blocked by a disruption budget)" if blocked else ""
-            return Observation(
-                "waiting", len(pods) - len(left), len(pods), f"{len(left)} pods left{note}"
-            )
-
-        report = wait_for(
-            probe,
-            wait.policy,
-            label=node,
-            progress=wait.progress,
-            api_calls=lambda: calls[0],
-            sleep=wait.sleep,
-        )
-        text = f"{what}: {report.reason} ({report.summary()})"
-        if report.converged:
-            return Change(True, text, fields=("availability",), wait=report)
-        return Change(True, f"{what}: FAILED: {report.reason}", failed=True, wait=report)
+        return drain(self.api, node, wait, check=check)
 
     def close(self) -> None:
-        self.http.close()
-        self.client.close()
-
-
-def lightkube_config(server: str, namespace: str) -> KubeConfig:
-    """A kubeconfig with the server's address only: credentials live in the TLS context."""
-    return KubeConfig.from_dict(
-        {
-            "clusters": [{"name": "fleetkit", "cluster": {"server": server}}],
-            "users": [{"name": "fleetkit", "user": {}}],
-            "contexts": [
-                {
-                    "name": "fleetkit",
-                    "context": {"cluster": "fleetkit", "user": "fleetkit", "namespace": namespace},
-                }
-            ],
-            "current-context": "fleetkit",
-        }
-    )
+        self.api.close()
 
 
 def connect(
@@ -604,25 +402,15 @@ def connect(
     timeout_s: float = DEFAULT_TIMEOUT_S,
     clock: Callable[[], float] = time.monotonic,
 ) -> K8sOrchestrator:
-    """A K8sOrchestrator whose lightkube client and watch client share transport."""
-    timeout = httpx2.Timeout(timeout_s)
-    client = Client(
-        lightkube_config(server, namespace),
-        namespace=namespace,
-        timeout=timeout,
-        field_manager=FIELD_MANAGER,
-        trust_env=False,
-        transport=transport,
-    )
-    http = httpx2.Client(base_url=server, transport=transport, timeout=timeout, trust_env=False)
-    return K8sOrchestrator(
-        client,
-        http,
-        source=source,
+    """A K8sOrchestrator talking to server through transport."""
+    api = make_api(
+        transport,
+        server=server,
         namespace=namespace,
         force_conflicts=force_conflicts,
-        clock=clock,
+        timeout_s=timeout_s,
     )
+    return K8sOrchestrator(api, source=source, namespace=namespace, clock=clock)
 
 
 def _truthy(value: Any) -> bool:
