@@ -537,3 +537,25 @@ def test_an_api_error_is_an_orchestrator_error_with_the_servers_reason(
     spec = ServiceSpec("web", image=V1, k8s=K8sOptions(max_surge=0, max_unavailable=0))
     with pytest.raises(OrchestratorError, match=r"may not be 0 \(422 Invalid\)"):
         k8s.deploy(spec, WAIT)
+
+
+def test_a_labels_only_change_is_changed_without_a_new_generation(
+    k8s: K8sOrchestrator, kube: FakeKube
+) -> None:
+    k8s.deploy(WEB, WAIT)
+    generation, rv = marks(kube)
+    change = k8s.deploy(ServiceSpec("web", labels={"team": "web"}), WAIT)
+    assert change.changed and change.fields == ("labels",)
+    assert marks(kube)[0] == generation and marks(kube)[1] != rv  # metadata, not spec
+    assert revisions(kube) == {V1: "1"}
+
+
+def test_the_model_shares_a_field_two_managers_set_alike(kube: FakeKube) -> None:
+    """[SSA-3] then [SSA-1], on the model: a shared field changed by one of them conflicts."""
+    k8s = connect(kube.transport, server="https://127.0.0.1:6443", source="k3s-1")
+    k8s.deploy(WEB, WAIT)
+    _apply_as(kube, "argo", V1)  # the same image: shared, no conflict
+    image = '.spec.template.spec.containers[{"name":"web"}].image'
+    assert kube.owners("deployments", NS, "web")[image] == {"fleetkit", "argo"}
+    with pytest.raises(OrchestratorError, match="managed by argo"):
+        k8s.deploy(ServiceSpec("web", image=V2), WAIT)

@@ -182,3 +182,19 @@ def test_kubeconfig_without_embedded_data_is_refused_with_a_reason() -> None:
     )
     with pytest.raises(OrchestratorError, match="certificate-authority-data"):
         parse_kubeconfig(text)
+
+
+def test_a_key_that_does_not_match_the_certificate_is_refused_without_showing_it(
+    pki: Pki,
+) -> None:
+    other = make_pki()
+    mixed = Pki(
+        pki.ca_pem,
+        pki.server_cert_pem,
+        pki.server_key_pem,
+        pki.client_cert_pem,
+        other.client_key_pem,
+    )
+    with pytest.raises(OrchestratorError, match="do not load") as err:
+        client_ssl_context(parse_kubeconfig(mixed.kubeconfig()))
+    assert "PRIVATE" not in str(err.value) and "BEGIN" not in str(err.value)
