@@ -12,7 +12,7 @@ from typing import Any
 import testinfra.host
 from testinfra.backend import base
 
-from fleetkit.connection.base import Connection, become_wrap
+from fleetkit.connection.base import Connection
 
 TIMEOUT_RC = 124
 """Exit status reported for a command cut by --timeout (as coreutils' timeout says)."""
@@ -21,8 +21,9 @@ TIMEOUT_RC = 124
 class FleetkitBackend(base.BaseBackend):  # type: ignore[misc]  # testinfra is untyped
     """Run testinfra's commands through one fleetkit Connection.
 
-    `become` sends every command through sudo (`fleetkit verify --become`);
-    testinfra's own `host.sudo(user)` is honoured per command as well.
+    `become` sends every command through the connection's sudo (`fleetkit verify
+    --become`, with the inventory's become_user); testinfra's own `with
+    host.sudo(user):` wraps the commands inside it in sudo, as with any backend.
     """
 
     NAME = "fleetkit"
@@ -40,11 +41,8 @@ class FleetkitBackend(base.BaseBackend):  # type: ignore[misc]  # testinfra is u
         self.timeout = timeout
 
     def run(self, command: str, *args: str, **kwargs: Any) -> base.CommandResult:
-        text = self.quote(command, *args)
-        become = self.become or self.sudo
-        if self.sudo and self.sudo_user is not None:
-            text, become = become_wrap(text, self.sudo_user), False
-        result = self.conn.run(text, timeout=self.timeout, become=become)
+        text = self.get_command(command, *args)  # host.sudo() wraps it here
+        result = self.conn.run(text, timeout=self.timeout, become=self.become)
         rc = TIMEOUT_RC if result.timed_out or result.rc is None else result.rc
         return self.result(rc, self.encode(text), result.stdout, result.stderr)
 
