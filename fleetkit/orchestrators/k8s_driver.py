@@ -26,6 +26,7 @@ from fleetkit.errors import OrchestratorError
 from fleetkit.orchestrators.base import (
     Change,
     ClusterStatus,
+    Orchestrator,
     ServiceSpec,
     ServiceStatus,
     WaitOptions,
@@ -417,7 +418,7 @@ def _truthy(value: Any) -> bool:
     return str(value).strip().lower() in ("1", "true", "yes", "on")
 
 
-def open_driver(ctx: DriverContext) -> K8sOrchestrator:
+def open_driver(ctx: DriverContext) -> Orchestrator:
     """Read the server's kubeconfig over ctx.conn and tunnel the API through it.
 
     Host variables: k8s_api_port (default 6443), k8s_kubeconfig (default
