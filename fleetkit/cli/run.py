@@ -43,6 +43,15 @@ from fleetkit.results import RunResult
     help="Write run metrics for node_exporter's textfile collector (atomically).",
 )
 @click.option("--pushgateway", metavar="URL", help="Push run metrics to a Prometheus Pushgateway.")
+@click.option(
+    "--list-hosts", is_flag=True, help="List each play's hosts and exit (connects to none)."
+)
+@click.option("--list-tasks", is_flag=True, help="List the tasks that would run and exit.")
+@click.option("--list-tags", is_flag=True, help="List each play's task tags and exit.")
+@click.option("--syntax-check", is_flag=True, help="Load and check the playbook, then exit.")
+@click.option(
+    "--start-at-task", metavar="NAME", help="Skip the tasks before the first named NAME (glob)."
+)
 def run(
     playbook: str,
     inventory_path: str,
@@ -56,6 +65,11 @@ def run(
     as_json: bool,
     metrics_textfile: str | None,
     pushgateway: str | None,
+    list_hosts: bool,
+    list_tasks: bool,
+    list_tags: bool,
+    syntax_check: bool,
+    start_at_task: str | None,
 ) -> int:
     """Run a playbook on the hosts of an inventory."""
     from fleetkit.playbook.session import RunRequest, execute, finish, prepare, split_tags
@@ -71,8 +85,14 @@ def run(
         skip_tags=split_tags(skip_tags),
         forks=forks,
         cwd=Path.cwd(),
+        start_at_task=start_at_task,
     )
     prepared = prepare(request)
+    if list_hosts or list_tasks or list_tags or syntax_check:
+        from fleetkit.playbook.listing import Listing, render
+
+        sys.stdout.write(render(prepared, Listing(list_hosts, list_tasks, list_tags)))
+        return 0
     reporter = _reporter(as_json, diff)
     if check:
         reporter.warning("check mode: nothing will be changed; 'changed' counts what would change")

@@ -1,4 +1,5 @@
-"""meta: steer the run itself: flush_handlers, noop, end_host.
+"""meta: steer the run itself: flush_handlers, noop, end_host, end_batch, end_play,
+clear_host_errors, refresh_inventory.
 
 The strategy acts on these; the module only validates and reports.
 """
@@ -9,7 +10,15 @@ from typing import ClassVar
 
 from fleetkit.modules.base import Arg, Module, ModuleContext, ModuleResult
 
-ACTIONS = ("flush_handlers", "noop", "end_host")
+ACTIONS = (
+    "flush_handlers",
+    "noop",
+    "end_host",
+    "end_batch",
+    "end_play",
+    "clear_host_errors",
+    "refresh_inventory",
+)
 
 
 class Meta(Module):

@@ -45,7 +45,8 @@ def task_names(task: Task, renderer: Renderer, *, guarded: bool = False) -> set[
     TemplateError on a syntax error.
     """
     names: set[str] = set()
-    for value in (dict(task.args), task.loop, task.delegate_to, dict(task.environment)):
+    values = (dict(task.args), task.loop, task.delegate_to, dict(task.environment), task.loop_label)
+    for value in values:
         names |= renderer.names(value, guarded=guarded)
     for group in (task.when, task.changed_when or (), task.failed_when or (), task.until or ()):
         for cond in group:
@@ -147,7 +148,9 @@ def check_play(
         if task.role is not None:
             task_known |= set(task.role.vars) | set(task.role.defaults) | set(task.role.magic)
         if task.loop is not None:
-            task_known |= {task.loop_var, "ansible_loop"}
+            task_known.add(task.loop_var)
+            if task.loop_extended:
+                task_known.add("ansible_loop")
             if task.index_var:
                 task_known.add(task.index_var)
         _check_vars(task.vars, renderer, task_known, task.pos, task.where)

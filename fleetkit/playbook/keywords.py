@@ -27,7 +27,23 @@ Coercer = Callable[[Mapping[str, Any], str, Position], Any]
 """(the YAML mapping, the keyword, the mapping's position) -> typed value."""
 
 EMPTY: Mapping[str, Any] = MappingProxyType({})
-LOOP_CONTROL = frozenset({"loop_var", "index_var", "label", "extended", "pause"})
+LOOP_CONTROL = frozenset(
+    {"loop_var", "index_var", "label", "extended", "extended_allitems", "pause"}
+)
+LOOP_KEYS = (
+    "loop",
+    "with_items",
+    "with_list",
+    "with_dict",
+    "with_together",
+    "with_nested",
+    "with_cartesian",
+    "with_fileglob",
+    "with_sequence",
+    "with_subelements",
+)
+"""The keys that make a task loop: loop: or with_<lookup>: (one per task)."""
+ORDERS = ("inventory", "reverse_inventory", "sorted", "reverse_sorted", "shuffle")
 DEFAULT_DELAY = 5.0
 
 
@@ -266,13 +282,23 @@ def as_when(entry: Mapping[str, Any], key: str, pos: Position) -> tuple[Any, ...
     return as_conditions(entry, key, pos) or ()
 
 
-def as_loop(entry: Mapping[str, Any], key: str, pos: Position) -> Any:
-    present = [k for k in ("loop", "with_items", "with_list") if k in entry]
+def _loop_key(entry: Mapping[str, Any], pos: Position) -> str:
+    present = [k for k in LOOP_KEYS if k in entry]
     if len(present) > 1:
         raise PlaybookError(
             f"{present[0]} and {present[1]} together", position=_at(entry, present[1], pos)
         )
-    return entry[present[0]]
+    return present[0]
+
+
+def as_loop(entry: Mapping[str, Any], key: str, pos: Position) -> Any:
+    return entry[_loop_key(entry, pos)]
+
+
+def as_loop_with(entry: Mapping[str, Any], key: str, pos: Position) -> str:
+    """The lookup a with_<name>: loop runs ('' for loop:)."""
+    found = _loop_key(entry, pos)
+    return "" if found == "loop" else found[len("with_") :]
 
 
 def _loop_control(entry: Mapping[str, Any], pos: Position) -> Mapping[str, Any]:
@@ -302,6 +328,45 @@ def as_loop_var(entry: Mapping[str, Any], key: str, pos: Position) -> str:
 def as_index_var(entry: Mapping[str, Any], key: str, pos: Position) -> str | None:
     value = _loop_control(entry, pos).get("index_var")
     return None if value is None else str(value)
+
+
+def as_label(entry: Mapping[str, Any], key: str, pos: Position) -> Any:
+    return _loop_control(entry, pos).get("label")
+
+
+def as_pause(entry: Mapping[str, Any], key: str, pos: Position) -> float:
+    control = _loop_control(entry, pos)
+    return as_float(control, "pause", position_of(entry, "loop_control") or pos) or 0.0
+
+
+def as_extended(entry: Mapping[str, Any], key: str, pos: Position) -> bool:
+    control = _loop_control(entry, pos)
+    return as_flag(control, "extended", position_of(entry, "loop_control") or pos)
+
+
+def as_extended_allitems(entry: Mapping[str, Any], key: str, pos: Position) -> bool:
+    control = _loop_control(entry, pos)
+    value = as_bool(control, "extended_allitems", position_of(entry, "loop_control") or pos)
+    return True if value is None else value
+
+
+def as_positive(entry: Mapping[str, Any], key: str, pos: Position) -> int | None:
+    number = as_int(entry, key, pos)
+    if number == 0:
+        return None
+    return number
+
+
+def as_order(entry: Mapping[str, Any], key: str, pos: Position) -> str:
+    value = entry.get(key)
+    if value is None:
+        return "inventory"
+    if value not in ORDERS:
+        raise PlaybookError(
+            f"order must be one of {', '.join(ORDERS)}{did_you_mean(str(value), list(ORDERS))}",
+            position=_at(entry, key, pos),
+        )
+    return str(value)
 
 
 def as_serial(entry: Mapping[str, Any], key: str, pos: Position) -> tuple[int | str, ...]:

@@ -77,9 +77,7 @@ ROLE_ARGS = frozenset(
 INCLUDE_VARS_ARGS = frozenset({"file", "dir", "name", "_raw_params"})
 FAILED_NAMES = frozenset({"ansible_failed_task", "ansible_failed_result"})
 ROLE_NAMES = frozenset({"role_path", "role_name", "ansible_role_name"})
-INCLUDE_OWN = frozenset(
-    {"name", "when", "loop", "with_items", "with_list", "loop_control", "loop_var", "vars", "tags"}
-)
+INCLUDE_OWN = frozenset({"name", "when", *kw.LOOP_KEYS, "loop_control", "loop_var", "vars", "tags"})
 """Keywords an include_tasks/include_role applies to itself (the rest needs apply:)."""
 
 
@@ -281,6 +279,7 @@ class _Loader:
             max_fail_percentage=values.get("max_fail_percentage"),
             any_errors_fatal=values.get("any_errors_fatal", False),
             gather_facts=values.get("gather_facts"),
+            order=values.get("order", "inventory"),
             tasks=tuple(tasks),
             handlers=tuple(handlers),
             tags=tags,
@@ -823,7 +822,9 @@ def _action(key: Any) -> str | None:
 def _loop_names(task: Task) -> frozenset[str]:
     if task.loop is None:
         return frozenset()
-    names = {task.loop_var, "ansible_loop"}
+    names = {task.loop_var}
+    if task.loop_extended:
+        names.add("ansible_loop")
     if task.index_var:
         names.add(task.index_var)
     return frozenset(names)

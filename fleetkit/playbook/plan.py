@@ -18,6 +18,9 @@ from fleetkit.playbook.check import task_names, walk
 from fleetkit.playbook.render import Renderer
 from fleetkit.playbook.schema import Play, Task
 
+PLAY_WIDE = frozenset({"end_play", "end_batch", "clear_host_errors", "refresh_inventory"})
+"""meta actions that act on every host of the play: all hosts reach them together."""
+
 
 @dataclass(frozen=True)
 class Segment:
@@ -25,7 +28,9 @@ class Segment:
 
     kind: "free" (hosts run ahead), "once" (run_once: one host runs it for all),
     "flush" (handlers run on the hosts that were notified), "include" (a dynamic
-    include_tasks/include_role: each host's instances, then their tasks).
+    include_tasks/include_role: each host's instances, then their tasks), "meta"
+    (a meta action that acts on every host of the play: end_play, end_batch,
+    clear_host_errors, refresh_inventory).
     """
 
     kind: str
@@ -142,6 +147,9 @@ def segments(
         if task.module == "meta" and task.args.get("action") == "flush_handlers":
             close()
             out.append(Segment("flush", (task,)))
+        elif task.module == "meta" and task.args.get("action") in PLAY_WIDE:
+            close()
+            out.append(Segment("meta", (task,)))
         elif task.include is not None:
             close()
             out.append(Segment("include", (task,)))

@@ -79,6 +79,9 @@ class Renderer:
     def __init__(self, search_paths: Sequence[Path] = ()) -> None:
         self.search_paths = tuple(search_paths)
         self.env = _environment(self.search_paths)
+        from fleetkit.playbook.lookups import lookup_globals
+
+        self.env.globals.update(lookup_globals(self))
         self._texts: dict[str, Template] = {}
         self._exprs: dict[str, Template] = {}
 

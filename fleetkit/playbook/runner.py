@@ -13,7 +13,7 @@ import contextlib
 import json
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, TypeVar
@@ -26,6 +26,7 @@ from fleetkit.modules.args import prepare, to_bool
 from fleetkit.modules.assert_ import truthy
 from fleetkit.modules.base import EMPTY, Module, ModuleContext, ModuleResult
 from fleetkit.modules.registry import MODULES
+from fleetkit.playbook.lookups import run_loop
 from fleetkit.playbook.render import is_template
 from fleetkit.playbook.schema import Task
 from fleetkit.playbook.variables import OMIT, Layered, PlayScope
@@ -46,6 +47,8 @@ class Outcome:
     facts: Mapping[str, Any] = field(default_factory=lambda: EMPTY)
     notify: tuple[str, ...] = ()
     meta: str | None = None
+    facts_host: str | None = None
+    """Where facts go when not to the task's host (delegate_to with delegate_facts)."""
 
     @property
     def stops_host(self) -> bool:
@@ -181,14 +184,9 @@ class TaskRunner:
             scopes.append(({}, ""))
         else:
             for index, value in enumerate(items):
-                local: dict[str, Any] = {
-                    task.loop_var: value,
-                    "ansible_loop": {"index0": index, "index": index + 1},
-                }
-                if task.index_var:
-                    local[task.index_var] = index
+                local = loop_vars(task, items, index)
                 if self._when(task, variables.over(local)):
-                    scopes.append((local, f" (item={value})"))
+                    scopes.append((local, f" (item={self._label(task, value, local, variables)})"))
             if not scopes:
                 return None
         out: list[tuple[str, str, tuple[Task, ...]]] = []
@@ -216,6 +214,17 @@ class TaskRunner:
 
     def run(self, task: Task, host: str) -> Outcome:
         """Run task on host; ConnectionError propagates (the host is unreachable)."""
+        outcome = self._run(task, host)
+        if task.delegate_facts and task.delegate_to and outcome.facts:
+            try:
+                target = str(self.renderer.render(task.delegate_to, self.scope.host(host, task)))
+            except TemplateError:
+                return outcome
+            if target != host:
+                return replace(outcome, facts_host=target)
+        return outcome
+
+    def _run(self, task: Task, host: str) -> Outcome:
         start = time.monotonic()
         if task.module == "include_vars":
             return self._include_vars(task, host, start)
@@ -230,20 +239,26 @@ class TaskRunner:
                 return self._outcome(task, host, start, [item], looped=False)
             done: list[_Item] = []
             for index, value in enumerate(items):
-                local = {
-                    task.loop_var: value,
-                    "ansible_loop": {"index0": index, "index": index + 1},
-                }
-                if task.index_var:
-                    local[task.index_var] = index
+                if index and task.loop_pause:
+                    self.sleep(task.loop_pause)
+                local = loop_vars(task, items, index)
                 scoped = variables.over(local)
+                label = self._label(task, value, local, variables)
                 if not self._when(task, scoped):
-                    skipped = {"skipped": True, "changed": False, task.loop_var: value}
+                    false = next((c for c in task.when if not self.condition(c, scoped)), "")
+                    skipped = {
+                        "skipped": True,
+                        "changed": False,
+                        "skip_reason": "Conditional result was False",
+                        "false_condition": false,
+                        **local,
+                        "_ansible_item_label": label,
+                    }
                     done.append(_Item(ModuleResult(skipped=True), skipped, False, False, True))
                     continue
                 item = self._call(task, module, host, scoped)
-                item.registered[task.loop_var] = value
-                item.registered.setdefault("item", value)
+                item.registered.update(local)
+                item.registered["_ansible_item_label"] = label
                 done.append(item)
             return self._outcome(task, host, start, done, looped=True)
         except TemplateError as err:
@@ -278,6 +293,8 @@ class TaskRunner:
         if task.loop is None:
             return None
         value = self.renderer.render(task.loop, variables)
+        if task.loop_with:
+            return run_loop(task.loop_with, value, variables, self.renderer)
         if isinstance(value, Mapping):
             raise TemplateError("loop needs a list; for a mapping use '| dict2items'")
         if isinstance(value, str):
@@ -285,6 +302,15 @@ class TaskRunner:
         if not isinstance(value, (list, tuple)):
             raise TemplateError(f"loop needs a list, got {type(value).__name__}")
         return list(value)
+
+    def _label(self, task: Task, value: Any, local: Mapping[str, Any], variables: Layered) -> Any:
+        """What a loop item is shown as: loop_control.label rendered, else the item."""
+        if task.loop_label is None:
+            return value
+        try:
+            return self.renderer.render(task.loop_label, variables.over(local))
+        except TemplateError:
+            return value
 
     def condition(self, expr: Any, variables: Mapping[str, Any]) -> bool:
         """One when/changed_when/failed_when/until condition."""
@@ -327,7 +353,7 @@ class TaskRunner:
             variables=variables,
             templar=self.renderer if task.role is None else _RoleTemplar(self.renderer, task),
             check=self.check if task.check_mode is None else task.check_mode,
-            diff=self.diff,
+            diff=self.diff if task.diff is None else task.diff,
             become=become,
             become_user=become_user,
             timeout=task.timeout if task.timeout is not None else play.timeout,
@@ -349,30 +375,37 @@ class TaskRunner:
                 skipped=True, msg=f"skipped in check mode ({module.name} cannot predict)"
             )
             return _Item(mr, _register(mr), False, False, True)
-        retries = task.retries if task.retries is not None else DEFAULT_RETRIES
-        attempts = 1 + (retries if task.until is not None else 0)
-        item = self._attempt(task, module, ctx, variables, 1)
-        for n in range(2, attempts + 1):
+        attempts = 1
+        if task.retries is not None:
+            attempts += task.retries
+        elif task.until is not None:
+            attempts += DEFAULT_RETRIES
+        item = self._attempt(task, module, ctx, variables, attempts)
+        for _ in range(2, attempts + 1):
             if self._until(task, variables, item):
                 break
             self.sleep(task.delay)
-            item = self._attempt(task, module, ctx, variables, n)
+            item = self._attempt(task, module, ctx, variables, attempts, item)
         else:
-            if task.until is not None and not self._until(task, variables, item):
+            if attempts > 1 and not self._until(task, variables, item):
+                what = "until condition still false" if task.until is not None else "still failing"
                 mr = ModuleResult(
                     failed=True,
-                    msg=f"until condition still false after {attempts} attempt(s)"
+                    msg=f"{what} after {attempts} attempt(s)"
                     + (f": {item.module.msg}" if item.module.msg else ""),
                     rc=item.module.rc,
                     stdout=item.module.stdout,
                     stderr=item.module.stderr,
                 )
-                item = _Item(mr, {**item.registered, "failed": True}, True, item.changed, False)
+                # Ansible reports attempts = retries when they are exhausted
+                registered = {**item.registered, "failed": True, "attempts": attempts - 1}
+                item = _Item(mr, registered, True, item.changed, False)
         return item
 
     def _until(self, task: Task, variables: Layered, item: _Item) -> bool:
+        """Whether a retried task is done: until: holds (without until: it did not fail)."""
         if task.until is None:
-            return True
+            return not item.failed
         scoped = variables.over({task.register: item.registered}) if task.register else variables
         try:
             return all(self.condition(c, scoped) for c in task.until)
@@ -380,8 +413,17 @@ class TaskRunner:
             return False
 
     def _attempt(
-        self, task: Task, module: Module, ctx: ModuleContext, variables: Layered, attempt: int
+        self,
+        task: Task,
+        module: Module,
+        ctx: ModuleContext,
+        variables: Layered,
+        attempts: int,
+        last: _Item | None = None,
     ) -> _Item:
+        """One run of the module with changed_when/failed_when applied; `attempts` is the
+        most the task may take (Ansible registers `attempts` only when it retries)."""
+        attempt = 1 if last is None else int(last.registered.get("attempts", 1)) + 1
         try:
             mr = module.run(ctx)
         except HostConnectionError:
@@ -391,14 +433,15 @@ class TaskRunner:
         except Exception as err:
             mr = ModuleResult(failed=True, msg=f"module {module.name} crashed: {err!r}")
         registered = _register(mr)
-        registered["attempts"] = attempt
+        if attempts > 1:
+            registered["attempts"] = attempt
         failed, changed = mr.failed, mr.changed
         if task.changed_when is not None or task.failed_when is not None:
             scoped = variables.over({task.register: registered}) if task.register else variables
             if task.changed_when is not None:
                 changed = all(self.condition(c, scoped) for c in task.changed_when)
             if task.failed_when is not None:
-                failed = any(self.condition(c, scoped) for c in task.failed_when)
+                failed = all(self.condition(c, scoped) for c in task.failed_when)
             registered["changed"] = changed
             registered["failed"] = failed
         if mr.skipped:
@@ -526,6 +569,34 @@ class TaskRunner:
                 ignored=True,
             )
         return Outcome(result=result, registered=registered if task.register else None)
+
+
+def loop_vars(task: Task, items: list[Any], index: int) -> dict[str, Any]:
+    """The variables of loop item `index`: the loop var, its name, the index var and
+    (loop_control.extended only) ansible_loop, as Ansible sets them."""
+    local: dict[str, Any] = {task.loop_var: items[index], "ansible_loop_var": task.loop_var}
+    if task.index_var:
+        local[task.index_var] = index
+        local["ansible_index_var"] = task.index_var
+    if task.loop_extended:
+        n = len(items)
+        info: dict[str, Any] = {
+            "index": index + 1,
+            "index0": index,
+            "revindex": n - index,
+            "revindex0": n - index - 1,
+            "first": index == 0,
+            "last": index == n - 1,
+            "length": n,
+        }
+        if task.loop_allitems:
+            info["allitems"] = items
+        if index > 0:
+            info["previtem"] = items[index - 1]
+        if index < n - 1:
+            info["nextitem"] = items[index + 1]
+        local["ansible_loop"] = info
+    return local
 
 
 class _RoleTemplar:

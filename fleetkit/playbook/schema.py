@@ -78,11 +78,15 @@ class Task:
     pos: Position = field(default_factory=lambda: Position(Path(".")))
     play: str = ""
     when: tuple[Any, ...] = keyword(kw.as_when, default=(), inherit="and", block=True)
-    loop: Any = keyword(  # noqa: RUF009
-        kw.as_loop, keys=("loop", "with_items", "with_list")
-    )
+    loop: Any = keyword(kw.as_loop, keys=kw.LOOP_KEYS)  # noqa: RUF009
+    loop_with: str = keyword(kw.as_loop_with, default="", keys=kw.LOOP_KEYS)
+    """The lookup of a with_<name>: loop ('items', 'dict', ...); '' for loop:."""
     loop_var: str = keyword(kw.as_loop_var, default="item", keys=("loop_control", "loop_var"))
     index_var: str | None = keyword(kw.as_index_var, keys=("loop_control",))
+    loop_label: Any = keyword(kw.as_label, keys=("loop_control",))  # noqa: RUF009
+    loop_pause: float = keyword(kw.as_pause, default=0.0, keys=("loop_control",))
+    loop_extended: bool = keyword(kw.as_extended, default=False, keys=("loop_control",))
+    loop_allitems: bool = keyword(kw.as_extended_allitems, default=True, keys=("loop_control",))
     register: str | None = keyword(kw.as_identifier)
     changed_when: tuple[Any, ...] | None = keyword(kw.as_conditions)
     failed_when: tuple[Any, ...] | None = keyword(kw.as_conditions)
@@ -104,6 +108,9 @@ class Task:
         kw.as_mapping, factory=lambda: EMPTY, inherit="merge", block=True
     )
     check_mode: bool | None = keyword(kw.as_bool, inherit="override", block=True)
+    diff: bool | None = keyword(kw.as_bool, inherit="override", block=True)
+    throttle: int | None = keyword(kw.as_positive, inherit="override", block=True)
+    delegate_facts: bool = keyword(kw.as_flag, default=False, inherit="override", block=True)
     environment: Mapping[str, Any] = keyword(
         kw.as_mapping, factory=lambda: EMPTY, inherit="merge", block=True
     )
@@ -151,6 +158,7 @@ class Play:
     max_fail_percentage: float | None = keyword(kw.as_float)
     any_errors_fatal: bool = keyword(kw.as_flag, default=False)
     gather_facts: bool | None = keyword(kw.as_bool)
+    order: str = keyword(kw.as_order, default="inventory")
     tasks: tuple[Task, ...] = keyword(
         kw.as_raw, default=(), keys=("pre_tasks", "tasks", "post_tasks", "roles")
     )

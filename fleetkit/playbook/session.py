@@ -8,8 +8,10 @@ HostPool; `finish` writes the retry file. The CLI only wires these to output.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +41,7 @@ class RunRequest:
     skip_tags: frozenset[str] = frozenset()
     forks: int | None = None
     cwd: Path = field(default_factory=Path.cwd)
+    start_at_task: str | None = None
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,11 @@ class HostSpecs(Mapping[str, ConnectionSpec]):
             self._cache[name] = spec
         return spec
 
+    def reload(self, inventory: Inventory) -> None:
+        """Use a re-read inventory (meta: refresh_inventory) from now on."""
+        self._inventory = inventory
+        self._cache.clear()
+
     def __iter__(self) -> Iterator[str]:
         return iter(self._inventory.hosts)
 
@@ -120,9 +128,8 @@ def prepare(request: RunRequest) -> Prepared:
     from fleetkit.inventory.select import select_hosts
     from fleetkit.playbook.check import check_playbook
     from fleetkit.playbook.load import load_playbook
-    from fleetkit.playbook.render import Renderer, is_template
+    from fleetkit.playbook.render import Renderer
     from fleetkit.playbook.roles import roles_path
-    from fleetkit.playbook.variables import Layered
 
     extra = parse_extra_vars(list(request.extra_vars), request.cwd)
     inventory = load_inventory(request.inventory)
@@ -134,26 +141,8 @@ def prepare(request: RunRequest) -> Prepared:
     warnings: list[str] = []
     plays: list[tuple[Play, tuple[str, ...]]] = []
     for play in playbook.plays:
-        pattern = play.hosts
-        if is_template(pattern):
-            level = Layered(
-                renderer,
-                [
-                    (extra, True),
-                    (play.vars_files, True),
-                    (play.vars, True),
-                    ({"groups": _groups(inventory)}, False),
-                    (renderer.globals, False),
-                ],
-            )
-            try:
-                pattern = str(renderer.render(pattern, level))
-            except TemplateError as err:
-                raise TemplateError(
-                    f"play '{play.name}': hosts: {err.message}", position=play.pos
-                ) from None
         try:
-            hosts = select_hosts(inventory, pattern, request.limit, cwd=request.cwd)
+            hosts = play_hosts(play, inventory, renderer, extra, request)
         except PatternError as err:
             warnings.append(f"play '{play.name}' ({play.pos}): {err.message}; play skipped")
             hosts = ()
@@ -184,6 +173,39 @@ def prepare(request: RunRequest) -> Prepared:
         warnings=tuple(warnings),
         search_paths=paths,
     )
+
+
+def play_hosts(
+    play: Play,
+    inventory: Inventory,
+    renderer: Any,
+    extra: Mapping[str, Any],
+    request: RunRequest,
+) -> tuple[str, ...]:
+    """The hosts of play in inventory (its templated hosts: rendered), within --limit."""
+    from fleetkit.inventory.select import select_hosts
+    from fleetkit.playbook.render import is_template
+    from fleetkit.playbook.variables import Layered
+
+    pattern = play.hosts
+    if is_template(pattern):
+        level = Layered(
+            renderer,
+            [
+                (extra, True),
+                (play.vars_files, True),
+                (play.vars, True),
+                ({"groups": _groups(inventory)}, False),
+                (renderer.globals, False),
+            ],
+        )
+        try:
+            pattern = str(renderer.render(pattern, level))
+        except TemplateError as err:
+            raise TemplateError(
+                f"play '{play.name}': hosts: {err.message}", position=play.pos
+            ) from None
+    return tuple(select_hosts(inventory, pattern, request.limit, cwd=request.cwd))
 
 
 SPECIAL_TAGS = frozenset({"all", "tagged", "untagged", "always", "never"})
@@ -244,7 +266,11 @@ def execute(
     maker: ConnectionMaker = connect or ConnectionFactory(prepared.specs)
     forks = request.forks or default_forks(len(prepared.hosts))
     options = RunOptions(
-        check=request.check, diff=request.diff, tags=request.tags, skip_tags=request.skip_tags
+        check=request.check,
+        diff=request.diff,
+        tags=request.tags,
+        skip_tags=request.skip_tags,
+        start_at_task=request.start_at_task,
     )
     for message in prepared.warnings:
         reporter.warning(message)
@@ -256,9 +282,29 @@ def execute(
             reporter=reporter,
             extra_vars=prepared.extra,
             options=options,
-            **({"sleep": sleep} if sleep is not None else {}),
+            sleep=sleep or time.sleep,
+            refresh=partial(_refresh, prepared),
         )
         return run.run(prepared.plays)
+
+
+def _refresh(prepared: Prepared, plays: Sequence[Play]) -> tuple[Inventory, list[tuple[str, ...]]]:
+    """meta: refresh_inventory: the inventory file read again, the later plays' hosts in it."""
+    from fleetkit.inventory.load import load_inventory
+    from fleetkit.playbook.render import Renderer
+
+    request = prepared.request
+    inventory = load_inventory(request.inventory)
+    renderer = Renderer(prepared.search_paths)
+    selected: list[tuple[str, ...]] = []
+    for play in plays:
+        try:
+            selected.append(play_hosts(play, inventory, renderer, prepared.extra, request))
+        except PatternError:
+            selected.append(())
+    if isinstance(prepared.specs, HostSpecs):
+        prepared.specs.reload(inventory)
+    return inventory, selected
 
 
 def finish(prepared: Prepared, result: RunResult) -> RunResult:

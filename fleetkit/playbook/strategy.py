@@ -15,8 +15,11 @@ unreachable host is reported once and skipped after that.
 
 from __future__ import annotations
 
+import fnmatch
 import itertools
 import queue
+import random
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
@@ -106,10 +109,16 @@ class RunOptions:
     diff: bool = False
     tags: frozenset[str] = frozenset()
     skip_tags: frozenset[str] = frozenset()
+    start_at_task: str | None = None
+    """--start-at-task: tasks before the first whose name matches (fnmatch) are skipped."""
 
 
 Step = tuple[str, Callable[[str], Outcome], str | None, Task | None]
 """(display name, host -> Outcome, register name, the task)."""
+
+Refresh = Callable[[Sequence[Play]], tuple[Inventory, Sequence[Sequence[str]]]]
+"""meta: refresh_inventory: re-read the inventory; the new one and the hosts of the given
+(later) plays in it."""
 
 
 class _Stop(Exception):
@@ -129,6 +138,7 @@ class PlaybookRun:
         extra_vars: Mapping[str, Any] | None = None,
         options: RunOptions | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        refresh: Refresh | None = None,
     ) -> None:
         self.pool = pool
         self.inventory = inventory
@@ -137,9 +147,14 @@ class PlaybookRun:
         self.extra = dict(extra_vars or {})
         self.options = options or RunOptions()
         self.sleep = sleep
+        self.refresh = refresh
         self.states: dict[str, HostState] = {}
         self.steps: list[StepResult] = []
         self._ids = itertools.count(1_000_000)
+        self._lock = threading.Lock()
+        self._started = options is None or options.start_at_task is None
+        self._play_ended = False
+        self._refresh_asked = False
 
     # the run ---------------------------------------------------------------------------
 
@@ -149,8 +164,10 @@ class PlaybookRun:
         hosts = iter_unique(h for _, play_hosts in plays for h in play_hosts)
         self.states = {h: HostState() for h in hosts}
         interrupted = False
+        pending = list(plays)
         try:
-            for play, play_hosts in plays:
+            while pending:
+                play, play_hosts = pending.pop(0)
                 alive = [
                     h
                     for h in play_hosts
@@ -159,7 +176,9 @@ class PlaybookRun:
                 if not alive:
                     self.reporter.warning(f"play '{play.name}': no hosts left to run on, skipped")
                     continue
-                self._play(play, alive)
+                if self._play(play, alive) and pending and self.refresh is not None:
+                    pending = self._refreshed(pending)
+                    hosts = iter_unique([*hosts, *(h for _, hs in pending for h in hs)])
         except _Stop as stop:
             self.reporter.warning(str(stop))
         except KeyboardInterrupt:
@@ -172,7 +191,42 @@ class PlaybookRun:
             playbook=True,
         )
 
-    def _play(self, play: Play, hosts: list[str]) -> None:
+    def _refreshed(
+        self, pending: list[tuple[Play, Sequence[str]]]
+    ) -> list[tuple[Play, Sequence[str]]]:
+        """The later plays with their hosts from the re-read inventory."""
+        assert self.refresh is not None
+        inventory, selected = self.refresh([p for p, _ in pending])
+        self.inventory = inventory
+        for hosts in selected:
+            for h in hosts:
+                self.states.setdefault(h, HostState())
+        return [(p, list(hs)) for (p, _), hs in zip(pending, selected, strict=True)]
+
+    def _start_at(self, play: Play) -> Play | None:
+        """--start-at-task: the play from the first matching task (None: nothing runs)."""
+        pattern = self.options.start_at_task
+        if self._started or pattern is None:
+            return play
+        for index, task in enumerate(play.tasks):
+            names = [task.name]
+            if task.role is not None:
+                names.append(f"{task.role.name} : {task.name}")
+            if any(n == pattern or fnmatch.fnmatchcase(n, pattern) for n in names):
+                self._started = True
+                return replace(play, tasks=play.tasks[index:])
+        return None
+
+    def _play(self, play: Play, hosts: list[str]) -> bool:
+        """Run one play; whether it refreshed the inventory (meta: refresh_inventory)."""
+        started = self._start_at(play)
+        if started is None:
+            self.reporter.play_start(play.name, hosts)
+            return False
+        play = started
+        hosts = ordered(hosts, play.order)
+        self._play_ended = False
+        self._refresh_asked = False
         plan = plan_play(
             play,
             hosts,
@@ -205,9 +259,12 @@ class PlaybookRun:
             self.states[h].notified.clear()
             self.states[h].ended = False
         for batch in plan.batches:
+            if self._play_ended:
+                break
             self._batch(plan, list(batch), hosts, runner)
         for h in hosts:
             self.states[h].ended = False
+        return self._refresh_asked
 
     def _batch(
         self, plan: PlayPlan, batch: list[str], play_hosts: list[str], runner: TaskRunner
@@ -254,6 +311,8 @@ class PlaybookRun:
                     self._flush(play, runner, batch)
                 elif segment.kind == "include":
                     self._include(play, segment.tasks[0], runner, batch, play_hosts)
+                elif segment.kind == "meta":
+                    self._meta(play, segment.tasks[0], runner, batch, play_hosts)
                 else:
                     self._once(play, segment.tasks[0], runner, self._active(batch))
             self._check_budget(play, batch, play_hosts)
@@ -305,6 +364,35 @@ class PlaybookRun:
             chosen = filter_tasks(children, self.options.tags, self.options.skip_tags)
             parts = segments(play, chosen, self.renderer, flush=False)
             self._segments(play, parts, members, play_hosts, runner)
+
+    def _meta(
+        self, play: Play, task: Task, runner: TaskRunner, batch: list[str], play_hosts: list[str]
+    ) -> None:
+        """A play-wide meta action: it acts when its when: holds on any active host."""
+        hosts = [h for h in self._active(batch) if self.states[h].enter(task.frames)]
+        asked: str | None = None
+        for host in hosts:
+            outcome = self._guarded(self._step(runner, task), host)
+            if outcome.result.status is Status.FAILED:
+                self._emit(self.states[host].apply(outcome, None, task))
+            elif outcome.meta:
+                asked = outcome.meta
+                break
+        if asked in ("end_play", "end_batch"):
+            for h in batch:
+                if not self.states[h].unreachable:
+                    self.states[h].ended = True
+            self._play_ended = asked == "end_play"
+        elif asked == "clear_host_errors":
+            for h in play_hosts:
+                state = self.states[h]
+                if state.failed or state.unreachable:
+                    # a cleared host runs the later plays, not the rest of this one
+                    state.failed = state.unreachable = False
+                    state.ended = True
+                    self.pool.revive(h)
+        elif asked == "refresh_inventory":
+            self._refresh_asked = True
 
     def _rebase(self, children: Sequence[Task], parent: Task, key: str) -> tuple[Task, ...]:
         """An include instance's tasks with fresh block ids (each instance its own blocks)."""
@@ -425,6 +513,12 @@ class PlaybookRun:
             return
         events: queue.SimpleQueue[tuple[Any, ...]] = queue.SimpleQueue()
 
+        throttles = {
+            index: threading.BoundedSemaphore(step[3].throttle)
+            for index, step in enumerate(steps)
+            if step[3] is not None and step[3].throttle and step[3].throttle < len(hosts)
+        }
+
         def job(host: str) -> StepResult:
             state = self.states[host]
             last = StepResult(host, "", Status.SKIPPED)
@@ -435,9 +529,15 @@ class PlaybookRun:
                     task = step[3]
                     if task is not None and not state.enter(task.frames):
                         continue
-                    outcome = self._guarded(step, host)
-                    last = state.apply(outcome, step[2], task)
-                    events.put((index, last))
+                    gate = throttles.get(index)
+                    if gate is None:
+                        outcome = self._guarded(step, host)
+                    else:
+                        with gate:
+                            outcome = self._guarded(step, host)
+                    last = self._apply(host, outcome, step[2], task)
+                    if _counted(task, last):
+                        events.put((index, last))
             finally:
                 events.put((_END, host))
             return last
@@ -475,7 +575,9 @@ class PlaybookRun:
         first = hosts[0]
         self.reporter.task_start(play.name, runner.display_name(task), [first])
         outcome = self._guarded(self._step(runner, task), first)
-        self._emit(self.states[first].apply(outcome, task.register, task))
+        result = self._apply(first, outcome, task.register, task)
+        if _counted(task, result):
+            self._emit(result)
         if outcome.result.status in (Status.FAILED, Status.UNREACHABLE):
             return
         shared = Outcome(
@@ -485,7 +587,7 @@ class PlaybookRun:
             notify=outcome.notify,
         )
         for h in hosts[1:]:
-            self.states[h].apply(shared, task.register, task)
+            self._apply(h, shared, task.register, task)
 
     def _flush(self, play: Play, runner: TaskRunner, batch: list[str]) -> None:
         """Run each notified handler once per host that notified it, in handler order."""
@@ -500,10 +602,40 @@ class PlaybookRun:
         for h in batch:
             self.states[h].notified.clear()
 
+    def _apply(
+        self, host: str, outcome: Outcome, register: str | None, task: Task | None
+    ) -> StepResult:
+        """Apply outcome to host's state (its facts to the delegate with delegate_facts)."""
+        if outcome.facts_host is not None:
+            with self._lock:
+                other = self.states.setdefault(outcome.facts_host, HostState())
+                other.vars.update(outcome.facts)
+            outcome = replace(outcome, facts=MappingProxyType({}))
+        return self.states[host].apply(outcome, register, task)
+
     def _emit(self, result: StepResult) -> None:
         public = result.public()
         self.steps.append(public)
         self.reporter.host_result(public)
+
+
+def ordered(hosts: Sequence[str], order: str) -> list[str]:
+    """A play's hosts in its `order:` (inventory, reverse_inventory, sorted, ...)."""
+    if order == "reverse_inventory":
+        return list(reversed(hosts))
+    if order == "sorted":
+        return sorted(hosts)
+    if order == "reverse_sorted":
+        return sorted(hosts, reverse=True)
+    if order == "shuffle":
+        return random.sample(list(hosts), len(hosts))
+    return list(hosts)
+
+
+def _counted(task: Task | None, result: StepResult) -> bool:
+    """Whether a result is reported: a meta task's is not (unless it failed), as in
+    Ansible's recap."""
+    return task is None or task.module != "meta" or result.status is Status.FAILED
 
 
 def _instance_vars(key: str) -> Mapping[str, Any]:
