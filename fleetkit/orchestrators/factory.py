@@ -20,6 +20,7 @@ from fleetkit.connection.base import CommandResult, Connection
 from fleetkit.errors import OrchestratorError
 from fleetkit.orchestrators.base import Orchestrator
 
+
 @dataclass(frozen=True)
 class Driver:
     """A driver's module (imported on use) and the groups whose hosts can describe its cluster."""
