@@ -9,6 +9,8 @@ ok, and a run that failed halfway restarts on the next one instead of forgetting
 the change. Start/restart go through `systemctl`. Readiness is asked on the host:
 a server's /readyz, its node Ready (and an etcd member when etcd is expected);
 an agent's unit active (its node's Ready is checked from a server: k3s_nodes_ready).
+In check mode nothing was written, so `pending_change` (an earlier task of the
+run would change an input) makes it predict the restart.
 """
 
 from __future__ import annotations
@@ -86,6 +88,7 @@ class K3sService(Module):
         "config_dir": Arg("path", default=CONFIG_DIR),
         "unit_dir": Arg("path", default=UNIT_DIR),
         "token_file": Arg("path", default=TOKEN_FILE),
+        "pending_change": Arg("bool", default=False),
         **WAIT_ARGS,
     }
 
@@ -97,6 +100,11 @@ class K3sService(Module):
             return fail(f"cannot probe {unit}: {res.stderr.strip()}", rc=res.rc)
         active, applied, current = parse_probe(res.stdout)
         data: dict[str, Any] = {"unit": unit, "inputs_sha256": current}
+        if ctx.check and active and ctx.arg("pending_change"):
+            # an earlier task would change an input, but check mode did not write it
+            return ModuleResult(
+                changed=True, msg=f"would restart {unit} (inputs changed)", data=data
+            )
         if active and applied == current:
             ready = self._ready(ctx, role) if ctx.arg("wait") and not ctx.check else None
             if ready is not None and not ready[0]:

@@ -135,7 +135,7 @@ def cluster(inventory: Path, tmp_path_factory: pytest.TempPathFactory) -> Cluste
     images.write_bytes(b"stand-in images tarball, not a real one\n" * 1000)
     first = run(
         inventory, workdir, "--json", "-e", f"k3s_kubeconfig={kubeconfig}",
-        "-e", f"k3s_images={images}",
+        "-e", f"k3s_images={images}", "--metrics-textfile", str(workdir / "run.prom"),
     )  # fmt: skip
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-2000:]
     token = on_hosts(inventory, "lab1", "cat /var/lib/rancher/k3s/server/token")["lab1"].strip()
@@ -222,6 +222,7 @@ def test_the_join_token_appears_in_no_output_and_no_controller_file(cluster: Clu
     assert cluster.token not in cluster.first.stderr
     secret_part = cluster.token.rsplit(":", 1)[-1]
     assert secret_part not in cluster.first.stdout + cluster.first.stderr
+    assert (cluster.workdir / "run.prom").is_file()  # the run's metrics are scanned too
     for path in cluster.workdir.rglob("*"):
         if path.is_file():
             assert cluster.token not in path.read_text(errors="replace"), path
@@ -244,6 +245,14 @@ def test_changing_config_yaml_restarts_that_server_exactly_once(
 ) -> None:
     extra = tmp_path / "vars.yml"
     extra.write_text(yaml.safe_dump({"k3s_server_config": {"node-label": ["fleetkit-test=1"]}}))
+    predicted = run(
+        cluster.inventory, cluster.workdir, "--check", "--diff", "-e", f"@{extra}", *cluster.args
+    )
+    assert predicted.returncode == 0, predicted.stdout[-2000:]
+    assert "+node-label:" in predicted.stdout  # the config.yaml diff is shown...
+    assert "would restart k3s (inputs changed)" in predicted.stdout
+    assert cluster.token not in predicted.stdout + predicted.stderr  # ...the token never
+    assert starts(cluster.inventory) == {"lab1": 1, "lab2": 1, "lab3": 1}
     args = ("--json", "-e", f"@{extra}", *cluster.args)
     changed = run(cluster.inventory, cluster.workdir, *args)
     assert changed.returncode == 0, changed.stderr[-2000:]

@@ -99,3 +99,12 @@ def test_every_input_file_is_hashed() -> None:
     assert all(f in script for f in files)
     # a missing file and a present one hash differently
     assert current_hash("file=- /a\n") != current_hash("file=abc /a\n")
+
+
+def test_check_mode_predicts_a_restart_an_earlier_task_would_cause() -> None:
+    conn = host("active", current_hash())  # the files on the host are as recorded...
+    res = run("k3s_service", {"role": "server", "pending_change": True}, conn, check=True)
+    assert res.changed and res.msg == "would restart k3s (inputs changed)"  # ...not for long
+    assert not any("systemctl restart" in c for c in conn.commands)
+    quiet = run("k3s_service", {"role": "server"}, host("active", current_hash()), check=True)
+    assert not quiet.changed
