@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from fleetkit.cli.common import inventory_option, limit_option, vault_options
+from fleetkit.cli.common import Seconds, inventory_option, limit_option, vault_options
 
 
 @click.command("health")
@@ -21,7 +21,8 @@ from fleetkit.cli.common import inventory_option, limit_option, vault_options
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     default=None,
     metavar="FILE",
-    help="YAML: thresholds, required containers/services, extra command checks.",
+    help="YAML: thresholds, required containers/services, extra command checks;"
+    " or a testinfra .py file (each test a check).",
 )
 @click.option(
     "--textfile",
@@ -39,7 +40,7 @@ from fleetkit.cli.common import inventory_option, limit_option, vault_options
 @click.option("--json", "as_json", is_flag=True, help="JSON lines: one per check, then a summary.")
 @click.option(
     "--timeout",
-    type=click.FloatRange(min=0.1),
+    type=Seconds(0.1, inclusive=True),
     default=10.0,
     show_default=True,
     metavar="SECONDS",

@@ -19,6 +19,10 @@ services, and extra shell-command checks. Every mistake names its file:line.
         stdout: "^yes$"                 # optional regex the output must match
         become: false
         timeout: 10
+    testinfra: [tests/test_web.py]      # testinfra files (relative to this file):
+                                        # each test is a check `test:<node id>`
+
+A `.py` file given as the checks file is a testinfra file (default thresholds).
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ from typing import Any
 from fleetkit.errors import MonitoringError, Position
 from fleetkit.yamlpos import load_yaml, position_of
 
-TOP_KEYS = ("thresholds", "ignore_mountpoints", "containers", "services", "commands")
+TOP_KEYS = ("thresholds", "ignore_mountpoints", "containers", "services", "commands", "testinfra")
 THRESHOLDS = ("load_per_cpu", "memory_available_percent", "filesystem_used_percent")
 _CHECK_NAME = re.compile(r"^[A-Za-z0-9_.:/@-]+$")
 
@@ -78,6 +82,8 @@ class HealthConfig:
     containers: tuple[ContainerRule, ...] = ()
     services: tuple[str, ...] = ()
     commands: tuple[CommandCheck, ...] = ()
+    testinfra: tuple[Path, ...] = ()
+    """testinfra test files whose tests are checks (run by fleetkit verify's runner)."""
 
 
 def _err(
@@ -180,8 +186,22 @@ def _command(item: Mapping[Any, Any], path: Path) -> CommandCheck:
     )
 
 
+def _testinfra(data: Mapping[Any, Any], path: Path) -> tuple[Path, ...]:
+    files = tuple(path.parent / f for f in _strings(data, "testinfra", path))
+    for f in files:
+        if not f.is_file() or f.suffix != ".py":
+            raise _err(
+                f"testinfra file {f} does not exist or is not a .py file",
+                position_of(data, "testinfra"),
+                path,
+            )
+    return files
+
+
 def load_checks(path: Path) -> HealthConfig:
-    """Read and validate a checks file (YAML)."""
+    """Read and validate a checks file (YAML), or take a testinfra file (.py) as one."""
+    if path.suffix == ".py":
+        return HealthConfig(testinfra=(path,))
     data = load_yaml(path, MonitoringError)
     if data is None:
         return HealthConfig()
@@ -200,4 +220,5 @@ def load_checks(path: Path) -> HealthConfig:
         containers=tuple(_container(c, path) for c in _list_of_maps(data, "containers", path)),
         services=_strings(data, "services", path),
         commands=commands,
+        testinfra=_testinfra(data, path),
     )

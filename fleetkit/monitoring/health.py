@@ -283,12 +283,48 @@ def run_health(
         if own_pool:
             pool.close()
     results = evaluate(snap, targets, config, container_rules, commands, outcomes)
+    if config.testinfra:
+        results += testinfra_checks(inventory, [h for h in hosts if h in up], config.testinfra)
     return HealthReport(
         results=tuple(results),
         hosts=tuple(hosts),
         duration_s=time.monotonic() - start,
         timestamp=time.time(),
     )
+
+
+def testinfra_checks(
+    inventory: Inventory, hosts: Sequence[str], files: Sequence[Path]
+) -> list[CheckResult]:
+    """Each test of the testinfra files on each reachable host as a check named
+    `test:<node id>` (a skipped test passes); run as `fleetkit verify` runs them.
+    Files that do not load are bad input (MonitoringError)."""
+    if not hosts:
+        return []
+    from fleetkit.executor.adhoc import connection_factory
+    from fleetkit.verify.job import Layout, VerifyError
+    from fleetkit.verify.runner import default_verify_forks, run_verify
+
+    factory = connection_factory(inventory, hosts)
+    try:
+        run = run_verify(
+            {h: factory.spec(h) for h in hosts},
+            hosts,
+            Layout.of(list(files), Path.cwd()),
+            lambda step: None,
+            forks=default_verify_forks(len(hosts)),
+        )
+    except VerifyError as err:
+        raise MonitoringError(f"checks: {err.message}", hint=err.hint) from None
+    return [
+        CheckResult(
+            s.host,
+            f"test:{s.task}",
+            s.status in (Status.OK, Status.SKIPPED),
+            s.msg or ("skipped" if s.status is Status.SKIPPED else "passed"),
+        )
+        for s in run.steps
+    ]
 
 
 def check_textfile_dir(path: Path) -> None:
