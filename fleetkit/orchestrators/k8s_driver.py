@@ -44,6 +44,7 @@ from fleetkit.orchestrators.k8s_kubeconfig import (
 from fleetkit.orchestrators.k8s_manifest import (
     FIELD_MANAGER,
     MANAGED_LABEL,
+    ROLLED_BACK,
     changed_fields,
     deployment_body,
     ignored_fields,
@@ -266,7 +267,8 @@ class K8sOrchestrator:
         """The rollout failed: put the pod template from before it back, wait, report failed."""
         target_revision = revision(before)
         expect = str(_rev_int(now) + 1)  # the undo renumbers the old ReplicaSet to the newest
-        self.api.apply(Deployment, rollback_body(now, template_of(before)), ns, dry_run=False)
+        body = rollback_body(now, template_of(before), becomes=expect)
+        self.api.apply(Deployment, body, ns, dry_run=False)
         back, _ = wait_rollout(
             lambda: self._deployment(name, ns),
             self.http,
@@ -335,6 +337,13 @@ class K8sOrchestrator:
         live = self._deployment(name, ns)
         sets = self._replica_sets(live)
         current = _rev_int(live)
+        if (live["metadata"].get("annotations") or {}).get(ROLLED_BACK) == str(current):
+            # Rolled back already (by a rollback, or by fleetkit after a failed update):
+            # a second rollback would go forward again, as on Swarm.
+            return Change(
+                False,
+                f"deployment {name} is already rolled back (revision {current}, {_image(live)})",
+            )
         older = [rs for rs in sets if 0 < _rev_int(rs) < current]
         if not older:
             return Change(
@@ -350,7 +359,7 @@ class K8sOrchestrator:
         )
         if check:
             return Change(True, f"would {what}", fields=("rollback",))
-        self.api.apply(Deployment, rollback_body(live, template), ns, dry_run=False)
+        self.api.apply(Deployment, rollback_body(live, template, becomes=expect), ns, dry_run=False)
         message = f"{what}; replicas are not rolled back"
         if not wait.wait:
             return Change(True, f"{message}; not waiting", fields=("rollback",))

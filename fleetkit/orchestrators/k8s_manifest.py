@@ -23,6 +23,9 @@ MANAGED_LABEL = "app.kubernetes.io/managed-by"
 RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
 REVISION = "deployment.kubernetes.io/revision"
 TEMPLATE_HASH = "pod-template-hash"
+ROLLED_BACK = "fleetkit.io/rolled-back-to-revision"
+"""Set by fleetkit's rollbacks to the revision the rollback became: while the Deployment
+is at that revision it is rolled back already (as Swarm's rollback_completed)."""
 
 
 def base_labels(name: str) -> dict[str, str]:
@@ -210,13 +213,15 @@ def deployment_body(spec: ServiceSpec, live: Json | None, namespace: str, *, now
     return body
 
 
-def rollback_body(live: Json, template: Json) -> Json:
-    """fleetkit's owned fields of live with the pod template of an older ReplicaSet."""
+def rollback_body(live: Json, template: Json, *, becomes: str) -> Json:
+    """fleetkit's owned fields of live with the pod template of an older ReplicaSet,
+    marked (ROLLED_BACK) with the revision number the rollback becomes."""
     body = _owned(live)
     body.update(apiVersion="apps/v1", kind="Deployment")
     meta = body.setdefault("metadata", {})
     meta.pop("managedFields", None)
     meta.update(name=live["metadata"]["name"], namespace=live["metadata"]["namespace"])
+    meta["annotations"] = {**(meta.get("annotations") or {}), ROLLED_BACK: becomes}
     old = copy.deepcopy(template)
     labels = (old.get("metadata") or {}).get("labels") or {}
     labels.pop(TEMPLATE_HASH, None)  # the controller adds it to a ReplicaSet's copy

@@ -301,6 +301,8 @@ def test_failure_action_rollback_undoes_the_rollout_and_reports_failed(
     assert "rolled back to revision 1" in change.message and "now revision 3" in change.message
     assert container(kube)["image"] == V1
     assert revisions(kube) == {V1: "3", BAD: "2"}  # [REV-3] the undo renumbered revision 1
+    # fleetkit's undo counts as a rollback: rolling back again would go forward to BAD
+    assert not k8s.rollback("web", WAIT).changed and container(kube)["image"] == V1
     pods = kube.objects("pods", NS)
     assert len(pods) == 3 and {p["spec"]["containers"][0]["image"] for p in pods} == {V1}
 
@@ -336,9 +338,14 @@ def test_rollback_restores_the_previous_template_not_the_replicas(
     assert dep(kube)["spec"]["replicas"] == 4  # not rolled back, unlike Swarm
     assert revisions(kube) == {V1: "3", V2: "2"}
     assert "which becomes revision 3" in change.message
-    # a second rollback goes to the now-previous revision (v2), as Swarm's does
-    k8s.rollback("web", WAIT)
-    assert container(kube)["image"] == V2 and revisions(kube) == {V1: "3", V2: "4"}
+    # rolled back already: a second rollback would go forward again, so it is ok and
+    # unchanged, as Swarm's (its UpdateStatus rollback_completed)
+    again = k8s.rollback("web", WAIT)
+    assert not again.changed and "already rolled back (revision 3" in again.message
+    assert container(kube)["image"] == V1 and revisions(kube) == {V1: "3", V2: "2"}
+    # a new rollout makes a rollback possible again
+    k8s.deploy(ServiceSpec("web", image=V2), WAIT)
+    assert k8s.rollback("web", WAIT).changed and container(kube)["image"] == V1
 
 
 def test_rollback_without_history_is_unchanged(k8s: K8sOrchestrator) -> None:
