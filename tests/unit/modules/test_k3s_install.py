@@ -84,3 +84,31 @@ def test_preflight_names_the_missing_binary(monkeypatch: pytest.MonkeyPatch, bin
     assert module.preflight({}, frozenset()) == []
     assert module.preflight({"url": "https://example.invalid/k3s"}, frozenset()) == []
     assert module.preflight({}, frozenset({"binary"})) == []  # known only at run time
+
+
+def test_url_mode_downloads_on_the_host_and_verifies_the_pinned_sha256(
+    binary: Path, tmp_path: Path
+) -> None:
+    from tests.unit.modules.k3s_support import shell
+
+    def offline_curl(call: FakeCall) -> tuple[int, str, str]:
+        if "curl -fsSL" in call.command:  # stand in for the download: the file arrives
+            target = call.command.split(" -o ", 1)[1].split()[0]
+            call = FakeCall(call.host, f"cp {binary} {target} && chmod 0755 {target}",
+                            call.become, None, call.timeout)  # fmt: skip
+        return shell(call)
+
+    want = hashlib.sha256(binary.read_bytes()).hexdigest()
+    bin_dir = tmp_path / "host" / "bin"
+    bin_dir.mkdir(parents=True)
+    url = "https://downloads.example.invalid/k3s"
+    conn = recording_shell(offline_curl)
+    res = run("k3s_install", {"url": url, "sha256": want, "bin_dir": str(bin_dir)}, conn)
+    assert res.changed and not res.failed, res.msg
+    assert (bin_dir / "k3s").read_bytes() == binary.read_bytes()
+    assert not conn.files  # nothing sent from the controller
+    again = run("k3s_install", {"url": url, "sha256": want, "bin_dir": str(bin_dir)}, conn)
+    assert not again.changed
+    (bin_dir / "k3s").unlink()
+    bad = run("k3s_install", {"url": url, "sha256": "1" * 64, "bin_dir": str(bin_dir)}, conn)
+    assert bad.failed and "wanted 1111" in bad.msg and not (bin_dir / "k3s").exists()
