@@ -30,7 +30,7 @@ from fleetkit.verify.outcomes import TestOutcome
 
 DEFAULT_MAX_FORKS = 32
 """Default parallelism: every selected host up to this many (a worker is a Python
-process with pytest and testinfra loaded, ~50 MB, so not exec's 256)."""
+process with pytest and testinfra loaded, ~65 MB peak RSS, so not exec's 256)."""
 
 WORKER = (sys.executable, "-m", "fleetkit.verify.worker")
 CONNECT_TASK = "verify: connect"

@@ -4,7 +4,9 @@ result per test per host, exit codes; role layouts unchanged; health --checks.""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
+import sys
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -37,7 +39,9 @@ def test_named_lab1(host):
 """
 
 
-def verify(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+def verify(
+    *args: str, cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [*FLEETKIT, "verify", *args],
         capture_output=True,
@@ -45,6 +49,7 @@ def verify(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
         timeout=240,
         check=False,
         cwd=cwd,
+        env=env,
     )
 
 
@@ -207,3 +212,37 @@ def test_health_checks_accept_a_testinfra_file(inventory: str, tests_dir: Path) 
         "test:test_lab.py::test_hostname_is_the_inventory_name": True,
         "test:test_lab.py::test_sudo_is_root": True,
     }
+
+
+MOLECULE_ERA = """
+import os
+
+import testinfra.utils.ansible_runner
+
+testinfra_hosts = testinfra.utils.ansible_runner.AnsibleRunner(
+    os.environ['MOLECULE_INVENTORY_FILE']).get_hosts('all')
+
+
+def test_hosts_file(host):
+    f = host.file('/etc/hosts')
+
+    assert f.exists
+    assert f.user == 'root'
+    assert f.group == 'root'
+"""
+
+
+def test_a_molecule_era_file_reading_its_inventory_runs_unchanged(
+    inventory: str, tmp_path: Path
+) -> None:
+    pytest.importorskip("ansible", reason="Molecule-era files parse the inventory with Ansible")
+    # ansible-inventory sits beside the interpreter (the venv's bin), as after pip install
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+    tests = tmp_path / "molecule" / "default" / "tests"
+    tests.mkdir(parents=True)
+    (tests / "test_default.py").write_text(MOLECULE_ERA)
+    proc = verify("molecule", "-i", inventory, "-l", "lab2", "--json", cwd=tmp_path, env=env)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert list(results(proc.stdout)) == [
+        ("lab2", "molecule/default/tests/test_default.py::test_hosts_file")
+    ]
