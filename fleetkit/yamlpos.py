@@ -3,6 +3,12 @@
 Inventories, vars files and playbooks report errors at the line a user wrote, so
 mappings and lists come back as YamlMap/YamlList carrying `.pos` (and, for maps,
 `.key_pos` per key). Scalars stay plain Python values. Duplicate keys are errors.
+
+Input is bounded before anything is built (docs/reliability.md, "Input limits"):
+files through fleetkit.safeio (regular files, 16 MiB), aliases may add at most
+MAX_ALIAS_NODES nodes to a document (an alias bomb is refused, not expanded),
+recursive aliases and nesting deeper than MAX_DEPTH are refused, and integers
+longer than MAX_INT_DIGITS digits are errors at their line.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from typing import Any
 
 import yaml
 
+from fleetkit import safeio
 from fleetkit.errors import FleetkitError, Position
 from fleetkit.vault.values import VaultStr
 
@@ -22,6 +29,16 @@ try:  # libyaml parses several times faster; the constructor (positions) is the 
 except ImportError:  # pragma: no cover - PyYAML built without libyaml
     from yaml import SafeDumper as _Dumper  # type: ignore[assignment]
     from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]
+
+MAX_ALIAS_NODES = 1_000_000
+"""Nodes that aliases (`*name`) may add to one document when expanded: generous for
+shared blocks (`<<: *defaults` on thousands of hosts), fatal to an alias bomb."""
+MAX_DEPTH = 200
+"""Nesting depth of one document (through aliases): deeper input would exhaust
+Python's recursion in every consumer (templating, JSON output)."""
+MAX_INT_DIGITS = 4000
+"""Longest integer accepted, in decimal digits (Python refuses to print past 4300)."""
+_MAX_INT_BITS = 13_288  # 10**4000 < 2**13288
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _SPECIAL_KEY_TAGS = (_MERGE_TAG, "tag:yaml.org,2002:value")  # what flatten_mapping rewrites
@@ -73,6 +90,39 @@ class _Loader(_BaseLoader):
             found = self.lines[line] = Position(self.source, line)
         return found
 
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        """A node's value; a scalar its type refuses (a bad date, `!!int x`) is error_cls
+        at the node's line rather than a traceback."""
+        try:
+            return super().construct_object(node, deep=deep)
+        except (FleetkitError, yaml.YAMLError):
+            raise
+        except (ValueError, TypeError, AttributeError, OverflowError) as err:
+            value = node.value if isinstance(node, yaml.ScalarNode) else node.tag
+            raise self.error_cls(
+                f"invalid {node.tag.rsplit(':', 1)[-1]} value {_short(value)!r}: {err}",
+                position=self.pos(node),
+            ) from None
+
+
+def _short(value: Any) -> str:
+    text = str(value)
+    return text if len(text) <= 40 else f"{text[:37]}..."
+
+
+def _construct_int(loader: _Loader, node: yaml.ScalarNode) -> int:
+    """A YAML int, refused past MAX_INT_DIGITS digits (any base) with its line."""
+    text = str(node.value)
+    if len(text) <= MAX_INT_DIGITS + 8:  # sign, 0x prefix, underscores
+        value = int(loader.construct_yaml_int(node))
+        if value.bit_length() <= _MAX_INT_BITS:
+            return value
+    raise loader.error_cls(
+        f"integer {_short(text)} is too large (more than {MAX_INT_DIGITS} digits)",
+        position=loader.pos(node),
+        hint="quote it to keep it as a string",
+    )
+
 
 def _construct_map(loader: _Loader, node: yaml.MappingNode) -> Iterator[YamlMap]:
     data = YamlMap(loader.pos(node))
@@ -121,6 +171,68 @@ def _construct_vault(loader: _Loader, node: yaml.Node) -> str:
 _Loader.add_constructor("tag:yaml.org,2002:map", _construct_map)
 _Loader.add_constructor("tag:yaml.org,2002:seq", _construct_list)
 _Loader.add_constructor("!vault", _construct_vault)
+_Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    if isinstance(node, yaml.MappingNode):
+        return [child for pair in node.value for child in pair]
+    return []
+
+
+def _check_graph(loader: _Loader, root: yaml.Node) -> None:
+    """Refuse a node graph whose expansion is unbounded, before anything is built.
+
+    One iterative walk, each node once: its expanded size and height are memoised,
+    and every further reference to a finished node (an alias) adds its expanded
+    size to the budget. A reference to a node still being walked is a cycle.
+    """
+    size: dict[int, int] = {}
+    height: dict[int, int] = {}
+    acc: dict[int, list[int]] = {id(root): [1, 0]}  # node -> [size so far, child height]
+    stack: list[tuple[yaml.Node, Iterator[yaml.Node]]] = [(root, iter(_children(root)))]
+    added = 0
+    while stack:
+        parent, children = stack[-1]
+        pid = id(parent)
+        child = next(children, None)
+        if child is None:
+            stack.pop()
+            total, tallest = acc.pop(pid)
+            size[pid], height[pid] = total, tallest + 1
+            if stack:
+                up = acc[id(stack[-1][0])]
+                up[0] += total
+                up[1] = max(up[1], tallest + 1)
+            continue
+        cid = id(child)
+        if cid in acc:
+            raise loader.error_cls(
+                "recursive alias: a node contains itself", position=loader.pos(parent)
+            )
+        if cid in size:  # met before: an alias, expanded wherever it is used
+            added += size[cid]
+            if added > MAX_ALIAS_NODES:
+                raise loader.error_cls(
+                    f"aliases expand to more than {MAX_ALIAS_NODES:,} nodes (an alias bomb?)",
+                    position=loader.pos(parent),
+                    hint="YAML aliases (*name) repeat a whole block each time they are used",
+                )
+            if len(stack) + height[cid] > MAX_DEPTH:
+                raise _too_deep(loader, parent)
+            acc[pid][0] += size[cid]
+            acc[pid][1] = max(acc[pid][1], height[cid])
+            continue
+        if len(stack) >= MAX_DEPTH:
+            raise _too_deep(loader, child)
+        acc[cid] = [1, 0]
+        stack.append((child, iter(_children(child))))
+
+
+def _too_deep(loader: _Loader, node: yaml.Node) -> FleetkitError:
+    return loader.error_cls(f"nested more than {MAX_DEPTH} levels deep", position=loader.pos(node))
 
 
 def parse_yaml(text: str, source: Path | str, error_cls: type[FleetkitError]) -> Any:
@@ -133,7 +245,11 @@ def parse_yaml(text: str, source: Path | str, error_cls: type[FleetkitError]) ->
     loader.error_cls = error_cls
     loader.lines = {}
     try:
-        data = loader.get_single_data()
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_graph(loader, node)
+        data = loader.construct_document(node)
         if isinstance(text, VaultStr):
             from fleetkit.vault.yaml import mark_secret
 
@@ -150,15 +266,11 @@ def parse_yaml(text: str, source: Path | str, error_cls: type[FleetkitError]) ->
 def read_text(path: Path, error_cls: type[FleetkitError]) -> str:
     """A user's UTF-8 text file (BOM allowed); unreadable files are error_cls.
 
-    An Ansible Vault file is decrypted with the command's vault passwords (its
+    Read through fleetkit.safeio: regular files only, up to its size cap. An
+    Ansible Vault file is decrypted with the command's vault passwords (its
     text comes back as a VaultStr; see fleetkit.vault.yaml).
     """
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except OSError as err:
-        raise error_cls(f"cannot read {path}: {err.strerror}", position=Position(path)) from None
-    except UnicodeDecodeError as err:
-        raise error_cls(f"not UTF-8 text ({err.reason})", position=Position(path)) from None
+    text = safeio.read_text(path, error_cls)
     if text.startswith(_VAULT_HEADER):
         from fleetkit.vault.yaml import open_file
 

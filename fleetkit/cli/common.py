@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import math
 import os
 import sys
 from collections.abc import Callable
@@ -60,6 +61,36 @@ def _run(group: click.Group, argv: list[str]) -> int:
         return err.exit_code
     sys.stdout.flush()
     return int(rv) if isinstance(rv, int) else 0
+
+
+class Seconds(click.ParamType[float]):
+    """A duration option in seconds: a finite number above (or from) a minimum.
+
+    click.FloatRange lets `nan` through (every comparison with NaN is false) and
+    `inf` means no deadline at all, so a typo would silently disable a timeout.
+    """
+
+    name = "seconds"
+
+    def __init__(self, minimum: float = 0.0, *, inclusive: bool = False) -> None:
+        self.minimum = minimum
+        self.inclusive = inclusive
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
+        if isinstance(value, float) and math.isfinite(value):
+            seconds = value
+        else:
+            try:
+                seconds = float(value)
+            except (TypeError, ValueError):
+                self.fail(f"{value!r} is not a number of seconds", param, ctx)
+        low = seconds >= self.minimum if self.inclusive else seconds > self.minimum
+        if not (math.isfinite(seconds) and low):
+            bound = f"{'at least' if self.inclusive else 'above'} {self.minimum:g}"
+            self.fail(f"{value!r} is not a finite number of seconds {bound}", param, ctx)
+        return seconds
 
 
 def inventory_option(func: F) -> F:

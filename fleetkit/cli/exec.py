@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from fleetkit.cli.common import inventory_option, limit_option, vault_options
+from fleetkit.cli.common import Seconds, inventory_option, limit_option, vault_options
 from fleetkit.errors import UsageError
 
 
@@ -26,7 +26,7 @@ from fleetkit.errors import UsageError
 )
 @click.option(
     "--timeout",
-    type=click.FloatRange(min=0, min_open=True),
+    type=Seconds(0),
     default=None,
     metavar="S",
     help="Cut the command after S seconds on each host (host fails).",

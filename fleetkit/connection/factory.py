@@ -15,29 +15,7 @@ from typing import Any
 from fleetkit.connection.base import Connection
 from fleetkit.connection.hostkeys import KnownHostsStore
 from fleetkit.connection.local import LocalConnection
-from fleetkit.connection.spec import ConnectionSpec
-from fleetkit.errors import InventoryError
-
-
-def parse_jump(jump: str) -> tuple[str | None, str, int | None]:
-    """'user@host:port' -> (user, host, port); user and port optional."""
-    user: str | None = None
-    rest = jump
-    if "@" in rest:
-        user, rest = rest.rsplit("@", 1)
-    port: int | None = None
-    if rest.startswith("["):
-        host, _, tail = rest[1:].partition("]")
-        if tail.startswith(":"):
-            port = int(tail[1:])
-    elif rest.count(":") == 1:
-        host, port_s = rest.split(":")
-        port = int(port_s)
-    else:
-        host = rest
-    if not host:
-        raise InventoryError(f"jump {jump!r}: expected user@host:port")
-    return user, host, port
+from fleetkit.connection.spec import ConnectionSpec, parse_jump
 
 
 class ConnectionFactory:

@@ -1,12 +1,15 @@
 """How to reach a host: fleetkit's connection variables, Ansible names accepted.
 
-Inventory vars (merged, extra vars on top) become a frozen ConnectionSpec. The
-Ansible aliases let an existing inventory work unchanged; when both names are
-set, fleetkit's own name wins.
+Inventory vars (merged, extra vars on top) become a frozen ConnectionSpec, each
+value checked before any host is touched: a port is 1..65535, connect_timeout a
+finite number above 0, jump `[user@]host[:port]`. The Ansible aliases let an
+existing inventory work unchanged; when both names are set, fleetkit's own name
+wins.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -61,6 +64,64 @@ def lookup(hostvars: Mapping[str, Any], name: str) -> Any:
     return None
 
 
+def parse_jump(jump: str, host: str | None = None) -> tuple[str | None, str, int | None]:
+    """'user@host:port' -> (user, host, port); user and port optional.
+
+    Malformed values (no host, a port that is not 1..65535, text after `[addr]`)
+    are InventoryErrors naming the variable and, when given, the host.
+    """
+    where = f"host {host}: " if host else ""
+
+    def bad(why: str) -> InventoryError:
+        return InventoryError(
+            f"{where}jump {jump!r}: {why}", hint="jump is a bastion: [user@]host[:port]"
+        )
+
+    user: str | None = None
+    rest = jump.strip()
+    if "@" in rest:
+        user, rest = rest.rsplit("@", 1)
+        if not user:
+            raise bad("empty user before '@'")
+    port_s: str | None = None
+    if rest.startswith("["):
+        host_part, closed, tail = rest[1:].partition("]")
+        if not closed or (tail and not tail.startswith(":")):
+            raise bad("expected [address]:port")
+        port_s = tail[1:] if tail else None
+    elif rest.count(":") == 1:
+        host_part, port_s = rest.split(":")
+    else:
+        host_part = rest
+    if not host_part or any(c.isspace() for c in host_part):
+        raise bad("expected user@host:port")
+    return user, host_part, None if port_s is None else _port(port_s, f"{where}jump {jump!r}")
+
+
+def _port(raw: Any, what: str) -> int:
+    """A TCP port, 1..65535; anything else (99999 would wrap, -1 means nothing) is refused."""
+    text = str(int(raw)) if isinstance(raw, float) and raw.is_integer() else str(raw).strip()
+    if isinstance(raw, bool) or not (text.isascii() and text.isdigit()) or len(text) > 5:
+        raise InventoryError(f"{what}: port must be a number from 1 to 65535, got {raw!r}")
+    port = int(text)
+    if not 0 < port < 65536:
+        raise InventoryError(f"{what}: port must be a number from 1 to 65535, got {raw!r}")
+    return port
+
+
+def _timeout(raw: Any, host: str) -> float:
+    """connect_timeout in seconds: a finite number above 0 (0, -1 or NaN would mean none)."""
+    try:
+        value = float(raw) if not isinstance(raw, bool) else math.nan
+    except (TypeError, ValueError, OverflowError):
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise InventoryError(
+            f"host {host}: connect_timeout must be a number of seconds above 0, got {raw!r}"
+        )
+    return value
+
+
 def _bool(value: Any) -> bool:
     if isinstance(value, bool):
         return value
@@ -101,10 +162,7 @@ class ConnectionSpec:
         """Build a spec from a host's merged variables; bad values are InventoryErrors."""
         address = str(lookup(hostvars, "address") or name)
         port_raw = lookup(hostvars, "port")
-        try:
-            port = int(port_raw) if port_raw is not None else None
-        except (TypeError, ValueError):
-            raise InventoryError(f"host {name}: port must be a number, got {port_raw!r}") from None
+        port = _port(port_raw, f"host {name}") if port_raw is not None else None
         policy = str(lookup(hostvars, "host_key_policy") or "verify")
         if policy not in HOST_KEY_POLICIES:
             raise InventoryError(
@@ -113,12 +171,7 @@ class ConnectionSpec:
                 hint="fleetkit never accepts every host key silently",
             )
         timeout_raw = lookup(hostvars, "connect_timeout")
-        try:
-            timeout = float(timeout_raw) if timeout_raw is not None else 10.0
-        except (TypeError, ValueError):
-            raise InventoryError(
-                f"host {name}: connect_timeout must be a number, got {timeout_raw!r}"
-            ) from None
+        timeout = _timeout(timeout_raw, name) if timeout_raw is not None else 10.0
         connection = str(lookup(hostvars, "connection") or "ssh")
         if connection not in ("ssh", "local", "paramiko", "smart"):
             raise InventoryError(
@@ -127,6 +180,8 @@ class ConnectionSpec:
         key = lookup(hostvars, "ssh_key")
         known = lookup(hostvars, "ssh_known_hosts")
         jump = lookup(hostvars, "jump")
+        if jump is not None:
+            parse_jump(str(jump), name)  # malformed: an error now, not at connect time
         user = lookup(hostvars, "user")
         become_user = lookup(hostvars, "become_user")
         return cls(

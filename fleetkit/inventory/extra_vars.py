@@ -5,7 +5,8 @@ Each `-e` value is one of:
   except a plain integer (`10`, `-3`; not `007` or `1.5`), which becomes an int so
   `replicas=10` is a number (Ansible keeps every k=v value a string)
 - `{"json": 1}` (or any YAML flow mapping): its keys and typed values
-- `@FILE` (.yml, .yaml or .json, relative to cwd): a mapping of variables
+- `@FILE` (.yml, .yaml or .json, relative to cwd): a mapping of variables, read
+  as every YAML input is (a regular file under the size cap, aliases budgeted)
 Later `-e` values replace earlier ones key by key (top-level keys, no deep merge).
 """
 
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from fleetkit.errors import Position, UsageError
-from fleetkit.yamlpos import load_yaml, parse_yaml, position_of
+from fleetkit.yamlpos import MAX_INT_DIGITS, load_yaml, parse_yaml, position_of
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _INTEGER = re.compile(r"^-?(0|[1-9][0-9]*)$")
@@ -52,6 +53,12 @@ def _from_pairs(text: str) -> dict[str, Any]:
             raise UsageError(
                 f"-e {text!r}: expected name=value, got {word!r}",
                 hint="-e takes name=value pairs, a JSON object or @FILE",
+            )
+        if _INTEGER.match(value) and len(value.lstrip("-")) > MAX_INT_DIGITS:
+            raise UsageError(
+                f"{key}=...: integer of {len(value.lstrip('-'))} digits is too large"
+                f" (more than {MAX_INT_DIGITS})",
+                position=Position(SOURCE),
             )
         pairs[key] = int(value) if _INTEGER.match(value) else value
     return pairs

@@ -13,6 +13,8 @@ from fleetkit.errors import InventoryError, Position
 
 MAX_EXPANSION = 100_000  # a typo like [1:1000000000] must not eat the machine's memory
 
+_MAX_RANGE_DIGITS = 18  # range() len() overflows past sys.maxsize; int() refuses 4300+ digits
+
 _BRACKETED = re.compile(r"^\[([0-9A-Fa-f:.%]+)\](?::(\d+))?$")
 _RANGE = re.compile(r"^(.*?)\[([^\]]*)\](.*)$")
 
@@ -51,7 +53,7 @@ def _split_port(entry: str, pos: Position) -> tuple[str, int | None]:
             position=pos,
             hint="':' after a host name is reserved for its port; a YAML inventory needs .yml",
         )
-    if not port.isdigit():
+    if not _digits(port):
         raise InventoryError(
             f"host entry {entry!r}: port {port!r} is not a number",
             position=pos,
@@ -76,10 +78,15 @@ def _outer_colons(entry: str) -> list[int]:
 def _port(text: str | None, entry: str, pos: Position) -> int | None:
     if text is None:
         return None
-    port = int(text)
+    port = int(text) if len(text.lstrip("0")) <= 5 else 65536
     if not 0 < port < 65536:
         raise InventoryError(f"host entry {entry!r}: port {port} out of range", position=pos)
     return port
+
+
+def _digits(text: str) -> bool:
+    """ASCII digits only: str.isdigit() also accepts '²', which int() refuses."""
+    return text.isascii() and text.isdigit()
 
 
 def _is_ipv6(text: str) -> bool:
@@ -119,7 +126,7 @@ def _range_values(spec: str, name: str, pos: Position) -> list[str]:
     step_text = bounds[2] if len(bounds) == 3 else "1"
     if not end:
         raise InventoryError(f"host range [{spec}] in {name!r} has no end", position=pos)
-    if not step_text.isdigit() or int(step_text) == 0:
+    if not _digits(step_text) or len(step_text) > _MAX_RANGE_DIGITS or int(step_text) == 0:
         raise InventoryError(
             f"host range [{spec}] in {name!r}: step must be a positive number", position=pos
         )
@@ -128,7 +135,13 @@ def _range_values(spec: str, name: str, pos: Position) -> list[str]:
     if len(begin) == 1 and len(end) == 1 and begin in letters and end in letters:
         first, last = letters.index(begin), letters.index(end)
         values = list(letters[first : last + 1 : step])
-    elif begin.isdigit() and end.isdigit():
+    elif _digits(begin) and _digits(end):
+        if max(len(begin.lstrip("0")), len(end.lstrip("0"))) > _MAX_RANGE_DIGITS:
+            raise InventoryError(
+                f"host range [{spec}] in {name!r}: bounds longer than {_MAX_RANGE_DIGITS}"
+                f" digits (limit {MAX_EXPANSION} hosts)",
+                position=pos,
+            )
         width = len(begin) if begin.startswith("0") and len(begin) > 1 else 0
         if width and len(end) != width:
             raise InventoryError(

@@ -19,6 +19,9 @@ from typing import Any
 from fleetkit.errors import InventoryError, Position
 from fleetkit.inventory.builder import ROOT, UNGROUPED, InventoryBuilder
 from fleetkit.inventory.hostnames import expand_host_entry
+from fleetkit.yamlpos import MAX_INT_DIGITS
+
+_MAX_INT_BITS = 13_288  # 10**MAX_INT_DIGITS < 2**13288, as in fleetkit.yamlpos
 
 _SECTION = re.compile(r"^\[([^:\]\s]+)(?::(\w+))?\]\s*(?:#.*)?$")
 _SECTION_LIKE = re.compile(r"^\[[^\]]*\]\s*(?:#.*)?$")  # not `[::1]:22` (a host)
@@ -117,7 +120,7 @@ def _host_line(line: str, group: str, pos: Position, builder: InventoryBuilder) 
                 position=pos,
                 hint='quote a value that has spaces: key="two words"',
             )
-        inline[key] = parse_value(value)
+        inline[key] = parse_value(value, pos)
     for name in names:
         host = builder.host(name, group, pos)
         if port is not None:
@@ -133,14 +136,19 @@ def _var_line(line: str, pos: Position) -> tuple[str, Any]:
             position=pos,
             hint="a [group:vars] section holds one key=value per line",
         )
-    return key.strip(), parse_value(value.strip())
+    return key.strip(), parse_value(value.strip(), pos)
 
 
-def parse_value(text: str) -> Any:
-    """An INI value as Ansible reads it: a Python literal if it is one, else the string."""
+def parse_value(text: str, pos: Position) -> Any:
+    """An INI value as Ansible reads it: a Python literal if it is one, else the string.
+
+    An integer of more than MAX_INT_DIGITS digits is an error at pos, as in YAML.
+    """
     if not _maybe_literal(text) or _DOTTED.match(text):
         return text
     if _DECIMAL.match(text):
+        if len(text) > MAX_INT_DIGITS:
+            raise _too_large(text, pos)
         return int(text)
     try:
         if "\\" in text:  # invalid escapes warn; Ansible ignores that too
@@ -149,9 +157,25 @@ def parse_value(text: str) -> Any:
                 value = ast.literal_eval(text)
         else:
             value = ast.literal_eval(text)
-    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+    except (ValueError, SyntaxError) as err:
+        if "integer string conversion" in str(err):  # Python's int size limit
+            raise _too_large(text, pos) from None
         return text
-    return _plain(value)
+    except (TypeError, MemoryError, RecursionError):
+        return text
+    try:
+        return _plain(value)
+    except OverflowError:
+        raise _too_large(text, pos) from None
+
+
+def _too_large(text: str, pos: Position) -> InventoryError:
+    shown = text if len(text) <= 40 else f"{text[:37]}..."
+    return InventoryError(
+        f"value {shown} holds an integer of more than {MAX_INT_DIGITS} digits",
+        position=pos,
+        hint="fleetkit refuses integers this long (Python cannot print them)",
+    )
 
 
 def _maybe_literal(text: str) -> bool:
@@ -173,4 +197,6 @@ def _plain(value: Any) -> Any:
         return value.decode("utf-8", "replace")
     if isinstance(value, complex) or value is Ellipsis:
         return "..." if value is Ellipsis else str(value)
+    if isinstance(value, int) and value.bit_length() > _MAX_INT_BITS:
+        raise OverflowError(value.bit_length())
     return value

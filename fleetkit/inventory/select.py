@@ -25,12 +25,14 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
+from fleetkit import safeio
 from fleetkit.errors import PatternError, Position
 from fleetkit.inventory.model import Inventory
 
 _TERM = re.compile(r"(?:[^\s:\[\]]|\[[^\]]*\])+")
 _SUBSCRIPT = re.compile(r"^(.+)\[(?:(-?\d+)|(\d+):(\d*))\]$")
 _GLOB_CHARS = frozenset("*?[")
+_MAX_SUBSCRIPT_DIGITS = 18  # an index past 10**18 is a typo, and int() refuses 4300+ digits
 
 
 def select_hosts(
@@ -55,7 +57,16 @@ def split_pattern(inv: Inventory, pattern: str) -> list[str]:
     pattern = pattern.strip()
     if pattern in inv.hosts:  # an IPv6 address or `host:22` named as such
         return [pattern]
-    terms = pattern.split(",") if "," in pattern else _TERM.findall(pattern)
+    if "," in pattern:
+        terms = pattern.split(",")
+    else:
+        terms = _TERM.findall(pattern)
+        stray = _TERM.sub("", pattern).replace(":", "").strip()
+        if stray:  # e.g. an unclosed '[' that findall would silently drop
+            raise PatternError(
+                f"pattern {pattern!r}: unexpected {stray[0]!r} (an unclosed '[' or stray ']'?)",
+                hint="close every '[' of an index or slice; separate regex terms with ','",
+            )
     return [term.strip() for term in terms if term.strip()]
 
 
@@ -121,6 +132,8 @@ def _subscript(
     hosts: list[str], subscript: tuple[str | None, ...], term: str, what: str
 ) -> list[str]:
     index, start, end = subscript
+    if any(len(part or "") > _MAX_SUBSCRIPT_DIGITS for part in subscript):
+        raise PatternError(f"{what} {term!r}: index too large")
     count = len(hosts)
     if index is not None:
         i = int(index)
@@ -143,11 +156,7 @@ def _limit_hosts(inv: Inventory, limit: str, cwd: Path) -> set[str]:
     if not limit.startswith("@"):
         return _evaluate(inv, limit, "limit")
     path = cwd / Path(limit[1:]).expanduser()
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as err:
-        reason = getattr(err, "strerror", None) or str(err)
-        raise PatternError(f"cannot read limit file {str(path)!r}: {reason}") from None
+    lines = safeio.read_text(path, PatternError, what="limit file").splitlines()
     hosts: dict[str, int] = {}
     for lineno, raw in enumerate(lines, 1):
         name = raw.split("#", 1)[0].strip()

@@ -4,7 +4,8 @@ For a name, the first of NAME (a file or a folder), NAME.yml, NAME.yaml and
 NAME.json is used. A folder's files (no extension, .yml, .yaml or .json; hidden
 files and `~` backups skipped) load in sorted order, subfolders included, a later
 file replacing an earlier one's keys. Files for names not in the inventory are
-ignored, as in Ansible.
+ignored, as in Ansible. Files are read through fleetkit.safeio: a FIFO, device or
+socket (or a link to one) is an error naming it, never a blocked or endless read.
 """
 
 from __future__ import annotations
@@ -61,8 +62,8 @@ def _folder_files(folder: Path) -> list[Path]:
             continue
         if path.is_dir() and not ext:
             found.extend(_folder_files(path))
-        elif path.is_file() and (not ext or ext in VARS_EXTENSIONS):
-            found.append(path)
+        elif path.exists() and (not ext or ext in VARS_EXTENSIONS):
+            found.append(path)  # a FIFO or device here is refused by the read, not skipped
     return found
 
 
