@@ -85,8 +85,9 @@ def pair(host_key: paramiko.PKey) -> Iterator[Pair]:
 
 
 def test_paramiko_major_version_is_the_pinned_one() -> None:
-    # pyproject pins paramiko>=5.1,<6; a new major needs this file re-checked.
-    assert paramiko.__version__.split(".")[0] == "5"
+    # pyproject pins paramiko>=4,<6: this file passes on 4.0 (what the bench extra's
+    # pyinfra needs, paramiko<5) and on 5.1; a new major needs it re-checked.
+    assert paramiko.__version__.split(".")[0] in ("4", "5")
 
 
 def test_the_private_members_open_streamlocal_uses_still_exist(pair: Pair) -> None:
