@@ -25,6 +25,7 @@ from fleetkit.modules.k3s_modules import K3S_MODULES
 from fleetkit.modules.lineinfile import LineInFile
 from fleetkit.modules.meta import Meta
 from fleetkit.modules.package import Package
+from fleetkit.modules.package_modules import PACKAGE_MODULES
 from fleetkit.modules.pause import Pause
 from fleetkit.modules.script import Script
 from fleetkit.modules.service import Service
@@ -65,6 +66,7 @@ MODULES: Mapping[str, Module] = MappingProxyType(
             *K3S_MODULES,
             *FILE_MODULES,
             *SYSTEM_MODULES,
+            *PACKAGE_MODULES,
         )
     }
     | {old: m for m in SWARM_MODULES for old, new in LEGACY_NAMES.items() if m.name == new}
