@@ -7,21 +7,10 @@ from pathlib import Path
 
 import click
 
-from fleetkit.cli.common import Seconds, inventory_option, limit_option
+from fleetkit.cli.common import Seconds, limit_option
 
 
-class _ExporterGroup(click.Group):
-    """`fleetkit exporter [OPTIONS]` serves; `fleetkit exporter file-sd ...` is a subcommand."""
-
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        if not args or args[0] not in self.commands:  # options only: the exporter itself
-            ctx.meta["fleetkit.exporter.serve"] = True
-        return super().parse_args(ctx, args)
-
-
-@click.group(
-    "exporter", cls=_ExporterGroup, invoke_without_command=True, subcommand_metavar="[file-sd]"
-)
+@click.group("exporter", invoke_without_command=True, subcommand_metavar="[file-sd ...]")
 @click.option(
     "-i",
     "--inventory",

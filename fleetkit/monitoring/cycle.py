@@ -50,10 +50,18 @@ class Targets:
     k8s_servers: tuple[str, ...] = ()
 
     @classmethod
-    def from_inventory(cls, inventory: Inventory, hosts: Sequence[str]) -> Targets:
-        """Selected hosts of an inventory; managers/servers are taken among them only,
-        so exporters sharded by --limit report the swarm from one shard only."""
-        chosen = set(hosts)
+    def from_inventory(
+        cls,
+        inventory: Inventory,
+        hosts: Sequence[str],
+        *,
+        cluster_from: Sequence[str] | None = None,
+    ) -> Targets:
+        """Selected hosts of an inventory; managers/servers are taken among `cluster_from`
+        (default: the hosts themselves, so exporters sharded by --limit report the swarm
+        from the shard holding the managers). An exporter --shard passes the whole
+        selection to shard 0 and nothing to the others: one shard reports the cluster."""
+        chosen = set(hosts if cluster_from is None else cluster_from)
 
         def members(group_names: tuple[str, ...]) -> tuple[str, ...]:
             out: list[str] = []
@@ -267,9 +275,10 @@ class Collection:
         from_probe: Callable[[ProbeResult], tuple[T | None, str]],
         parse: Parse[T],
     ) -> T | None:
-        """The swarm/k8s view from the preferred source, else the next reachable one."""
-        for candidate in failover.order(lambda h: h in results):
-            if candidate == failover.preferred:
+        """The swarm/k8s view from the preferred source, else the next reachable one.
+        A source outside the probed hosts (another shard's manager) is asked directly."""
+        for candidate in failover.order(lambda h: h in results or h not in self._state):
+            if candidate == failover.preferred and candidate in results:
                 got, error = from_probe(results[candidate])
             elif number < failover.ask_after:
                 continue
@@ -299,6 +308,8 @@ class Collection:
             answer.append(parse(h, res.stdout))
             return StepResult(h, "cluster", Status.OK)
 
+        if host not in self._state:  # another shard's host: its own backoff is the quiet period
+            self._pool.revive(host)
         steps = self._pool.map([host], "cluster", run)
         if answer:
             return answer[0]

@@ -22,12 +22,13 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from fleetkit.monitoring.cycle import Collection, Targets, open_pool
+from fleetkit.monitoring.shard import Shard
 from fleetkit.monitoring.snapshot import FleetSnapshot
 
 if TYPE_CHECKING:
@@ -51,6 +52,7 @@ class ExporterOptions:
     timeout: float = 10.0
     web_config: Path | None = None
     max_series_per_host: int = 10_000
+    shard: Shard = field(default_factory=Shard)
 
 
 class MetricsCache:
@@ -106,15 +108,27 @@ class MetricsCache:
 
 @contextmanager
 def open_collection(options: ExporterOptions, *, cwd: Path | None = None) -> Iterator[Collection]:
-    """Load the inventory, select hosts and hold one HostPool for the collection's life."""
+    """Load the inventory, select hosts (this --shard's) and hold one HostPool for the
+    collection's life. Shard 0 also holds the swarm managers and k8s servers of the
+    whole selection, to read the cluster from; the other shards report no cluster."""
+    from fleetkit.executor.pool import iter_unique
     from fleetkit.inventory.load import load_inventory
     from fleetkit.inventory.select import select_hosts
 
     inventory = load_inventory(options.inventory)
-    hosts = select_hosts(inventory, "all", options.limit, cwd=cwd or Path.cwd())
-    with open_pool(inventory, hosts, options.timeout) as pool:
+    selected = select_hosts(inventory, "all", options.limit, cwd=cwd or Path.cwd())
+    shard = options.shard
+    hosts = shard.select(selected)
+    if shard.count == 1:
+        targets = Targets.from_inventory(inventory, hosts)
+    else:
+        cluster_from = selected if shard.reports_cluster else ()
+        targets = Targets.from_inventory(inventory, hosts, cluster_from=cluster_from)
+        log.info("shard %s: %d of %d selected hosts", shard, len(hosts), len(selected))
+    pool_hosts = iter_unique([*hosts, *targets.managers, *targets.k8s_servers])
+    with open_pool(inventory, pool_hosts, options.timeout) as pool:
         yield Collection(
-            Targets.from_inventory(inventory, hosts),
+            targets,
             pool,
             timeout=options.timeout,
             interval=options.interval,
