@@ -110,8 +110,9 @@ class Connection(ABC):
     ) -> None:
         """Copy a (possibly large) controller file to remote_path atomically.
 
-        Transports with a file channel (SSH: SFTP on the open connection) override
-        this; the default sends the bytes through `put`.
+        Without mode the file is private (0600), as with `put`. Transports with a
+        file channel (SSH: SFTP on the open connection, streamed) override this;
+        the default sends the bytes through `put`, the whole file in memory.
         """
         self.put(Path(local_path).read_bytes(), remote_path, mode=mode, become=become)
 
