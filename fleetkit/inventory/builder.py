@@ -15,6 +15,7 @@ from typing import Any
 
 from fleetkit.connection.spec import with_canonical_names
 from fleetkit.errors import InventoryError, Position
+from fleetkit.inventory.hostnames import check_host_name
 from fleetkit.inventory.model import Group, Host, Inventory, freeze
 from fleetkit.inventory.vars import host_precedence
 
@@ -72,6 +73,7 @@ class InventoryBuilder:
         """The host called name, declared here if new, and listed in group."""
         if not name or name.split() != [name]:  # empty, or has whitespace
             raise InventoryError(f"invalid host name {name!r}", position=pos)
+        check_host_name(name, pos)
         draft = self.hosts.get(name)
         if draft is None:
             draft = self.hosts[name] = HostDraft(name, pos)

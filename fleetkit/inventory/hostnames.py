@@ -37,6 +37,18 @@ def expand_host_entry(entry: str, pos: Position) -> tuple[list[str], int | None]
     return names, port
 
 
+def check_host_name(name: str, pos: Position) -> None:
+    """Refuse a host name that cannot name a directory: fetch writes to dest/<host>/,
+    so `/`, NUL, `.` or `..` in it would let an inventory write outside dest."""
+    if "/" in name or "\0" in name or name in (".", ".."):
+        raise InventoryError(
+            f"invalid host name {name!r}",
+            position=pos,
+            hint="a host name cannot contain '/' or NUL or be '.' or '..'"
+            " (set its address with ansible_host)",
+        )
+
+
 def _split_port(entry: str, pos: Position) -> tuple[str, int | None]:
     if ":" not in entry:
         return entry, None
