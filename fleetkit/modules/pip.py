@@ -222,7 +222,7 @@ def _apply(ctx: ModuleContext, pip: str) -> ModuleResult:
         gone = [r.name for r in reqs if normalize(r.name) in before]
         if not gone:
             return ModuleResult(msg="not installed", data={**data, "cmd": ""})
-        cmd = f"{pip} {_PIP} uninstall -y {extra} {' '.join(q(n) for n in gone)}"
+        cmd = _join(pip, _PIP, "uninstall -y", extra, " ".join(q(n) for n in gone))
         return _run(ctx, cmd, data, changed=True, msg=f"removed {', '.join(gone)}")
     if ctx.arg("requirements"):
         target = f"-r {q(str(ctx.arg('requirements')))}"
@@ -236,8 +236,8 @@ def _apply(ctx: ModuleContext, pip: str) -> ModuleResult:
         if ctx.check:
             would = ", ".join(r.text for r in missing)
             return ModuleResult(changed=True, msg=f"would install {would}", data=data)
-    flags = {"latest": " -U", "forcereinstall": " -U --force-reinstall"}.get(state, "")
-    cmd = f"{pip} {_PIP} install{flags} {extra} {target}".replace("  ", " ")
+    flags = {"latest": "-U", "forcereinstall": "-U --force-reinstall"}.get(state, "")
+    cmd = _join(pip, _PIP, "install", flags, extra, target)
     if ctx.check:
         return _dry_run(ctx, cmd, data, force=state == "forcereinstall")
     res = _run(ctx, cmd, data, changed=True, msg="")
@@ -252,6 +252,10 @@ def _apply(ctx: ModuleContext, pip: str) -> ModuleResult:
     return ModuleResult(
         changed=changed, msg=msg, rc=res.rc, stdout=res.stdout, stderr=res.stderr, data=res.data
     )
+
+
+def _join(*parts: str) -> str:
+    return " ".join(p for p in parts if p)
 
 
 def _has(installed: Mapping[str, str], req: Requirement) -> bool:
