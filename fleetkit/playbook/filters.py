@@ -55,9 +55,11 @@ def to_nice_yaml(value: Any, indent: int = 2) -> str:
 
 
 def from_yaml(text: str) -> Any:
-    import yaml
+    """YAML text (registered output...) as data, with the alias budget of every YAML input."""
+    from fleetkit.errors import TemplateError
+    from fleetkit.yamlpos import parse_yaml
 
-    return yaml.safe_load(text)
+    return parse_yaml(str(text), "from_yaml", TemplateError)
 
 
 def b64encode(text: str | bytes, encoding: str = "utf-8") -> str:
@@ -69,16 +71,55 @@ def b64decode(text: str, encoding: str = "utf-8") -> str:
     return base64.b64decode(text).decode(encoding)
 
 
+def safe_regex(pattern: str, flags: int = 0) -> re.Pattern[str]:
+    """A compiled template regex, refused when an unbounded repeat holds another one
+    (`(a+)+`, `(x*)*y`): Python's engine backtracks exponentially on those and cannot
+    be interrupted, so one bad `regex_search` would hang the run (docs/reliability.md).
+    """
+    from importlib import import_module
+
+    from fleetkit.errors import TemplateError
+
+    sre: Any = import_module("re._constants")  # the stdlib's own parser, untyped
+    sre_parse: Any = import_module("re._parser")
+
+    repeats = {sre.MAX_REPEAT, sre.MIN_REPEAT}
+
+    def nested(items: Any, inside: bool) -> bool:
+        for op, av in items:
+            if op in repeats:
+                unbounded = av[1] == sre.MAXREPEAT
+                if unbounded and inside:
+                    return True
+                if nested(av[2], inside or unbounded):
+                    return True
+                continue
+            for part in av if isinstance(av, tuple | list) else ():
+                subs = part if isinstance(part, list) else [part]
+                for sub in subs:
+                    if isinstance(sub, sre_parse.SubPattern) and nested(sub, inside):
+                        return True
+        return False
+
+    compiled = re.compile(pattern, flags)
+    if nested(sre_parse.parse(pattern, flags), False):
+        raise TemplateError(
+            f"regular expression {pattern[:60]!r} nests unbounded repeats (like (a+)+),"
+            " which can take exponential time: write it without the nesting"
+        )
+    return compiled
+
+
 def regex_replace(
     value: Any, pattern: str = "", replacement: str = "", ignorecase: bool = False
 ) -> str:
     flags = re.IGNORECASE if ignorecase else 0
-    return re.sub(pattern, replacement, str(value), flags=flags)
+    return safe_regex(pattern, flags).sub(replacement, str(value))
 
 
 def regex_search(value: Any, pattern: str, *groups: str, ignorecase: bool = False) -> Any:
     flags = re.IGNORECASE if ignorecase else 0
-    match = re.search(pattern, str(value), flags=flags)
+    match = safe_regex(pattern, flags).search(str(value))
     if match is None:
         return None
     if not groups:
@@ -96,7 +137,7 @@ def regex_search(value: Any, pattern: str, *groups: str, ignorecase: bool = Fals
 
 def regex_findall(value: Any, pattern: str, ignorecase: bool = False) -> list[Any]:
     flags = re.IGNORECASE if ignorecase else 0
-    return re.findall(pattern, str(value), flags=flags)
+    return safe_regex(pattern, flags).findall(str(value))
 
 
 def bool_filter(value: Any) -> bool:
@@ -215,11 +256,11 @@ def _succeeded(value: Any) -> bool:
 
 
 def _match(value: Any, pattern: str, ignorecase: bool = False) -> bool:
-    return re.match(pattern, str(value), re.IGNORECASE if ignorecase else 0) is not None
+    return safe_regex(pattern, re.IGNORECASE if ignorecase else 0).match(str(value)) is not None
 
 
 def _search(value: Any, pattern: str, ignorecase: bool = False) -> bool:
-    return re.search(pattern, str(value), re.IGNORECASE if ignorecase else 0) is not None
+    return safe_regex(pattern, re.IGNORECASE if ignorecase else 0).search(str(value)) is not None
 
 
 TESTS: Mapping[str, Callable[..., bool]] = {

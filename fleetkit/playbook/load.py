@@ -92,7 +92,14 @@ def load_playbook(
     if not source.is_file():
         raise PlaybookError(f"playbook {str(source)!r} not found")
     loader = _Loader(dict(extra_vars or {}), tuple(roles_path))
-    return Playbook(path=source, plays=tuple(loader.playbook(source, ())))
+    plays = tuple(loader.playbook(source, ()))
+    if not plays:  # as Ansible: an empty file is a mistake, not a successful run
+        raise PlaybookError(
+            "empty playbook: no play to run",
+            position=Position(source, 1),
+            hint="a playbook is a list of plays: '- hosts: all' with tasks: below it",
+        )
+    return Playbook(path=source, plays=plays)
 
 
 def load_task_file(

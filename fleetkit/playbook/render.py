@@ -11,11 +11,16 @@ before any host is touched.
 
 from __future__ import annotations
 
+import math
 import re
-from collections.abc import Mapping, Sequence
+import threading
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from fleetkit import safeio
 from fleetkit.errors import TemplateError
 
 if TYPE_CHECKING:
@@ -43,13 +48,143 @@ def contains_template(value: Any) -> bool:
     return False
 
 
+RENDER_SECONDS = 10.0
+"""Render time budget of one top-level render (a value, a condition, a template file)."""
+MAX_SEQUENCE = 10_000_000
+"""Longest string or list `*` or `+` may build in a template (items or characters)."""
+MAX_INT_BITS = 13_288
+"""Largest integer `*` or `**` may build: 4000 decimal digits, as fleetkit.yamlpos reads."""
+
+
+class _Budget(threading.local):
+    """The deadline of the render running on this thread (hosts render in parallel)."""
+
+    deadline: float | None = None
+
+
+def _limited_environment_class() -> type[Environment]:
+    """ImmutableSandboxedEnvironment with operand limits and a render time budget.
+
+    `*`, `**` and `+` are intercepted (which also stops Jinja folding them at compile
+    time), ranges check the deadline as they are iterated, and every call and
+    attribute access checks it too: `range` products, `[1] * 10**9`, `7 ** 7 ** 10`
+    become a TemplateError instead of a hang.
+    """
+    from jinja2.sandbox import ImmutableSandboxedEnvironment, safe_range
+
+    class LimitedEnvironment(ImmutableSandboxedEnvironment):
+        intercepted_binops = frozenset({"*", "**", "+"})
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.budget = _Budget()
+            self.render_seconds = RENDER_SECONDS
+            self.globals["range"] = self.checked_range
+
+        @contextmanager
+        def deadline(self) -> Iterator[None]:
+            """Give the outermost render on this thread render_seconds; nested ones share it."""
+            if self.budget.deadline is not None:
+                yield
+                return
+            self.budget.deadline = time.monotonic() + self.render_seconds
+            try:
+                yield
+            finally:
+                self.budget.deadline = None
+
+        def check_time(self) -> None:
+            deadline = self.budget.deadline
+            if deadline is not None and time.monotonic() > deadline:
+                raise TemplateError(
+                    f"template took longer than its {self.render_seconds:g} s render budget"
+                )
+
+        def checked_range(self, *args: int) -> _CheckedRange:
+            return _CheckedRange(safe_range(*args), self)
+
+        def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+            self.check_time()
+            _check_operands(operator, left, right)
+            return super().call_binop(context, operator, left, right)
+
+        def call(self, context: Any, obj: Any, /, *args: Any, **kwargs: Any) -> Any:
+            self.check_time()
+            return super().call(context, obj, *args, **kwargs)
+
+        def getattr(self, obj: Any, attribute: str) -> Any:
+            self.check_time()
+            return super().getattr(obj, attribute)
+
+        def getitem(self, obj: Any, argument: Any) -> Any:
+            self.check_time()
+            return super().getitem(obj, argument)
+
+    return LimitedEnvironment
+
+
+class _CheckedRange(Sequence[int]):
+    """range() for templates: a real sequence (len, index, `in`) whose iteration checks
+    the render deadline, so nested loops cannot run for hours."""
+
+    def __init__(self, numbers: range, env: Any) -> None:
+        self._numbers = numbers
+        self._env = env
+
+    def __len__(self) -> int:
+        return len(self._numbers)
+
+    def __getitem__(self, index: Any) -> Any:
+        return self._numbers[index]
+
+    def __contains__(self, value: object) -> bool:
+        return value in self._numbers
+
+    def __iter__(self) -> Iterator[int]:
+        for count, number in enumerate(self._numbers):
+            if not count & 1023:
+                self._env.check_time()
+            yield number
+
+    def __repr__(self) -> str:
+        return repr(self._numbers)
+
+
+def _check_operands(operator: str, left: Any, right: Any) -> None:
+    """Refuse `*`, `**`, `+` whose result would be huge, before computing it."""
+    ints = tuple(isinstance(v, int) and not isinstance(v, bool) for v in (left, right))
+    sized = tuple(isinstance(v, str | list | tuple) for v in (left, right))
+    if operator == "**" and all(ints) and right > 0 and abs(left) > 1:
+        bits = right * math.log2(abs(left))
+        if bits > MAX_INT_BITS:
+            raise TemplateError(
+                f"{_short(left)} ** {_short(right)} is too large (more than 4000 digits)"
+            )
+    elif operator == "*" and all(ints):
+        if left.bit_length() + right.bit_length() > MAX_INT_BITS + 1:
+            raise TemplateError("integer product too large (more than 4000 digits)")
+    elif operator == "*" and any(sized) and any(ints):
+        seq, times = (left, right) if sized[0] else (right, left)
+        if len(seq) * max(times, 0) > MAX_SEQUENCE:
+            raise TemplateError(
+                f"repeating a {type(seq).__name__} of {len(seq)} {_short(times)} times exceeds"
+                f" the {MAX_SEQUENCE:,}-item limit"
+            )
+    elif operator == "+" and all(sized) and len(left) + len(right) > MAX_SEQUENCE:
+        raise TemplateError(f"joining would exceed the {MAX_SEQUENCE:,}-item limit")
+
+
+def _short(value: Any) -> str:
+    text = repr(value) if not isinstance(value, int) or value.bit_length() < 200 else "<huge>"
+    return text if len(text) <= 30 else f"{text[:27]}..."
+
+
 def _environment(search_paths: Sequence[Path]) -> Environment:
     from jinja2 import FileSystemLoader, StrictUndefined
-    from jinja2.sandbox import ImmutableSandboxedEnvironment
 
     from fleetkit.playbook.filters import FILTERS, TESTS
 
-    env = ImmutableSandboxedEnvironment(
+    env = _limited_environment_class()(
         undefined=StrictUndefined,
         loader=FileSystemLoader([str(p) for p in search_paths]),
         trim_blocks=True,
@@ -84,6 +219,7 @@ class Renderer:
         self.env.globals.update(lookup_globals(self))
         self._texts: dict[str, Template] = {}
         self._exprs: dict[str, Template] = {}
+        self._scans: dict[tuple[str, bool], frozenset[str]] = {}
 
     @property
     def globals(self) -> Mapping[str, Any]:
@@ -133,8 +269,9 @@ class Renderer:
         """Render source as text."""
         tmpl = self._text(source)
         try:
-            ctx = tmpl.new_context(variables, shared=True)  # type: ignore[arg-type]
-            return "".join(tmpl.root_render_func(ctx))
+            with self.env.deadline():  # type: ignore[attr-defined]
+                ctx = tmpl.new_context(variables, shared=True)  # type: ignore[arg-type]
+                return "".join(tmpl.root_render_func(ctx))
         except TemplateError:
             raise
         except Exception as err:
@@ -146,9 +283,10 @@ class Renderer:
 
         tmpl = self._expr(expression)
         try:
-            ctx = tmpl.new_context(variables, shared=True)  # type: ignore[arg-type]
-            for _ in tmpl.root_render_func(ctx):
-                pass
+            with self.env.deadline():  # type: ignore[attr-defined]
+                ctx = tmpl.new_context(variables, shared=True)  # type: ignore[arg-type]
+                for _ in tmpl.root_render_func(ctx):
+                    pass
             value = ctx.vars[RESULT]
             if isinstance(value, Undefined):
                 str(value)  # raises UndefinedError with the missing name
@@ -181,14 +319,15 @@ class Renderer:
 
         path = self.find_template(name, first)
         try:
-            tmpl = self.env.from_string(path.read_text())
+            tmpl = self.env.from_string(safeio.read_text(path, TemplateError, what="template"))
         except TemplateSyntaxError as err:
             raise TemplateError(
                 f"template syntax error in {path}:{err.lineno}: {err.message}"
             ) from None
         try:
-            ctx = tmpl.new_context(variables, shared=True)  # type: ignore[arg-type]
-            return "".join(tmpl.root_render_func(ctx))
+            with self.env.deadline():  # type: ignore[attr-defined]
+                ctx = tmpl.new_context(variables, shared=True)  # type: ignore[arg-type]
+                return "".join(tmpl.root_render_func(ctx))
         except Exception as err:
             error = _error(err)
             raise TemplateError(f"{path}: {error.message}") from None
@@ -198,17 +337,33 @@ class Renderer:
     def names(self, value: Any, *, guarded: bool = False) -> set[str]:
         """Variable names value reads (guarded=False: leave out those under `is defined`
         or `| default`); TemplateError on a syntax error."""
-        out: set[str] = set()
+        return set(self._scan(value, guarded, {}))
+
+    def _scan(self, value: Any, guarded: bool, seen: dict[int, frozenset[str]]) -> frozenset[str]:
+        """names(), memoised: each template string is parsed once per Renderer, and each
+        container once per scan, so a block shared by YAML aliases costs one visit."""
         if isinstance(value, str):
-            if is_template(value):
-                out |= self._names(self._parse(value, value), guarded)
-        elif isinstance(value, Mapping):
-            for k, v in value.items():
-                out |= self.names(k, guarded=guarded) | self.names(v, guarded=guarded)
-        elif isinstance(value, (list, tuple)):
-            for v in value:
-                out |= self.names(v, guarded=guarded)
-        return out
+            if not is_template(value):
+                return frozenset()
+            key = (value, guarded)
+            found = self._scans.get(key)
+            if found is None:
+                found = self._scans[key] = frozenset(
+                    self._names(self._parse(value, value), guarded)
+                )
+            return found
+        if not isinstance(value, Mapping | list | tuple):
+            return frozenset()
+        known = seen.get(id(value))
+        if known is not None:
+            return known
+        seen[id(value)] = frozenset()  # a cycle contributes nothing more
+        items = (x for kv in value.items() for x in kv) if isinstance(value, Mapping) else value
+        out: set[str] = set()
+        for item in items:
+            out |= self._scan(item, guarded, seen)
+        seen[id(value)] = result = frozenset(out)
+        return result
 
     def expression_names(self, expression: str, *, guarded: bool = False) -> set[str]:
         """Variable names a bare expression reads (see names); TemplateError on bad syntax."""
@@ -222,7 +377,7 @@ class Renderer:
 
         path = self.find_template(name, first)
         try:
-            ast = self.env.parse(path.read_text())
+            ast = self.env.parse(safeio.read_text(path, TemplateError, what="template"))
         except TemplateSyntaxError as err:
             raise TemplateError(
                 f"template syntax error in {path}:{err.lineno}: {err.message}"
