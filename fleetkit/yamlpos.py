@@ -97,7 +97,7 @@ class _Loader(_BaseLoader):
             return super().construct_object(node, deep=deep)
         except (FleetkitError, yaml.YAMLError):
             raise
-        except (ValueError, TypeError, AttributeError, OverflowError) as err:
+        except (ValueError, TypeError, AttributeError, OverflowError, LookupError) as err:
             value = node.value if isinstance(node, yaml.ScalarNode) else node.tag
             raise self.error_cls(
                 f"invalid {node.tag.rsplit(':', 1)[-1]} value {_short(value)!r}: {err}",
