@@ -103,6 +103,8 @@ class AptRepository(Module):
 
             def drop(text: str | None, path: str = path) -> tuple[str | None, str]:
                 kept = [ln for ln in split_lines(text) if canonical_line(ln) != wanted]
+                if path != SOURCES and not any(ln.strip() for ln in kept):
+                    return None, f"removed {repo} and its emptied {path}"  # as Ansible does
                 return join_lines(kept), f"removed {repo} from {path}"
 
             result = edit_file(ctx, path, drop, FileSpec())

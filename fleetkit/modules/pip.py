@@ -136,6 +136,8 @@ class Pip(Module):
         venv = ctx.arg("virtualenv")
         created = False
         if venv and not ctx.run(f"test -x {q(f'{venv}/bin/python')}").ok:
+            if ctx.arg("state") == "absent":  # nothing to remove (Ansible would make it first)
+                return ModuleResult(msg=f"virtualenv {venv} does not exist")
             if ctx.check:
                 return ModuleResult(changed=True, msg=f"would create virtualenv {venv}")
             made = ctx.run(_chdir(ctx, _venv_command(ctx, str(venv))))

@@ -101,6 +101,13 @@ def test_absent_removes_the_line_from_every_file_holding_it(tmp_path: Path) -> N
     assert not run(apt, repo=REPO, state="absent", update_cache=False).changed
 
 
+def test_a_sources_file_emptied_by_absent_is_removed(tmp_path: Path) -> None:
+    apt = Apt(tmp_path)
+    run(apt, repo=REPO, filename="example", update_cache=False)
+    result = run(apt, repo=REPO, state="absent", update_cache=False)
+    assert result.changed and list((apt.root / "sources.list.d").iterdir()) == []
+
+
 def test_canonical_lines_ignore_spacing_option_order_and_comments() -> None:
     assert canonical_line("deb [b=2 a=1] http://x/ s main # note") == canonical_line(
         "deb [a=1  b=2] http://x s main"

@@ -167,6 +167,12 @@ def test_check_mode_does_not_create_the_virtualenv() -> None:
     assert py.venvs == {}
 
 
+def test_absent_from_a_missing_virtualenv_is_ok_and_creates_nothing() -> None:
+    py = Python()
+    result = run(py.conn(), name=["tinypkg"], state="absent", virtualenv="/opt/gone")
+    assert not result.changed and not result.failed and py.venvs == {}
+
+
 def test_a_venv_without_pip_is_served_by_the_hosts_pip() -> None:
     py = Python(venvs={"/opt/bare": False})
     conn = py.conn()
