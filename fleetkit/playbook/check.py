@@ -148,7 +148,9 @@ def check_play(
         if task.role is not None:
             task_known |= set(task.role.vars) | set(task.role.defaults) | set(task.role.magic)
         if task.loop is not None:
-            task_known.add(task.loop_var)
+            task_known |= {task.loop_var, "ansible_loop_var"}
+            if task.index_var:
+                task_known.add("ansible_index_var")
             if task.loop_extended:
                 task_known.add("ansible_loop")
             if task.index_var:

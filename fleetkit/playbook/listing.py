@@ -54,12 +54,15 @@ def render(prepared: Prepared, what: Listing) -> str:
         lines += ["", f"  play #{number} ({play.hosts}): {play.name}\tTAGS: {_tags(play.tags)}"]
         if what.hosts:
             lines.append(f"    pattern: {[play.hosts]!r}")
-            lines.append(f"    hosts ({len(hosts)}):")
+            lines.append(f"    hosts ({len(hosts)}):")  # inventory order (Ansible: a set's)
             lines += [f"      {h}" for h in hosts]
         tasks = [t for t in play.tasks if not implicit(t)]
+        if not (what.tags and not request.tags and not request.skip_tags):
+            # --list-tags alone lists every task, `never` ones too (as ansible-playbook)
+            tasks = list(filter_tasks(tasks, request.tags, request.skip_tags))
         if what.tasks:
             lines.append("    tasks:")
-            for task in filter_tasks(tasks, request.tags, request.skip_tags):
+            for task in tasks:
                 lines.append(f"      {shown_name(task)}\tTAGS: {_tags(task.tags)}")
         if what.tags:
             every = {t for task in tasks for t in task.tags} | set(play.tags)

@@ -829,7 +829,9 @@ def _action(key: Any) -> str | None:
 def _loop_names(task: Task) -> frozenset[str]:
     if task.loop is None:
         return frozenset()
-    names = {task.loop_var}
+    names = {task.loop_var, "ansible_loop_var"}
+    if task.index_var:
+        names.add("ansible_index_var")
     if task.loop_extended:
         names.add("ansible_loop")
     if task.index_var:
