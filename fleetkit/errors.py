@@ -120,3 +120,9 @@ class PrometheusError(FleetkitError):
     """Prometheus refused a query or could not be reached."""
 
     exit_code = 1
+
+
+class ClusterError(FleetkitError):
+    """The Dask cluster a run was sent to cannot be reached, or went away mid-run."""
+
+    exit_code = 3

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shlex
 import sys
 from pathlib import Path
@@ -33,6 +34,13 @@ from fleetkit.errors import UsageError
 )
 @click.option("--become", "-b", is_flag=True, help="Run through sudo (non-interactive).")
 @click.option("--json", "as_json", is_flag=True, help="JSON lines on stdout (design contract).")
+@click.option(
+    "--cluster",
+    default=None,
+    metavar="tcp://SCHEDULER:8786",
+    help="Run on a Dask cluster's workers (also FLEETKIT_CLUSTER or the inventory's"
+    " fleetkit_cluster); needs fleetkit[cluster].",
+)
 @click.argument("command", nargs=-1, required=True)
 def exec_(
     pattern: str,
@@ -42,6 +50,7 @@ def exec_(
     timeout: float | None,
     become: bool,
     as_json: bool,
+    cluster: str | None,
     command: tuple[str, ...],
 ) -> int:
     """Run COMMAND on every host matching PATTERN, in parallel, over SSH.
@@ -50,6 +59,7 @@ def exec_(
     Example: fleetkit exec webservers -i inventory/prod -- uptime
     Exit codes: 0 all ok, 1 a host failed, 2 bad input, 3 unreachable, 130 interrupted.
     """
+    from fleetkit.distributed.config import cluster_address
     from fleetkit.executor.adhoc import connection_factory, run_adhoc
     from fleetkit.executor.pool import HostPool, default_forks
     from fleetkit.inventory.load import load_inventory
@@ -65,9 +75,25 @@ def exec_(
     inventory = load_inventory(inventory_path)
     hosts = select_hosts(inventory, pattern, limit, cwd=Path.cwd())
     factory = connection_factory(inventory, hosts)
+    address = cluster_address(cluster, os.environ, inventory)
     reporter: Reporter = JsonLinesReporter(sys.stdout) if as_json else ConsoleReporter(sys.stdout)
-    with HostPool(factory, forks or default_forks(len(hosts))) as pool:
-        result = run_adhoc(pool, hosts, text, reporter, timeout=timeout, become=become)
+    if address is not None:
+        from fleetkit.distributed.client import ClusterExec, run_exec_on_cluster
+
+        job = ClusterExec(
+            address=address,
+            hosts=tuple(hosts),
+            host_groups={h: inventory.hosts[h].groups for h in hosts},
+            specs={h: factory.spec(h) for h in hosts},
+            command=text,
+            timeout=timeout,
+            become=become,
+            forks=forks,
+        )
+        result = run_exec_on_cluster(job, reporter)
+    else:
+        with HostPool(factory, forks or default_forks(len(hosts))) as pool:
+            result = run_adhoc(pool, hosts, text, reporter, timeout=timeout, become=become)
     result = record_retry(result, "exec", Path.cwd(), what=f"exec {pattern}")
     reporter.summary(result)
     return result.exit_code()

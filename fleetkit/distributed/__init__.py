@@ -1,0 +1,6 @@
+"""Runs across Dask workers: `fleetkit exec|health --cluster tcp://SCHEDULER:8786`.
+
+The CLI stays the Dask client (it loads and validates, then streams results back);
+workers run fleetkit's own HostPool on their shard of hosts. Dask is the optional
+extra `fleetkit[cluster]`: nothing here imports it until a run asks for a cluster.
+"""

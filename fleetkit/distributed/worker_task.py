@@ -1,0 +1,118 @@
+"""The function a Dask worker runs for one shard: fleetkit's own HostPool and adhoc step.
+
+No second execution engine: the shard opens a HostPool over its hosts' ConnectionSpecs
+(key paths resolved on this machine) and runs `command_step` on each, exactly as a
+local `fleetkit exec` does. Results go to the run's Queue in small batches as they
+complete. A shard claims itself first (a Dask Variable): if the scheduler starts it a
+second time, after the worker that ran it died, it refuses and touches no host, so
+non-idempotent work is never silently re-run. A stop Event set by the client
+(Ctrl-C) closes the pool, which ends running commands.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+from fleetkit.connection.factory import ConnectionFactory
+from fleetkit.distributed.dask_api import dask
+from fleetkit.distributed.job import (
+    DONE,
+    REFUSED,
+    RESULTS,
+    STARTED,
+    Message,
+    ShardJob,
+    StepTuple,
+    step_tuple,
+)
+from fleetkit.executor.adhoc import command_step
+from fleetkit.executor.pool import HostPool, default_forks
+from fleetkit.results import StepResult
+
+FLUSH_S = 0.05  # results wait at most this long on the worker before being sent
+STOP_POLL_S = 0.5
+
+
+class _Sender:
+    """Batches result tuples onto the run's queue (one scheduler message per batch)."""
+
+    def __init__(self, queue: Any, index: int) -> None:
+        self._queue = queue
+        self._index = index
+        self._buffer: list[StepTuple] = []
+        self._lock = threading.Lock()
+        self.sent = 0
+
+    def put(self, kind: str, payload: Any) -> None:
+        message: Message = (kind, self._index, payload)
+        self._queue.put(message)
+
+    def add(self, step: StepResult) -> None:
+        with self._lock:
+            self._buffer.append(step_tuple(step))
+
+    def flush(self) -> None:
+        with self._lock:
+            batch, self._buffer = tuple(self._buffer), []
+            if batch:
+                self.sent += len(batch)
+                self.put(RESULTS, batch)
+
+
+def _claim(job: ShardJob, client: Any, address: str) -> bool:
+    """True the first time this shard starts; False on any later start (a re-run)."""
+    distributed = dask()
+    with distributed.Lock(f"{job.claim_name}-lock"):
+        claim = distributed.Variable(job.claim_name, client=client)
+        try:
+            claim.get(timeout=0)
+        except TimeoutError:
+            claim.set(address)
+            return True
+        return False
+
+
+def run_shard(job: ShardJob) -> int:
+    """Run the job's command on its hosts; returns the number of results sent."""
+    distributed = dask()
+    worker = distributed.get_worker()
+    client = distributed.get_client()
+    sender = _Sender(distributed.Queue(job.queue_name, client=client), job.index)
+    if not _claim(job, client, worker.address):
+        sender.put(REFUSED, f"shard {job.index} started again on {worker.address}: not re-run")
+        return 0
+    sender.put(STARTED, (worker.address, str(worker.name)))
+    stop = distributed.Event(job.stop_name, client=client)
+    finished = threading.Event()
+    factory = ConnectionFactory(dict(job.specs))
+    pool = HostPool(factory, job.forks or default_forks(len(job.hosts)))
+
+    def background() -> None:  # flush batches; close the pool when the client says stop
+        last_poll = 0.0
+        while not finished.wait(FLUSH_S):
+            sender.flush()
+            now = time.monotonic()
+            if now - last_poll >= STOP_POLL_S:
+                last_poll = now
+                if stop.is_set():
+                    pool.close()
+                    return
+
+    helper = threading.Thread(target=background, name="fk-shard-flush", daemon=True)
+    helper.start()
+    try:
+        pool.map(
+            job.hosts,
+            job.command,
+            lambda h, c: command_step(h, c, job.command, timeout=job.timeout, become=job.become),
+            sender.add,
+        )
+    finally:
+        finished.set()
+        helper.join()
+        pool.close()
+    sender.flush()
+    sender.put(DONE, sender.sent)
+    return sender.sent
