@@ -50,7 +50,7 @@ setup-systemctl:
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q -e '.[test,ansible]'
 	touch $@
 
 setup-python: $(VENV)/.installed

@@ -49,6 +49,9 @@ class ModuleResult:
     diff: str = ""
     data: Mapping[str, Any] = field(default_factory=lambda: EMPTY)
     facts: Mapping[str, Any] = field(default_factory=lambda: EMPTY)
+    registered: Mapping[str, Any] | None = None
+    """The whole value `register:` stores, when the module knows it exactly (Ansible's
+    modules run through the fallback); None: built from the fields above."""
 
 
 def fail(msg: str, **kw: Any) -> ModuleResult:
@@ -102,6 +105,7 @@ class ModuleContext:
     playbook_dir: Path = Path(".")
     sleep: Callable[[float], None] | None = None
     environment: Mapping[str, str] = field(default_factory=lambda: EMPTY)
+    no_log: bool = False
 
     def run(self, command: str, *, stdin: bytes | None = None) -> CommandResult:
         """Run a shell command on the host with the task's become, environment and timeout."""

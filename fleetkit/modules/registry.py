@@ -111,5 +111,39 @@ def is_module(name: str) -> bool:
 
 
 def suggest_module(name: str) -> str | None:
-    """The closest module name to a misspelt one."""
+    """The closest module name to a misspelt one (a collection's own modules for a FQCN)."""
+    parts = name.split(".")
+    if len(parts) >= 3 and not is_module(name):
+        from fleetkit.modules.ansible_fallback.resolve import collection_modules
+
+        close = suggest(name, collection_modules(".".join(parts[:2])))
+        if close:
+            return close
     return suggest(canonical_name(name), sorted(MODULES))
+
+
+def find(name: str) -> Module | None:
+    """The module a task key names: native first, else Ansible's (the fallback), else None.
+
+    A name only Ansible knows gives a module even when this controller cannot run it
+    (extra or collection missing): it fails where such a task runs, not at load.
+    """
+    native = lookup(name)
+    if native is not None:
+        return native
+    from fleetkit.modules.ansible_fallback.resolve import resolve
+
+    resolution = resolve(name)
+    if resolution is None:
+        return None
+    from fleetkit.modules.ansible_fallback.run import AnsibleModule
+
+    return AnsibleModule(resolution)
+
+
+def task_module_name(name: str) -> str:
+    """The name a task records: the native canonical name, else the Ansible FQCN."""
+    if is_module(name):
+        return canonical_name(name)
+    module = find(name)
+    return module.name if module is not None else name

@@ -71,7 +71,22 @@ def defined_by_tasks(playbook: Playbook) -> set[str]:
                 from fleetkit.executor.ansible_facts import INJECTED_NAMES
 
                 out.update(INJECTED_NAMES)
+            if "." in task.module:
+                out |= fallback_fact_names(task)
     return out
+
+
+def fallback_fact_names(task: Task) -> set[str]:
+    """Facts an Ansible module run by the fallback defines (from its RETURN doc)."""
+    from fleetkit.modules.registry import find
+
+    module = find(task.module)
+    resolution = getattr(module, "resolution", None)
+    if resolution is None or not resolution.runnable:
+        return set()
+    from fleetkit.modules.ansible_fallback.doc import fact_names
+
+    return fact_names(resolution, task.args)
 
 
 def included_names(task: Task, playbook_dir: Path) -> set[str]:

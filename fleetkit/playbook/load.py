@@ -20,7 +20,7 @@ from typing import Any
 
 from fleetkit.errors import PlaybookError, Position
 from fleetkit.modules.args import validate_static
-from fleetkit.modules.registry import MODULES, canonical_name, lookup
+from fleetkit.modules.registry import MODULES, find, suggest_module, task_module_name
 from fleetkit.playbook import keywords as kw
 from fleetkit.playbook.keywords import coerce_all, combine, unknown
 from fleetkit.playbook.kv import parse_free_form
@@ -724,12 +724,15 @@ class _Loader:
                 raise PlaybookError(f"{where}: keys must be names, got {key!r}", position=key_pos)
             if key in UNSUPPORTED_TASK:
                 raise PlaybookError(f"{where}: {UNSUPPORTED_TASK[key]}", position=key_pos)
-            if lookup(key) is not None:
+            if find(key) is not None:
                 modules.append(key)
                 continue
             candidates = keywords | set(MODULES) | set(ACTIONS)
+            close = suggest_module(key) if "." in key else None
             raise PlaybookError(
-                f"{where}: {unknown(key, candidates, 'task keyword or module')}",
+                f"{where}: unknown task keyword or module '{key}' (did you mean '{close}'?)"
+                if close
+                else f"{where}: {unknown(key, candidates, 'task keyword or module')}",
                 position=key_pos,
             )
         if not modules:
@@ -742,8 +745,9 @@ class _Loader:
                 position=position_of(entry, modules[1]) or pos,
             )
         module_key = modules[0]
-        module_name = canonical_name(module_key)
-        module = MODULES[module_name]
+        module_name = task_module_name(module_key)
+        module = find(module_key)
+        assert module is not None
         args = self._args(entry, module_key, where, pos)
         name = (
             raw_name if isinstance(raw_name, str) and raw_name else _default_name(module_name, args)
@@ -776,7 +780,8 @@ class _Loader:
         return Task(**common)
 
     def _args(self, entry: dict[str, Any], key: str, where: str, pos: Position) -> dict[str, Any]:
-        module = MODULES[canonical_name(key)]
+        module = find(key)
+        assert module is not None
         value = entry[key]
         key_pos = position_of(entry, key) or pos
         args: dict[str, Any] = {}

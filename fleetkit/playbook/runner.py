@@ -25,7 +25,7 @@ from fleetkit.errors import FleetkitError, TaskError, TemplateError
 from fleetkit.modules.args import prepare, to_bool
 from fleetkit.modules.assert_ import truthy
 from fleetkit.modules.base import EMPTY, Module, ModuleContext, ModuleResult
-from fleetkit.modules.registry import MODULES
+from fleetkit.modules.registry import find
 from fleetkit.playbook.lookups import run_loop
 from fleetkit.playbook.render import is_template
 from fleetkit.playbook.schema import Task
@@ -228,7 +228,8 @@ class TaskRunner:
         start = time.monotonic()
         if task.module == "include_vars":
             return self._include_vars(task, host, start)
-        module = MODULES[task.module]
+        module = find(task.module)
+        assert module is not None  # the loader resolved it
         variables = self.scope.host(host, task)
         try:
             items = self._items(task, variables)
@@ -360,6 +361,7 @@ class TaskRunner:
             playbook_dir=play.directory,
             sleep=self.sleep,
             environment=MappingProxyType(environment),
+            no_log=task.no_log,
         )
 
     def _call(self, task: Task, module: Module, host: str, variables: Layered) -> _Item:
@@ -633,6 +635,8 @@ def _as_bool(value: Any) -> bool:
 
 def _register(mr: ModuleResult) -> dict[str, Any]:
     """The value `register:` stores: Ansible's familiar keys plus the module's data."""
+    if mr.registered is not None:
+        return dict(mr.registered)
     out: dict[str, Any] = {
         "changed": mr.changed,
         "failed": mr.failed,

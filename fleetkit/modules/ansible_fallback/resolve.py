@@ -1,0 +1,168 @@
+"""Which module names this controller can run through Ansible, and why not when it cannot.
+
+With ansible-core installed, names resolve exactly as ansible-playbook resolves
+them (its plugin loader: short names, ansible.builtin, routing redirects,
+installed collections). Without it, the catalogue shipped beside this file
+(ansible-core 2.19's own and routed names) tells a real module from a typo, so
+a playbook that names one still loads; it fails only where such a task runs.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+from dataclasses import dataclass
+from pathlib import Path
+
+from fleetkit.modules.ansible_fallback import INSTALL_HINT, SUPPORTED
+
+CATALOGUE = Path(__file__).with_name("catalogue.txt")
+
+PASS_THROUGH: dict[str, tuple[str, ...]] = {
+    "ansible.posix.patch": ("remote_src",),
+}
+"""Modules with a controller-side action plugin that only calls the module when one of
+these arguments is true (so fleetkit may run the module directly then)."""
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """A module name Ansible knows: where its code is, or why this controller cannot run it."""
+
+    name: str
+    fqcn: str
+    path: str | None = None
+    problem: str | None = None
+    """Set when the controller cannot run it (missing extra or collection, action plugin)."""
+    needs_true: tuple[str, ...] = ()
+    """Arguments of which one must be true for fleetkit to run it (PASS_THROUGH)."""
+
+    @property
+    def runnable(self) -> bool:
+        return self.problem is None
+
+
+@functools.cache
+def catalogue() -> dict[str, str]:
+    """Name -> FQCN for the names ansible-core knows without collections (shipped list)."""
+    out: dict[str, str] = {}
+    for line in CATALOGUE.read_text().splitlines():
+        if line and not line.startswith("#"):
+            name, fqcn = line.split()
+            out[name] = fqcn
+            out[fqcn] = fqcn
+    return out
+
+
+def known_collections() -> frozenset[str]:
+    """Collections the catalogue routes to ("community.general", ...)."""
+    return frozenset(".".join(f.split(".")[:2]) for f in catalogue().values())
+
+
+def ansible_version() -> str | None:
+    """The installed ansible-core version, without importing it, or None."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("ansible-core")
+    except PackageNotFoundError:
+        return None
+
+
+def version_problem() -> str | None:
+    """Why the installed ansible-core cannot be used (absent, or outside SUPPORTED)."""
+    found = ansible_version()
+    if found is None or importlib.util.find_spec("ansible") is None:
+        return f"ansible-core is not installed on the controller ({INSTALL_HINT})"
+    major_minor = tuple(int(p) for p in found.split(".")[:2] if p.isdigit())
+    if major_minor != (2, 19):
+        return (
+            f"ansible-core {found} is installed; fleetkit's fallback supports ansible-core"
+            f" {SUPPORTED} ({INSTALL_HINT})"
+        )
+    return None
+
+
+@functools.cache
+def _loader() -> object:
+    """Ansible's module loader with its collection finder installed (once per process)."""
+    from ansible.plugins.loader import init_plugin_loader, module_loader
+
+    init_plugin_loader()
+    return module_loader
+
+
+def _collection_installed(collection: str) -> bool:
+    _loader()
+    try:
+        return importlib.util.find_spec(f"ansible_collections.{collection}") is not None
+    except (ImportError, ValueError):
+        return False
+
+
+@functools.cache
+def resolve(name: str) -> Resolution | None:
+    """Resolution of a module name Ansible knows; None when neither it nor its catalogue does."""
+    problem = version_problem()
+    parts = name.split(".")
+    if problem is not None:
+        fqcn = catalogue().get(name)
+        if fqcn is None and len(parts) >= 3 and ".".join(parts[:2]) in known_collections():
+            fqcn = name
+        return None if fqcn is None else Resolution(name, fqcn, problem=problem)
+    collection = ".".join(parts[:2])
+    builtin = collection in ("ansible.builtin", "ansible.legacy")
+    if len(parts) >= 3 and not builtin and not _collection_installed(collection):
+        if collection not in known_collections():
+            return None
+        return Resolution(
+            name,
+            name,
+            problem=f"collection {collection} is not installed on the controller"
+            f" ({INSTALL_HINT} brings the collections of the ansible package)",
+        )
+    found = _loader().find_plugin_with_context(name)  # type: ignore[attr-defined]
+    if not found.resolved or not found.plugin_resolved_path:
+        return None
+    fqcn = str(found.resolved_fqcn)
+    path = str(found.plugin_resolved_path)
+    if not path.endswith(".py"):
+        return Resolution(
+            name, fqcn, path, problem="is not a Python module (fleetkit runs only those)"
+        )
+    action = _action_plugin(fqcn)
+    if action and fqcn not in PASS_THROUGH:
+        return Resolution(
+            name,
+            fqcn,
+            path,
+            problem="needs Ansible's controller-side action plugin, which fleetkit does not run",
+        )
+    return Resolution(name, fqcn, path, needs_true=PASS_THROUGH.get(fqcn, ()))
+
+
+def _action_plugin(fqcn: str) -> bool:
+    from ansible.plugins.loader import action_loader
+
+    found = action_loader.find_plugin_with_context(fqcn)
+    return bool(found.resolved) and not str(found.plugin_resolved_path).endswith("normal.py")
+
+
+def collection_modules(collection: str) -> list[str]:
+    """FQCNs of the modules an installed collection has (for "did you mean")."""
+    if version_problem() is not None:
+        return sorted(f for f in set(catalogue().values()) if f.startswith(collection + "."))
+    if collection in ("ansible.builtin", "ansible.legacy"):
+        import ansible
+
+        folder = Path(ansible.__file__).parent / "modules"
+    else:
+        if not _collection_installed(collection):
+            return []
+        spec = importlib.util.find_spec(f"ansible_collections.{collection}")
+        if spec is None or not spec.submodule_search_locations:
+            return []
+        folder = Path(next(iter(spec.submodule_search_locations))) / "plugins" / "modules"
+    return sorted(
+        f"{collection}.{p.stem}" for p in folder.glob("*.py") if not p.name.startswith("_")
+    )
