@@ -28,6 +28,7 @@ SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
     "top": ("fleetkit.cli.top", "top", "Live terminal view of the fleet."),
     "vault": ("fleetkit.cli.vault", "vault", "Encrypt, decrypt and edit Ansible Vault data."),
     "verify": ("fleetkit.cli.verify", "verify", "Run testinfra test files on inventory hosts."),
+    "doc": ("fleetkit.cli.doc", "doc", "Show a module's arguments and how it runs."),
 }
 
 

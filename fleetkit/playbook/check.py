@@ -89,6 +89,27 @@ def fallback_fact_names(task: Task) -> set[str]:
     return fact_names(resolution, task.args)
 
 
+def fallback_warnings(playbook: Playbook) -> list[str]:
+    """One warning per Ansible module the playbook names that this controller cannot run:
+    its tasks fail where they run (never where `when:` skips them)."""
+    from fleetkit.modules.registry import find
+
+    seen: dict[str, str] = {}
+    for play in playbook.plays:
+        for task in walk((*play.tasks, *play.handlers)):
+            if "." not in task.module or task.module in seen:
+                continue
+            resolution = getattr(find(task.module), "resolution", None)
+            if resolution is not None and resolution.problem is not None:
+                seen[task.module] = f"{task.pos}: module {task.module}: {resolution.problem}"
+    if not seen:
+        return []
+    return [
+        "modules this controller cannot run (their tasks fail if they run): "
+        + "; ".join(seen.values())
+    ]
+
+
 def included_names(task: Task, playbook_dir: Path) -> set[str]:
     """Names an include_vars task may define: its name:, else the keys of every file it
     could read (a templated file name matches any file of that folder)."""

@@ -126,7 +126,7 @@ def prepare(request: RunRequest) -> Prepared:
     from fleetkit.inventory.extra_vars import parse_extra_vars
     from fleetkit.inventory.load import load_inventory
     from fleetkit.inventory.select import select_hosts
-    from fleetkit.playbook.check import check_playbook
+    from fleetkit.playbook.check import check_playbook, fallback_warnings
     from fleetkit.playbook.load import load_playbook
     from fleetkit.playbook.render import Renderer
     from fleetkit.playbook.roles import roles_path
@@ -148,6 +148,7 @@ def prepare(request: RunRequest) -> Prepared:
             hosts = ()
         plays.append((play, hosts))
     warnings += _unknown_tags(playbook, request.tags | request.skip_tags)
+    warnings += fallback_warnings(playbook)
     if playbook.plays and not any(hosts for _, hosts in plays):
         raise PatternError(
             "no play of the playbook matches any host"

@@ -166,3 +166,30 @@ def collection_modules(collection: str) -> list[str]:
     return sorted(
         f"{collection}.{p.stem}" for p in folder.glob("*.py") if not p.name.startswith("_")
     )
+
+
+def installed_collections() -> list[str]:
+    """Collections installed on the controller (namespace.name), sorted."""
+    _loader()
+    spec = importlib.util.find_spec("ansible_collections")
+    out: set[str] = set()
+    for base in (spec.submodule_search_locations or []) if spec else []:
+        for meta in Path(base).glob("*/*/plugins/modules"):
+            out.add(f"{meta.parent.parent.parent.name}.{meta.parent.parent.name}")
+    return sorted(out)
+
+
+def without_action_plugin(collection: str, fqcns: list[str]) -> list[str]:
+    """The FQCNs among fqcns that have no action plugin of their name in collection
+    (a cheap file check for listings; resolve() is the exact answer)."""
+    if collection in ("ansible.builtin", "ansible.legacy"):
+        import ansible
+
+        folder = Path(ansible.__file__).parent / "plugins" / "action"
+    else:
+        spec = importlib.util.find_spec(f"ansible_collections.{collection}")
+        if spec is None or not spec.submodule_search_locations:
+            return fqcns
+        folder = Path(next(iter(spec.submodule_search_locations))) / "plugins" / "action"
+    actions = {p.stem for p in folder.glob("*.py")} - {"normal", "__init__"}
+    return [f for f in fqcns if f.rsplit(".", 1)[1] not in actions or f in PASS_THROUGH]
