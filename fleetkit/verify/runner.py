@@ -53,7 +53,11 @@ class HostEvent:
 
 
 def _worker_env(inventory_file: str | None) -> dict[str, str]:
+    """The worker's environment: installed pytest plugins are not auto-loaded (a
+    conftest's `pytest_plugins` still loads what it names), so whatever plugins the
+    controller's environment holds neither slow every host's session nor change it."""
     env = dict(os.environ)
+    env.setdefault("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
     if inventory_file:
         # Molecule's test files read their hosts from this (the hosts are fleetkit's anyway)
         env.setdefault("MOLECULE_INVENTORY_FILE", inventory_file)
