@@ -57,10 +57,11 @@ def verify(
     from fleetkit.report.console import ConsoleReporter
     from fleetkit.report.jsonl import JsonLinesReporter
     from fleetkit.retry import record_retry
-    from fleetkit.verify.job import Layout
+    from fleetkit.verify.job import Layout, require_testinfra
     from fleetkit.verify.report import TestNamingReporter
     from fleetkit.verify.runner import default_verify_forks, run_verify
 
+    require_testinfra()
     layout = Layout.of(list(tests), Path.cwd())
     inventory = load_inventory(inventory_path)
     hosts = select_hosts(inventory, "all", limit, cwd=Path.cwd())

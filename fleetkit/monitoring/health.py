@@ -302,11 +302,12 @@ def testinfra_checks(
     if not hosts:
         return []
     from fleetkit.executor.adhoc import connection_factory
-    from fleetkit.verify.job import Layout, VerifyError
+    from fleetkit.verify.job import Layout, VerifyError, require_testinfra
     from fleetkit.verify.runner import default_verify_forks, run_verify
 
     factory = connection_factory(inventory, hosts)
     try:
+        require_testinfra()
         run = run_verify(
             {h: factory.spec(h) for h in hosts},
             hosts,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
@@ -14,6 +15,15 @@ from fleetkit.errors import FleetkitError
 
 class VerifyError(FleetkitError):
     """Test files that cannot be run (missing, not importable, no tests): bad input."""
+
+
+def require_testinfra() -> None:
+    """A clear error (bad input) when pytest-testinfra is not installed."""
+    if importlib.util.find_spec("testinfra") is None or importlib.util.find_spec("pytest") is None:
+        raise VerifyError(
+            "testinfra tests need pytest and pytest-testinfra",
+            hint="pip install 'fleetkit[verify]'",
+        )
 
 
 @dataclass(frozen=True)

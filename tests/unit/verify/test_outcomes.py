@@ -95,3 +95,19 @@ def test_layout_refuses_missing_and_non_python_files(tmp_path: Path) -> None:
     with pytest.raises(VerifyError, match="not a Python test file"):
         Layout.of([Path("checks.yml")], tmp_path)
     assert issubclass(VerifyError, FleetkitError) and VerifyError.exit_code == 2
+
+
+def test_without_testinfra_installed_verify_is_a_clear_bad_input(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import importlib.util
+
+    from fleetkit.verify.job import require_testinfra
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "testinfra" else real(name)
+    )
+    with pytest.raises(VerifyError, match="pytest-testinfra") as err:
+        require_testinfra()
+    assert err.value.hint == "pip install 'fleetkit[verify]'"
