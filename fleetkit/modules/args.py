@@ -112,6 +112,29 @@ def prepare(module: Module, raw: Mapping[str, Any]) -> tuple[dict[str, Any], lis
     return out, errors
 
 
+def secret_values(module: Module, raw: Mapping[str, Any]) -> list[str]:
+    """The plaintexts of the arguments module declares `Arg(secret=True)` (by any alias),
+    for the run's redactor: a Secret's revealed value, or every string in the value."""
+    names = _aliases(module)
+    out: list[str] = []
+    for key, value in raw.items():
+        target = names.get(str(key))
+        if target is not None and module.args[target].secret:
+            out.extend(_texts(value))
+    return out
+
+
+def _texts(value: Any) -> list[str]:
+    reveal = getattr(value, "reveal", None)
+    if callable(reveal):
+        return [str(reveal())]
+    if isinstance(value, Mapping):
+        return [t for v in value.values() for t in _texts(v)]
+    if isinstance(value, (list, tuple)):
+        return [t for v in value for t in _texts(v)]
+    return [] if value is None or isinstance(value, bool) else [str(value)]
+
+
 def to_bool(value: Any) -> bool:
     """YAML-ish truth: yes/no/true/false/on/off/1/0 (strings any case), bools, 0/1."""
     if isinstance(value, bool):

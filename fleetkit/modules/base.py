@@ -8,6 +8,7 @@ host's state. Modules never raise for a host's failure: they return it.
 
 from __future__ import annotations
 
+import base64
 import shlex
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
@@ -76,6 +77,23 @@ def from_command(res: CommandResult, *, changed: bool = True, msg: str = "") -> 
     )
 
 
+ENV_LINE = 'IFS= read -r FLEETKIT_ENV && eval "$(printf %s "$FLEETKIT_ENV" | base64 -d)"'
+"""Reads the environment's one line of stdin (the shell's `read` takes no byte past the
+newline), decodes it and exports it, with builtins only: no value reaches an argv."""
+
+
+def with_environment(
+    command: str, environment: Mapping[str, str], stdin: bytes | None
+) -> tuple[str, bytes]:
+    """command and stdin that export environment first, then run command with the rest
+    of stdin as its own (empty when it had none)."""
+    exports = "".join(
+        f"export {k}={shlex.quote(str(v))}\n" for k, v in environment.items()
+    ).encode()
+    line = base64.b64encode(exports + b"unset FLEETKIT_ENV\n") + b"\n"
+    return f"{ENV_LINE} || exit 125\n{command}", line + (stdin or b"")
+
+
 class Templar(Protocol):
     """The rendering services a module may use (implemented by playbook.render)."""
 
@@ -108,10 +126,13 @@ class ModuleContext:
     no_log: bool = False
 
     def run(self, command: str, *, stdin: bytes | None = None) -> CommandResult:
-        """Run a shell command on the host with the task's become, environment and timeout."""
+        """Run a shell command on the host with the task's become, environment and timeout.
+
+        The environment travels on stdin, never on the command line (`ps` shows
+        every local user the command line): see `with_environment`.
+        """
         if self.environment:
-            exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in self.environment.items())
-            command = f"export {exports}\n{command}"
+            command, stdin = with_environment(command, self.environment, stdin)
         if self.become and self.become_user:
             return self.conn.run(
                 become_wrap(command, self.become_user), timeout=self.timeout, stdin=stdin

@@ -9,6 +9,7 @@ in check mode only GET and HEAD are sent, other methods are skipped.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 from collections.abc import Mapping
@@ -16,6 +17,7 @@ from typing import Any, ClassVar
 
 from fleetkit.modules.base import Arg, Module, ModuleContext, ModuleResult, fail
 from fleetkit.modules.remote import q
+from fleetkit.report.redact import mask_userinfo
 
 SAFE_METHODS = ("GET", "HEAD")
 
@@ -29,28 +31,63 @@ def body_bytes(ctx: ModuleContext) -> bytes | None:
     return str(body).encode()
 
 
-def host_command(ctx: ModuleContext, has_body: bool) -> str:
-    url = q(str(ctx.arg("url")))
-    method = str(ctx.arg("method"))
-    timeout = int(float(ctx.arg("timeout")))
-    headers = dict(ctx.arg("headers") or {})
+def _curl_quoted(text: str) -> str:
+    """text as a double-quoted curl config value."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _line(data: str) -> bytes:
+    return base64.b64encode(data.encode()) + b"\n"
+
+
+def request_files(ctx: ModuleContext, has_body: bool) -> bytes:
+    """The request's URL and headers as three lines for stdin (a curl config, a wgetrc,
+    a URL list, each base64): `ps` shows command lines, so no credential goes there."""
+    url = str(ctx.arg("url"))
+    headers = _headers(ctx, has_body)
+    curlrc = "".join(
+        [f"url = {_curl_quoted(url)}\n"]
+        + [f"header = {_curl_quoted(f'{k}: {v}')}\n" for k, v in headers.items()]
+    )
+    wgetrc = "".join(f"header = {k}: {v}\n" for k, v in headers.items())
+    return _line(curlrc) + _line(wgetrc) + _line(url + "\n")
+
+
+def _headers(ctx: ModuleContext, has_body: bool) -> dict[str, str]:
+    headers = {str(k): str(v) for k, v in (ctx.arg("headers") or {}).items()}
     if ctx.arg("body_format") == "json" and has_body:
         headers.setdefault("Content-Type", "application/json")
-    curl_h = " ".join(f"-H {q(f'{k}: {v}')}" for k, v in headers.items())
-    wget_h = " ".join(q(f"--header={k}: {v}") for k, v in headers.items())
+    return headers
+
+
+def host_command(ctx: ModuleContext, has_body: bool) -> str:
+    """curl (else wget) reading URL and headers from 0600 files made from stdin's first
+    lines; the body, if any, is the rest of stdin. busybox wget reads no config file:
+    it gets the URL on its command line, and only when the request has no credentials."""
+    url = str(ctx.arg("url"))
+    method = str(ctx.arg("method"))
+    timeout = int(float(ctx.arg("timeout")))
+    private = bool(ctx.arg("headers")) or mask_userinfo(url) != url
+    plain = "".join(f" {q(f'--header={k}: {v}')}" for k, v in _headers(ctx, has_body).items())
+    wget_from = '--config="$t/wgetrc" -i "$t/urls"' if private else f"{plain.lstrip()} {q(url)}"
     insecure_curl = " -k" if not ctx.arg("validate_certs") else ""
     insecure_wget = " --no-check-certificate" if not ctx.arg("validate_certs") else ""
     data_curl = " --data-binary @-" if has_body else ""
-    data_wget = ' --post-file="$b"' if has_body else ""
+    data_wget = ' --post-file="$t/body"' if has_body else ""
     return (
+        "umask 077; t=$(mktemp -d) || exit 125\n"
+        "trap 'rm -rf \"$t\"' EXIT\n"
+        "for f in curlrc wgetrc urls; do\n"
+        '  IFS= read -r l && printf %s "$l" | base64 -d > "$t/$f" || exit 125\n'
+        "done\n"
         "if command -v curl >/dev/null 2>&1; then\n"
-        f"  curl -sS -X {q(method)} -m {timeout}{insecure_curl} {curl_h}{data_curl}"
-        f" -w '\\n%{{http_code}}' {url}\n"
+        f'  curl -sS -X {q(method)} -m {timeout}{insecure_curl} -K "$t/curlrc"{data_curl}'
+        " -w '\\n%{http_code}'\n"
         "else\n"
-        '  h=$(mktemp); b=$(mktemp); cat > "$b"\n'
-        f'  wget -q -S -O - -T {timeout}{insecure_wget} {wget_h}{data_wget} {url} 2>"$h"\n'
-        "  echo; s=$(sed -n 's/^ *HTTP\\/[0-9.]* \\([0-9]*\\).*/\\1/p' \"$h\" | tail -n1)\n"
-        '  echo "${s:-000}"; rm -f "$h" "$b"\n'
+        '  cat > "$t/body"\n'
+        f'  wget -q -S -O - -T {timeout}{insecure_wget}{data_wget} {wget_from} 2>"$t/h"\n'
+        "  echo; s=$(sed -n 's/^ *HTTP\\/[0-9.]* \\([0-9]*\\).*/\\1/p' \"$t/h\" | tail -n1)\n"
+        '  printf %s "${s:-000}"\n'
         "fi"
     )
 
@@ -71,6 +108,11 @@ class Uri(Module):
     }
 
     def check_args(self, args: Mapping[str, Any]) -> list[str]:
+        for key, value in (args.get("headers") or {}).items():
+            if any(c in f"{key}{value}" for c in "\r\n\0"):
+                return [f"module uri: header {str(key)[:40]!r} holds a line break"]
+        if any(c in str(args.get("url")) for c in "\r\n\0"):
+            return ["module uri: url holds a line break"]
         try:
             [int(s) for s in args.get("status_code") or []]
         except (TypeError, ValueError):
@@ -90,26 +132,29 @@ class Uri(Module):
             return got
         status, content = got
         wanted = [int(s) for s in ctx.arg("status_code")]
-        data: dict[str, Any] = {"status": status, "url": ctx.arg("url")}
+        shown = mask_userinfo(str(ctx.arg("url")))
+        data: dict[str, Any] = {"status": status, "url": shown}
         if ctx.arg("return_content"):
             data["content"] = content
             with contextlib.suppress(ValueError):
                 data["json"] = json.loads(content)
-        msg = f"{method} {ctx.arg('url')} -> {status or 'no answer'}"
+        msg = f"{method} {shown} -> {status or 'no answer'}"
         if status not in wanted:
             return fail(f"{msg} (wanted {', '.join(map(str, wanted))})", data=data)
         return ModuleResult(msg=msg, data=data)
 
     def _from_host(self, ctx: ModuleContext, body: bytes | None) -> tuple[int, str] | ModuleResult:
-        res = ctx.run(host_command(ctx, body is not None), stdin=body)
+        files = request_files(ctx, body is not None)
+        res = ctx.run(host_command(ctx, body is not None), stdin=files + (body or b""))
+        shown = mask_userinfo(str(ctx.arg("url")))
         if res.timed_out:
-            return fail(f"{ctx.arg('url')}: timed out")
+            return fail(f"{shown}: timed out")
         text, _, last = res.stdout.rpartition("\n")
         try:
             status = int(last.strip())
         except ValueError:
             return fail(
-                f"{ctx.arg('url')}: no HTTP answer ({res.stderr.strip()[-300:]})", rc=res.rc
+                f"{shown}: no HTTP answer ({mask_userinfo(res.stderr.strip()[-300:])})", rc=res.rc
             )
         return status, text
 
@@ -120,9 +165,7 @@ class Uri(Module):
         import urllib.error
         import urllib.request
 
-        headers = {str(k): str(v) for k, v in (ctx.arg("headers") or {}).items()}
-        if ctx.arg("body_format") == "json" and body is not None:
-            headers.setdefault("Content-Type", "application/json")
+        headers = _headers(ctx, body is not None)
         request = urllib.request.Request(
             str(ctx.arg("url")), data=body, headers=headers, method=method
         )
@@ -135,4 +178,5 @@ class Uri(Module):
         except urllib.error.HTTPError as err:
             return int(err.code), err.read().decode(errors="replace")
         except (urllib.error.URLError, OSError) as err:
-            return fail(f"{ctx.arg('url')}: {getattr(err, 'reason', err)}")
+            reason = mask_userinfo(str(getattr(err, "reason", err)))
+            return fail(f"{mask_userinfo(str(ctx.arg('url')))}: {reason}")

@@ -1,12 +1,15 @@
 """user: a local account present (with uid, groups, shell, home) or absent.
 
 `getent` and `id` are read in one round trip; useradd/usermod/userdel run only
-for what differs. A password is a crypt hash and is never shown in output.
+for what differs. A password is a crypt hash, never shown in output and never on
+a command line (`ps` shows those to every local user): `chpasswd -e` reads it
+from stdin.
 """
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 from fleetkit.modules.base import Arg, Module, ModuleContext, ModuleResult, fail
 from fleetkit.modules.remote import q
@@ -38,6 +41,12 @@ class User(Module):
         "remove": Arg("bool", default=False),
     }
 
+    def check_args(self, args: Mapping[str, Any]) -> list[str]:
+        password = args.get("password")
+        if password is not None and any(c in str(password) for c in ":\n\0"):
+            return ["module user: password must be a crypt hash (no ':' or line break)"]
+        return []
+
     def run(self, ctx: ModuleContext) -> ModuleResult:
         name = str(ctx.arg("name"))
         res = ctx.run(probe_script(name))
@@ -57,6 +66,7 @@ class User(Module):
                 ctx,
                 "useradd " + " ".join(self._options(ctx, new=True)) + f" {q(name)}",
                 f"created user {name}",
+                password=ctx.arg("password"),
             )
         fields = entry.split(":")
         info = dict(
@@ -98,11 +108,15 @@ class User(Module):
             shadow = ctx.run(f"getent shadow {q(name)} | cut -d: -f2")
             if shadow.stdout.strip() != password:
                 changes.append("password")
-                opts.append(f"-p {q(password)}")
+            else:
+                password = None
         if not changes:
             return ModuleResult(msg=f"user {name} as wanted")
         return self._do(
-            ctx, f"usermod {' '.join(opts)} {q(name)}", f"changed user {name}: {', '.join(changes)}"
+            ctx,
+            f"usermod {' '.join(opts)} {q(name)}" if opts else "",
+            f"changed user {name}: {', '.join(changes)}",
+            password=password,
         )
 
     def _options(self, ctx: ModuleContext, *, new: bool) -> list[str]:
@@ -113,7 +127,7 @@ class User(Module):
             opts.append(f"-g {q(ctx.arg('group'))}")
         if ctx.arg("groups"):
             opts.append(f"-G {q(','.join(str(g) for g in ctx.arg('groups')))}")
-        for arg, flag in (("shell", "-s"), ("home", "-d"), ("comment", "-c"), ("password", "-p")):
+        for arg, flag in (("shell", "-s"), ("home", "-d"), ("comment", "-c")):
             if ctx.arg(arg) is not None:
                 opts.append(f"{flag} {q(str(ctx.arg(arg)))}")
         if new:
@@ -123,12 +137,16 @@ class User(Module):
         return opts
 
     @staticmethod
-    def _do(ctx: ModuleContext, command: str, msg: str) -> ModuleResult:
+    def _do(ctx: ModuleContext, command: str, msg: str, password: Any = None) -> ModuleResult:
+        """Run command, then (with a password) `chpasswd -e`, the hash on its stdin."""
         if ctx.check:
             return ModuleResult(changed=True, msg=f"would have {msg}")
-        res = ctx.run(command)
+        stdin = None
+        if password is not None:
+            command = f"{command} && chpasswd -e" if command else "chpasswd -e"
+            stdin = f"{ctx.arg('name')}:{password}\n".encode()
+        res = ctx.run(command, stdin=stdin)
         if not res.ok:
-            # the command line may hold a password hash: never echo it back
             verb = msg.split(maxsplit=1)[0]
             return fail(f"{verb} failed: {res.stderr.strip()[-300:]}", rc=res.rc)
         return ModuleResult(changed=True, msg=msg)

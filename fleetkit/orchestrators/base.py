@@ -9,11 +9,14 @@ did. Drivers implement `Orchestrator`; playbook modules and the CLI use only it.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Literal, Protocol
 
+from fleetkit.errors import TemplateError
 from fleetkit.orchestrators.convergence import ProgressCallback, WaitPolicy, WaitReport
 
 PublishMode = Literal["ingress", "host"]
@@ -26,11 +29,33 @@ Role = Literal["manager", "worker"]
 _EMPTY: Mapping[str, str] = MappingProxyType({})
 
 
+_KEPT_WHOLE: ContextVar[list[bool] | None] = ContextVar("fleetkit_secrets_kept_whole", default=None)
+
+
+class SecretAsText(TemplateError):
+    """A Secret was turned into text inside a template (interpolated or filtered)."""
+
+
+@contextmanager
+def secrets_kept_whole() -> Iterator[list[bool]]:
+    """A block (a template render) in which turning a Secret into text is an error:
+    the mask would otherwise become the value (a join token of '********'). The list
+    it yields is non-empty once that happened (even if the renderer rewrapped the error)."""
+    tripped: list[bool] = []
+    token = _KEPT_WHOLE.set(tripped)
+    try:
+        yield tripped
+    finally:
+        _KEPT_WHOLE.reset(token)
+
+
 class Secret:
     """A value that must never be shown: str(), repr() and JSON give '********'.
 
     Join tokens travel between tasks as Secrets; only `reveal()` gives the value,
-    and only the code that hands it to an engine API calls it.
+    and only the code that hands it to an engine API calls it. Templates may pass
+    a Secret whole (`token: "{{ join.token }}"`), never read it: `reveal` is unsafe
+    for Jinja's sandbox, and str() inside a render raises SecretAsText.
     """
 
     __slots__ = ("_value",)
@@ -42,8 +67,17 @@ class Secret:
     def reveal(self) -> str:
         return self._value
 
+    reveal.unsafe_callable = True  # type: ignore[attr-defined]  # jinja2.sandbox.unsafe
+
     def __str__(self) -> str:
+        tripped = _KEPT_WHOLE.get()
+        if tripped is not None:
+            tripped.append(True)
+            raise SecretAsText("a secret cannot be turned into text in a template")
         return self.MASK
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
 
     def __repr__(self) -> str:
         return f"Secret({self.MASK})"

@@ -19,7 +19,8 @@ from types import MappingProxyType
 from typing import Any
 
 from fleetkit.errors import PlaybookError, Position
-from fleetkit.modules.args import validate_static
+from fleetkit.modules.args import FALSE_WORDS, canonical, validate_static
+from fleetkit.modules.base import Module
 from fleetkit.modules.registry import MODULES, find, suggest_module, task_module_name
 from fleetkit.playbook import keywords as kw
 from fleetkit.playbook.keywords import coerce_all, combine, unknown
@@ -44,6 +45,7 @@ from fleetkit.playbook.schema import (
     Role,
     Task,
 )
+from fleetkit.report.redact import mask_userinfo
 from fleetkit.yamlpos import load_yaml, position_of
 
 UNSUPPORTED_TASK = {
@@ -749,8 +751,11 @@ class _Loader:
         module = find(module_key)
         assert module is not None
         args = self._args(entry, module_key, where, pos)
+        hidden = _hides_args(entry.get("no_log", ctx.inherited.get("no_log")))
         name = (
-            raw_name if isinstance(raw_name, str) and raw_name else _default_name(module_name, args)
+            raw_name
+            if isinstance(raw_name, str) and raw_name
+            else _default_name(module_name, module, args, hidden=hidden)
         )
         role = f"role '{ctx.role.name}', " if ctx.role else ""
         where = f"play '{ctx.play}', {role}{'handler' if handler else 'task'} '{name}'"
@@ -867,19 +872,38 @@ def _task_list(entry: Mapping[str, Any], key: str, pos: Position) -> list[Any]:
     return value
 
 
-def _default_name(module: str, args: Mapping[str, Any]) -> str:
-    """A task's display name when it has none: the module and its main argument."""
+def _hides_args(no_log: Any) -> bool:
+    """no_log as written or inherited: anything but a plain false value (a template too)."""
+    if no_log is None or isinstance(no_log, bool):
+        return bool(no_log)
+    if isinstance(no_log, str):
+        return no_log.strip().lower() not in FALSE_WORDS
+    return bool(no_log)
+
+
+def _default_name(
+    label: str, module: Module, args: Mapping[str, Any], *, hidden: bool = False
+) -> str:
+    """A task's display name when it has none: the module and its main argument.
+
+    A no_log task is named after its module only, and a secret argument
+    (`Arg(secret=True)`) never names a task: names are shown in every output.
+    """
+    if hidden:
+        return label
+    shown, _ = canonical(module, args)
+    shown = {k: v for k, v in shown.items() if k not in module.args or not module.args[k].secret}
     main = (
-        args.get("cmd")
-        or args.get("msg")
-        or args.get("name")
-        or args.get("dest")
-        or args.get("path")
+        shown.get("cmd")
+        or shown.get("msg")
+        or shown.get("name")
+        or shown.get("dest")
+        or shown.get("path")
     )
-    if main is None and args:
-        main = next(iter(args.values()))
-    text = f"{module}: {main}" if main is not None else module
-    text = " ".join(str(text).split())
+    if main is None and shown:
+        main = next(iter(shown.values()))
+    text = f"{label}: {main}" if main is not None else label
+    text = mask_userinfo(" ".join(str(text).split()))
     return text if len(text) <= 60 else text[:57] + "..."
 
 

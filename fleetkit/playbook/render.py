@@ -24,7 +24,12 @@ from fleetkit import safeio
 from fleetkit.errors import TemplateError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import TypeVar
+
     from jinja2 import Environment, Template, nodes
+
+    _F = TypeVar("_F", bound=Callable[..., Any])
 
 SINGLE_EXPR = re.compile(r"^\{\{((?:(?!\{\{|\}\}).)*)\}\}\Z", re.DOTALL)
 RESULT = "__fleetkit_result"
@@ -208,6 +213,70 @@ def _error(err: Exception, source: str | None = None) -> TemplateError:
     return TemplateError(f"template error: {type(err).__name__}: {err}")
 
 
+def _secrets_whole(reader: str) -> Callable[[_F], _F]:
+    """Render with Secrets kept whole: a Secret (a join token) may be a value's single
+    expression, but one interpolated into text or filtered is a TemplateError naming
+    the variable, never the mask '********' standing in for the value."""
+    import functools
+
+    def wrap(method: _F) -> _F:
+        @functools.wraps(method)
+        def render(
+            self: Renderer, source: str, variables: Mapping[str, Any], *a: Any, **kw: Any
+        ) -> Any:
+            from fleetkit.orchestrators.base import secrets_kept_whole
+
+            with secrets_kept_whole() as tripped:
+                try:
+                    return method(self, source, variables, *a, **kw)
+                except TemplateError:
+                    if not tripped:
+                        raise
+            try:
+                first = {"first": kw.get("first", a[0])} if a or "first" in kw else {}
+                names = getattr(self, reader)(source, guarded=True, **first)
+            except TemplateError:
+                names = set()
+            held = _secret_paths(variables, sorted(names)) or sorted(names)
+            shown = source if len(source) <= 80 else f"{source[:77]}..."
+            raise TemplateError(
+                f"{shown!r} turns secret variable {' / '.join(map(repr, held))} into text"
+                " (interpolated or filtered): pass it whole, as a value's single"
+                " expression ('{{ var }}'), to a module argument that takes a secret"
+            ) from None
+
+        return render  # type: ignore[return-value]
+
+    return wrap
+
+
+def _secret_paths(variables: Mapping[str, Any], names: Sequence[str]) -> list[str]:
+    """Where the Secrets among the named variables are ('join.token'), looking a few
+    levels into plain dicts and lists only (hostvars and other lazy views are not walked)."""
+    from types import MappingProxyType
+
+    from fleetkit.orchestrators.base import Secret
+
+    found: list[str] = []
+
+    def walk(value: Any, path: str, depth: int) -> None:
+        if isinstance(value, Secret):
+            found.append(path)
+        elif depth and isinstance(value, dict | MappingProxyType):
+            for key, item in list(value.items())[:200]:
+                walk(item, f"{path}.{key}", depth - 1)
+        elif depth and isinstance(value, list | tuple):
+            for index, item in enumerate(value[:200]):
+                walk(item, f"{path}[{index}]", depth - 1)
+
+    for name in names:
+        try:
+            walk(variables[name], name, 4)
+        except Exception:  # a lazy variable that fails to render: not the one we look for
+            continue
+    return found
+
+
 class Renderer:
     """Renders playbook values and template files; one per run, shared by every host."""
 
@@ -265,6 +334,7 @@ class Renderer:
             return [self.render(v, variables) for v in value]
         return value
 
+    @_secrets_whole("names")
     def render_text(self, source: str, variables: Mapping[str, Any]) -> str:
         """Render source as text."""
         tmpl = self._text(source)
@@ -277,6 +347,7 @@ class Renderer:
         except Exception as err:
             raise _error(err, source) from None
 
+    @_secrets_whole("expression_names")
     def evaluate(self, expression: str, variables: Mapping[str, Any]) -> Any:
         """The value of a bare Jinja2 expression (as in `when:`), with its native type."""
         from jinja2 import Undefined
@@ -311,6 +382,7 @@ class Renderer:
         where = ", ".join(str(p) for p in (*first, *self.search_paths)) or "(no search path)"
         raise TemplateError(f"template {name} not found (looked in {where})")
 
+    @_secrets_whole("template_file_names")
     def render_file(
         self, name: str, variables: Mapping[str, Any], first: Sequence[Path] = ()
     ) -> str:

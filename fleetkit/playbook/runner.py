@@ -22,7 +22,7 @@ from fleetkit.connection.base import STREAM_TIMEOUT_S, CommandResult, Connection
 from fleetkit.connection.spec import lookup as conn_lookup
 from fleetkit.errors import ConnectionError as HostConnectionError
 from fleetkit.errors import FleetkitError, TaskError, TemplateError
-from fleetkit.modules.args import prepare, to_bool
+from fleetkit.modules.args import prepare, secret_values, to_bool
 from fleetkit.modules.assert_ import truthy
 from fleetkit.modules.base import EMPTY, Module, ModuleContext, ModuleResult
 from fleetkit.modules.registry import find
@@ -30,6 +30,7 @@ from fleetkit.playbook.lookups import run_loop
 from fleetkit.playbook.render import is_template
 from fleetkit.playbook.schema import Task
 from fleetkit.playbook.variables import OMIT, Layered, PlayScope
+from fleetkit.report.redact import register_secret
 from fleetkit.results import Status, StepResult
 
 DEFAULT_RETRIES = 3
@@ -367,6 +368,8 @@ class TaskRunner:
     def _call(self, task: Task, module: Module, host: str, variables: Layered) -> _Item:
         rendered = self.renderer.render(dict(task.args), variables)
         rendered = {k: v for k, v in rendered.items() if v != OMIT}
+        for secret in secret_values(module, rendered):
+            register_secret(secret)  # masked in every message and result from now on
         args, errors = prepare(module, rendered)
         if errors:
             mr = ModuleResult(failed=True, msg=f"{task.pos}: {errors[0]}")

@@ -6,6 +6,8 @@ share it); whatever decrypts or receives a secret registers it, and the reporter
 `inventory` output and error messages pass their text through `redact`.
 Values shorter than MIN_LENGTH are not masked: masking every `on` or `22` would
 make output unreadable, and such values are no secret worth the name.
+Credentials in URLs (`https://user:pass@host`) are masked everywhere, registered
+or not: `mask_userinfo`.
 """
 
 from __future__ import annotations
@@ -23,6 +25,23 @@ from fleetkit.results import StepResult
 
 MASK = "********"
 MIN_LENGTH = 4
+USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)([^\s/?#@]*@)+")
+"""scheme://userinfo@ (the last '@' before the host: a password may hold one unencoded)."""
+
+
+def _userinfo(match: re.Match[str]) -> str:
+    info = match.group(0)[len(match.group(1)) : -1]
+    user, colon, _ = info.partition(":")
+    if colon:
+        return f"{match.group(1)}{user}:{MASK}@"
+    if match.group(1).lower().rstrip(":/") in ("http", "https", "ftp", "ftps"):
+        return f"{match.group(1)}{MASK}@"  # a bare token as the user name
+    return match.group(0)  # ssh://git@host: a login name, not a credential
+
+
+def mask_userinfo(text: str) -> str:
+    """text with the password of every URL's userinfo masked (user:********@)."""
+    return USERINFO.sub(_userinfo, text) if "://" in text else text
 
 
 class Redactor:
@@ -50,12 +69,11 @@ class Redactor:
 
     def redact(self, text: str) -> str:
         pattern = self._pattern
-        return pattern.sub(MASK, text) if pattern is not None and text else text
+        text = pattern.sub(MASK, text) if pattern is not None and text else text
+        return mask_userinfo(text)
 
     def redact_data(self, obj: Any) -> Any:
         """A copy of obj (JSON-like data) with every string redacted, keys included."""
-        if self._pattern is None:
-            return obj
         if isinstance(obj, str):
             return self.redact(obj)
         if isinstance(obj, dict):
@@ -98,20 +116,17 @@ def register_secret(value: str) -> None:
 def redact(text: str) -> str:
     """text with every registered secret replaced by the mask."""
     redactor = _ACTIVE.get()
-    return redactor.redact(text) if redactor else text
+    return redactor.redact(text) if redactor else mask_userinfo(text)
 
 
 def redact_data(obj: Any) -> Any:
     """JSON-like data with every registered secret masked in its strings."""
-    redactor = _ACTIVE.get()
-    return redactor.redact_data(obj) if redactor else obj
+    return (_ACTIVE.get() or Redactor()).redact_data(obj)
 
 
 def redact_result(result: StepResult) -> StepResult:
     """result with its shown texts (task, msg, stdout, stderr, diff) redacted."""
-    redactor = _ACTIVE.get()
-    if not redactor:
-        return result
+    redactor = _ACTIVE.get() or Redactor()
     shown = (result.task, result.msg, result.stdout, result.stderr, result.diff)
     task, msg, stdout, stderr, diff = (redactor.redact(text) for text in shown)
     if (task, msg, stdout, stderr, diff) == shown:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import threading
 import time
 from pathlib import Path
@@ -11,6 +12,7 @@ from tests.unit.playbook.helpers import Fleet, inventory, run
 
 from fleetkit.connection.fake import FakeCall, table
 from fleetkit.errors import PatternError
+from fleetkit.modules.base import ENV_LINE
 
 pytestmark = pytest.mark.unit
 
@@ -530,9 +532,11 @@ def test_become_environment_and_omit_reach_the_host(tmp_path: Path) -> None:
         fleet=fleet,
     )
     calls = fleet.conns["web1"].calls
-    assert calls[0].become and calls[0].command == "export LANG=C\nid"
+    env = ENV_LINE + " || exit 125\nid"  # the environment goes on stdin, not the command line
+    assert calls[0].become and calls[0].command == env
+    assert base64.b64decode((calls[0].stdin or b"").splitlines()[0]).startswith(b"export LANG=C\n")
     assert "sudo -n -H -u app" in calls[1].command and not calls[1].become
-    assert calls[2].command == "export LANG=C\nid"
+    assert calls[2].command == env
 
 
 def test_an_unreachable_delegate_fails_the_task_not_the_host(tmp_path: Path) -> None:
