@@ -492,3 +492,12 @@ INJECTED_NAMES = frozenset(
 )
 """The variables a setup task defines for later tasks (the static check reads them);
 per-interface facts (`ansible_eth0`) are known only at run time."""
+
+
+def injected(facts: Mapping[str, Any]) -> dict[str, Any]:
+    """The host variables a fact view becomes: `ansible_facts` and each `ansible_<name>`."""
+    out: dict[str, Any] = {f"ansible_{k}": v for k, v in facts.items() if k != "module_setup"}
+    if "module_setup" in facts:
+        out["module_setup"] = facts["module_setup"]
+    out["ansible_facts"] = dict(facts)
+    return out

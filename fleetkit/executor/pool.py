@@ -43,6 +43,8 @@ class HostPool:
         self._conns: dict[str, Connection] = {}
         self._dead: dict[str, str] = {}
         self._lock = threading.Lock()
+        self._opening: dict[str, threading.Lock] = {}
+        """One lock per host: a host's own task and a task delegated to it open it once."""
         self._executor = ThreadPoolExecutor(max_workers=self._forks, thread_name_prefix="fk-host")
         self._closed = False
 
@@ -67,8 +69,10 @@ class HostPool:
             if conn is None:
                 conn = self._factory(host)
                 self._conns[host] = conn
+            opening = self._opening.setdefault(host, threading.Lock())
         try:
-            conn.open()
+            with opening:
+                conn.open()
         except ConnectionError as err:
             with self._lock:
                 self._dead[host] = str(err)

@@ -146,7 +146,8 @@ class Systemd(Module):
                         return fail(f"systemctl {verb.replace('_', '-')} failed: {why}", rc=res.rc)
         name = ctx.arg("name")
         if not name:
-            return ModuleResult(changed=bool(done), msg=", ".join(done), data={"name": None})
+            # as Ansible: a daemon-reload (or reexec) alone reports ok, not changed
+            return ModuleResult(changed=False, msg=", ".join(done), data={"name": None})
         return self._unit(ctx, str(name), flag, done)
 
     def _unit(self, ctx: ModuleContext, name: str, flag: str, done: list[str]) -> ModuleResult:

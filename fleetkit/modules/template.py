@@ -12,6 +12,8 @@ from fleetkit.errors import FleetkitError
 from fleetkit.modules.base import Arg, Module, ModuleContext, ModuleResult, fail
 from fleetkit.modules.copy import FILE_ARGS, put_content
 
+ANSIBLE_MANAGED = "Ansible managed"
+
 
 class Template(Module):
     name = "template"
@@ -20,7 +22,9 @@ class Template(Module):
     def run(self, ctx: ModuleContext) -> ModuleResult:
         src = str(ctx.arg("src"))
         try:
-            text = ctx.templar.render_file(src, ctx.variables)
+            # Ansible defines ansible_managed for templates ("Ansible managed" unless set)
+            variables = {"ansible_managed": ANSIBLE_MANAGED, **ctx.variables}
+            text = ctx.templar.render_file(src, variables)
         except FleetkitError as err:
             return fail(str(err))
         return put_content(ctx, str(ctx.arg("dest")), text.encode())

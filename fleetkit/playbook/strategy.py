@@ -30,6 +30,7 @@ from typing import Any
 
 from fleetkit.errors import ConnectionError as HostConnectionError
 from fleetkit.errors import FleetkitError
+from fleetkit.executor.ansible_facts import ansible_facts, injected
 from fleetkit.executor.facts import gather_facts
 from fleetkit.executor.pool import HostPool, iter_unique
 from fleetkit.inventory.model import Inventory
@@ -471,6 +472,11 @@ class PlaybookRun:
         state = self.states[host]
         state.facts.clear()
         state.facts.update(facts)
+        # the same gathering as Ansible's implicit setup: ansible_facts and ansible_* names
+        view = ansible_facts(res.stdout)
+        view["gather_subset"] = ["all"]
+        view["module_setup"] = True
+        state.vars.update(injected(view))
         os_name = facts["os"].get("pretty_name") or facts["os"].get("id")
         msg = f"{os_name}, {facts['arch']}, {facts['cpus']} cpus"
         return Outcome(
