@@ -166,6 +166,10 @@ def check_play(
         | set(play.role_vars)
         | set(play.role_defaults)
     )
+    if play.gather_facts:
+        from fleetkit.executor.ansible_facts import INJECTED_NAMES
+
+        play_known |= INJECTED_NAMES  # the play's gathering defines them, as setup does
     for source in (play.vars, play.vars_files):
         _check_vars(source, renderer, play_known, play.pos, f"play '{play.name}'")
     topics = {h.name for h in play.handlers} | {t for h in play.handlers for t in h.listen}
@@ -202,7 +206,7 @@ def check_play(
                 f"{task.where}: undefined variable '{name}'{_hint(name, task_known)}",
                 position=task.pos,
             )
-        if task.module == "template":
+        if task.module == "template" and id(task) not in included:
             _check_template_file(task, renderer, task_known)
         _preflight(task, play, renderer, task_known, extra or {})
         for topic in task.notify:
