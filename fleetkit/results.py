@@ -56,6 +56,8 @@ class StepResult:
     """A failure a block's rescue: took (counted as rescued, not failed, as Ansible does)."""
     ignored: bool = False
     """A failure ignore_errors let pass (its status is ok; counted as ignored too)."""
+    truncated: bool = False
+    """stdout or stderr passed the connection's output cap: only their first bytes are kept."""
 
     @property
     def ok(self) -> bool:
@@ -88,6 +90,7 @@ class StepResult:
             no_log=True,
             rescued=self.rescued,
             ignored=self.ignored,
+            truncated=self.truncated,
         )
 
 

@@ -22,13 +22,18 @@ from fleetkit.errors import StreamRefused, TaskError
 
 @dataclass(frozen=True)
 class CommandResult:
-    """What one command did: exit code (None if it was cut by a timeout), output, time."""
+    """What one command did: exit code (None if it was cut by a timeout), output, time.
+
+    truncated: a stream passed the connection's output cap (max_output); what is
+    kept is its first bytes, the rest was read and dropped.
+    """
 
     rc: int | None
     stdout: str
     stderr: str
     duration_s: float
     timed_out: bool = False
+    truncated: bool = False
 
     @property
     def ok(self) -> bool:
@@ -142,6 +147,11 @@ class Connection(ABC):
     def get(self, remote_path: str, *, become: bool = False) -> bytes:
         """Read remote_path's bytes."""
         result = self.run(f"base64 < {shlex.quote(remote_path)}", become=become)
+        if result.truncated:
+            raise TaskError(
+                f"cannot read {remote_path}: larger than the output cap (max_output)",
+                hint="raise the host's max_output variable (bytes) to read bigger files",
+            )
         if not result.ok:
             raise TaskError(f"cannot read {remote_path}: {result.stderr.strip() or result.rc}")
         return base64.b64decode(result.stdout)

@@ -2,11 +2,14 @@
 
 One factory per run: it parses ~/.ssh/config once, shares the known_hosts store
 (so accept-new appends are serialised) and opens each ProxyJump bastion once,
-tunnelling every host behind it over that one connection.
+tunnelling every host behind it over that one connection. Every SSH connection
+keeps at most `max_output` bytes per stream of each command (FLEETKIT_MAX_OUTPUT,
+default 32 MiB; the exporter's probe pool uses less).
 """
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Mapping
 from pathlib import Path
@@ -21,8 +24,15 @@ from fleetkit.connection.spec import ConnectionSpec, parse_jump
 class ConnectionFactory:
     """Callable host name -> Connection for one run."""
 
-    def __init__(self, specs: Mapping[str, ConnectionSpec]) -> None:
+    _keeper: Any = None  # the run's KeeperSession, made on first use when persistence is on
+
+    def __init__(
+        self, specs: Mapping[str, ConnectionSpec], *, max_output: int | None = None
+    ) -> None:
+        from fleetkit.connection.deadlines import max_output_from_env
+
         self._specs = specs
+        self.max_output = max_output if max_output is not None else max_output_from_env(os.environ)
         self._fabric_config: Any = None
         self._stores: dict[Path, KnownHostsStore] = {}
         self._gateways: dict[str, Any] = {}
@@ -70,17 +80,40 @@ class ConnectionFactory:
             gw = self._gateways[spec.jump]
         return gw
 
-    def __call__(self, host: str) -> Connection:
+    def __call__(self, host: str, *, direct: bool = False) -> Connection:
         spec = self._specs[host]
         if spec.local:
             return LocalConnection(host)
+        if not direct and (kept := self._kept(host, spec)) is not None:
+            return kept
         from fleetkit.connection.ssh import SSHConnection
 
         with self._lock:
             config = self._config()
             store = self._store(spec)
             gateway = self._gateway(spec)
-        return SSHConnection(spec, fabric_config=config, known_hosts=store, gateway=gateway)
+        return SSHConnection(
+            spec,
+            fabric_config=config,
+            known_hosts=store,
+            gateway=gateway,
+            max_output=self.max_output,
+        )
+
+    def _kept(self, host: str, spec: ConnectionSpec) -> Connection | None:
+        """With persistence on (FLEETKIT_PERSIST), the keeper's connection for host: it
+        holds the SSHConnection this factory would make (direct=True: the fallback)."""
+        from fleetkit.keeper.settings import persist_seconds
+
+        persist = persist_seconds()
+        if persist is None:
+            return None
+        from fleetkit.keeper.client import KeeperSession, KeptConnection
+
+        with self._lock:
+            if self._keeper is None:
+                self._keeper = KeeperSession(persist)
+        return KeptConnection(spec, self._keeper, lambda: self(host, direct=True))
 
     def close(self) -> None:
         for gw in self._gateways.values():

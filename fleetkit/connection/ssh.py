@@ -10,18 +10,20 @@ process (SSH "signal" request) before closing the channel.
 from __future__ import annotations
 
 import contextlib
+import functools
 import select
 import shlex
 import socket
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import paramiko
 from paramiko.common import cMSG_CHANNEL_REQUEST
 
-from fleetkit.connection import sftp, streams
+from fleetkit.connection import deadlines, sftp, streams
 from fleetkit.connection.base import (
     STREAM_TIMEOUT_S,
     CommandResult,
@@ -67,10 +69,6 @@ def _reason(err: BaseException) -> str:
     return str(err) or type(err).__name__
 
 
-def _decode(chunks: list[bytes]) -> str:
-    return b"".join(chunks).decode("utf-8", errors="replace")
-
-
 def _no_delay(sock: object) -> None:
     """Turn Nagle off: each command is a few small packets each way, and waiting for
     delayed ACKs costs ~40 ms per command (measured: run("true") 47.8 ms -> 3.8 ms)."""
@@ -99,6 +97,24 @@ def send_signal(chan: paramiko.Channel, name: str) -> None:
     transport._send_user_message(msg)  # type: ignore[attr-defined]  # no public API
 
 
+@functools.cache
+def fabric_connection_class() -> Any:
+    """fabric.Connection with `inline_ssh_env` declared as a real attribute.
+
+    Fabric declares its other attributes on the class so invoke's DataProxy sets
+    them on the instance; it forgets inline_ssh_env, so Connection.__init__ wrote it
+    into the run's shared Config, whose re-merge empties it for a moment: a thread
+    opening another host then failed with "No attribute or config key found for
+    'authentication'" (about 1 run in 20-60 with many hosts).
+    """
+    from fabric import Connection as FabricConnection
+
+    class FleetkitFabricConnection(FabricConnection):  # type: ignore[misc]
+        inline_ssh_env = None
+
+    return FleetkitFabricConnection
+
+
 class SSHConnection(Connection):
     """One host over SSH; thread-compatible (one run uses it from one worker at a time)."""
 
@@ -109,11 +125,11 @@ class SSHConnection(Connection):
         fabric_config: Any,
         known_hosts: KnownHostsStore | None,
         gateway: Any = None,
+        max_output: int = deadlines.DEFAULT_MAX_OUTPUT,
     ) -> None:
         super().__init__(spec.name)
-        from fabric import Connection as FabricConnection
-
         self.spec = spec
+        self.max_output = max_output
         connect_kwargs: dict[str, Any] = {
             "banner_timeout": spec.connect_timeout,
             "auth_timeout": spec.connect_timeout,
@@ -121,7 +137,7 @@ class SSHConnection(Connection):
         if spec.ssh_key:
             connect_kwargs["key_filename"] = [str(Path(spec.ssh_key).expanduser())]
             connect_kwargs["look_for_keys"] = False
-        self._fab = FabricConnection(
+        self._fab = fabric_connection_class()(
             host=spec.address,
             user=spec.user,
             port=spec.port,
@@ -218,14 +234,38 @@ class SSHConnection(Connection):
             full = become_wrap(full, self.spec.become_user)
         start = time.monotonic()
         deadline = start + timeout + CLIENT_GRACE_S if timeout is not None else None
+        # Opening the channel and the exec request are answered at once by a healthy
+        # sshd: both wait at most connect_timeout (and never past the command's deadline).
+        handshake = self.spec.connect_timeout
+        if deadline is not None:
+            handshake = max(0.1, min(handshake, deadline - start))
         transport = self._fab.client.get_transport()
         try:
-            chan = transport.open_session(timeout=self.spec.connect_timeout)
-            chan.exec_command(full)
+            chan = transport.open_session(timeout=handshake)
+        except (paramiko.SSHException, OSError, EOFError) as err:
+            active = transport.is_active()
+            self.close()
+            if active:  # paramiko's "Timeout opening channel.": the server is stuck
+                raise ConnectionError(
+                    f"{self.name}: the SSH server did not open a session within {handshake:g}s"
+                    " (connection closed)"
+                ) from None
+            raise ConnectionError(
+                f"{self.name}: connection lost: {err or type(err).__name__}"
+            ) from None
+        try:
+            deadlines.exec_request(chan, full, handshake)
             if stdin:
                 _send_all(chan, stdin)
             chan.shutdown_write()
+        except deadlines.PeerTimeout:
+            self.close()  # a server that ignores requests is stuck: drop the whole connection
+            raise ConnectionError(
+                f"{self.name}: the SSH server did not answer the exec request within"
+                f" {handshake:g}s (connection closed)"
+            ) from None
         except (paramiko.SSHException, OSError, EOFError) as err:
+            chan.close()
             self.close()
             raise ConnectionError(
                 f"{self.name}: connection lost: {err or type(err).__name__}"
@@ -235,27 +275,35 @@ class SSHConnection(Connection):
         finally:
             chan.close()
         if timeout is not None and result.rc == TIMEOUT_RC and result.duration_s >= timeout:
-            return CommandResult(None, result.stdout, result.stderr, result.duration_s, True)
+            return replace(result, rc=None, timed_out=True)
         return result
 
     def _collect(
         self, chan: paramiko.Channel, start: float, deadline: float | None
     ) -> CommandResult:
-        out: list[bytes] = []
-        err: list[bytes] = []
+        """Read both streams until the command ends or the deadline passes, keeping at most
+        max_output bytes of each (the rest is read and dropped, so the host never
+        blocks on a full window and the controller's memory stays bounded)."""
+        out = deadlines.Capture(self.max_output)
+        err = deadlines.Capture(self.max_output)
         fd = chan.fileno()
         while True:
-            while chan.recv_ready():
-                out.append(chan.recv(READ_SIZE))
-            while chan.recv_stderr_ready():
-                err.append(chan.recv_stderr(READ_SIZE))
+            busy = False
+            if chan.recv_ready():
+                out.add(chan.recv(READ_SIZE))
+                busy = True
+            if chan.recv_stderr_ready():
+                err.add(chan.recv_stderr(READ_SIZE))
+                busy = True
+            wait = None if deadline is None else deadline - time.monotonic()
+            if wait is not None and wait <= 0:
+                return self._timed_out(chan, out, err, start)
+            if busy:
+                continue  # the deadline is checked between reads, also while output pours in
             if chan.eof_received and not chan.recv_ready() and not chan.recv_stderr_ready():
                 break
             if chan.closed or not self.is_open:
                 break
-            wait = None if deadline is None else deadline - time.monotonic()
-            if wait is not None and wait <= 0:
-                return self._timed_out(chan, out, err, start)
             select.select([fd], [], [], min(wait, 1.0) if wait is not None else 1.0)
         remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
         if not chan.status_event.wait(remaining):
@@ -263,15 +311,30 @@ class SSHConnection(Connection):
         rc = chan.exit_status
         if rc == -1 and not self.is_open:
             raise ConnectionError(f"{self.name}: connection lost while running a command")
-        return CommandResult(rc, _decode(out), _decode(err), time.monotonic() - start)
+        return CommandResult(
+            rc,
+            out.text(),
+            err.text(),
+            time.monotonic() - start,
+            truncated=out.truncated or err.truncated,
+        )
 
     def _timed_out(
-        self, chan: paramiko.Channel, out: list[bytes], err: list[bytes], start: float
+        self,
+        chan: paramiko.Channel,
+        out: deadlines.Capture,
+        err: deadlines.Capture,
+        start: float,
     ) -> CommandResult:
         with contextlib.suppress(paramiko.SSHException, OSError, EOFError):
             send_signal(chan, "TERM")
         return CommandResult(
-            None, _decode(out), _decode(err), time.monotonic() - start, timed_out=True
+            None,
+            out.text(),
+            err.text(),
+            time.monotonic() - start,
+            timed_out=True,
+            truncated=out.truncated or err.truncated,
         )
 
     # streams --------------------------------------------------------------------------

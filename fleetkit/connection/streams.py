@@ -102,7 +102,14 @@ def open_direct_tcpip(
 
 
 def open_exec(transport: paramiko.Transport, command: str, timeout: float) -> paramiko.Channel:
-    """A channel whose bytes are command's stdin and stdout on the host."""
+    """A channel whose bytes are command's stdin and stdout on the host (the exec request
+    also answered within timeout: deadlines.exec_request)."""
+    from fleetkit.connection.deadlines import exec_request
+
     chan = transport.open_session(timeout=timeout)
-    chan.exec_command(command)
+    try:
+        exec_request(chan, command, timeout)
+    except BaseException:
+        chan.close()
+        raise
     return chan

@@ -28,6 +28,9 @@ def command_step(
 ) -> StepResult:
     """Run command on one host and classify it: rc 0 ok, else failed (timeouts included)."""
     result = conn.run(command, timeout=timeout, become=become)
+    cut = (
+        " (output truncated: over the output cap, FLEETKIT_MAX_OUTPUT)" if result.truncated else ""
+    )
     if result.timed_out:
         return StepResult(
             host=host,
@@ -36,8 +39,10 @@ def command_step(
             rc=None,
             stdout=result.stdout,
             stderr=result.stderr,
-            msg=f"timed out after {timeout:g}s (command killed)" if timeout else "timed out",
+            msg=(f"timed out after {timeout:g}s (command killed)" if timeout else "timed out")
+            + cut,
             duration_s=result.duration_s,
+            truncated=result.truncated,
         )
     return StepResult(
         host=host,
@@ -46,8 +51,9 @@ def command_step(
         rc=result.rc,
         stdout=result.stdout,
         stderr=result.stderr,
-        msg="" if result.rc == 0 else f"non-zero return code {result.rc}",
+        msg=("" if result.rc == 0 else f"non-zero return code {result.rc}") + cut,
         duration_s=result.duration_s,
+        truncated=result.truncated,
     )
 
 

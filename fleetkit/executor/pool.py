@@ -4,12 +4,16 @@
 handshakes happen in parallel) and keeps it for the whole run. `map` runs a
 function on many hosts with at most `forks` in flight, streams each result to a
 callback as it completes, and turns connection failures into `unreachable`
-results: one slow or dead host never blocks or crashes the others.
+results and any other exception into that host's `failed` result: one slow,
+dead or buggy host never blocks or crashes the others. `map(deadline=S)` is a
+hard bound for callers that must finish (an exporter cycle): hosts still running
+after S seconds are reported unreachable and their connections closed.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -19,6 +23,8 @@ from contextvars import copy_context
 from fleetkit.connection.base import Connection
 from fleetkit.errors import ConnectionError
 from fleetkit.results import Status, StepResult
+
+log = logging.getLogger("fleetkit.executor")
 
 MAX_FORKS = 256
 
@@ -110,6 +116,15 @@ class HostPool:
                 msg=str(err),
                 duration_s=time.monotonic() - start,
             )
+        except Exception as err:  # a bug or an unforeseen library error: this host fails
+            log.debug("%s: %s raised", host, task, exc_info=True)
+            return StepResult(
+                host=host,
+                task=task,
+                status=Status.FAILED,
+                msg=f"internal error: {type(err).__name__}: {err}",
+                duration_s=time.monotonic() - start,
+            )
 
     def map(
         self,
@@ -117,12 +132,19 @@ class HostPool:
         task: str,
         fn: HostFunc,
         on_result: ResultCallback | None = None,
+        *,
+        deadline: float | None = None,
     ) -> list[StepResult]:
         """Run fn(host, connection) on every host; results in completion order.
 
-        On KeyboardInterrupt, pending hosts are cancelled, open connections are
-        closed (which ends running commands) and the interrupt propagates.
+        With a deadline (seconds), hosts not done by then get an unreachable result
+        and their connection is closed (ending what blocks them); their late result
+        is dropped. On KeyboardInterrupt, pending hosts are cancelled, open
+        connections are closed (which ends running commands) and the interrupt
+        propagates.
         """
+        start = time.monotonic()
+        end = None if deadline is None else start + deadline
         futures: dict[Future[StepResult], str] = {
             self._executor.submit(copy_context().run, self._call, h, task, fn): h for h in hosts
         }
@@ -130,7 +152,17 @@ class HostPool:
         pending: set[Future[StepResult]] = set(futures)
         try:
             while pending:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED, timeout=0.5)
+                left = 0.5 if end is None else min(0.5, end - time.monotonic())
+                if left <= 0:
+                    assert deadline is not None
+                    for fut in pending:
+                        fut.cancel()
+                        result = self._abandon(futures[fut], task, deadline, start)
+                        results.append(result)
+                        if on_result is not None:
+                            on_result(result)
+                    break
+                done, pending = wait(pending, return_when=FIRST_COMPLETED, timeout=left)
                 for fut in done:
                     result = fut.result()
                     results.append(result)
@@ -142,6 +174,19 @@ class HostPool:
             self.close()
             raise
         return results
+
+    def _abandon(self, host: str, task: str, deadline: float, start: float) -> StepResult:
+        """host missed map's deadline: unreachable, its connection closed (unblocking it)."""
+        reason = f"{host}: no result within the {deadline:g}s deadline (connection closed)"
+        log.warning("%s", reason)
+        self.mark_unreachable(host, reason)
+        return StepResult(
+            host=host,
+            task=task,
+            status=Status.UNREACHABLE,
+            msg=reason,
+            duration_s=time.monotonic() - start,
+        )
 
     def submit(self, fn: Callable[[], StepResult]) -> Future[StepResult]:
         """Run one callable on the pool (used by strategies that let hosts run ahead)."""

@@ -6,6 +6,11 @@ and one server for Kubernetes (failing over to the next), and returns a complete
 FleetSnapshot. A host that fails is retried after a backoff that doubles with
 each consecutive failure (skipped cycles report it down without any SSH), so a
 dead host costs nothing and cannot slow the others past its timeout.
+
+Every round of a cycle has a hard deadline (the timeout plus CYCLE_GRACE_S): a
+host still busy then (a peer that never answers) is reported down and its
+connection closed, so one stuck host never holds the others' data. A probe's
+output is capped at PROBE_MAX_OUTPUT per stream; a host that sends more is down.
 """
 
 from __future__ import annotations
@@ -35,6 +40,10 @@ DEFAULT_MAX_BACKOFF_S = 300.0
 # When no manager/server could answer (no swarm yet, say), extra fail-over round trips
 # pause for this many cycles; the preferred one is still asked inside its probe.
 FAILOVER_QUIET_CYCLES = 10
+# A round of a cycle ends this long after the per-host timeout, whatever the hosts do
+# (longer than the SSH client's own grace, so its more precise message wins when it can).
+CYCLE_GRACE_S = 5.0
+PROBE_MAX_OUTPUT = 4 << 20  # bytes per stream: a probe is a few KiB; more is a broken host
 
 T = TypeVar("T")
 Parse = Callable[[str, str], tuple[T | None, str]]
@@ -82,7 +91,8 @@ def open_pool(inventory: Inventory, hosts: Sequence[str], timeout: float) -> Hos
     unreachable host never holds a cycle longer than that. Close it when done."""
     specs = {h: ConnectionSpec.from_vars(h, inventory.hosts[h].vars) for h in hosts}
     factory = ConnectionFactory(
-        {h: replace(s, connect_timeout=min(s.connect_timeout, timeout)) for h, s in specs.items()}
+        {h: replace(s, connect_timeout=min(s.connect_timeout, timeout)) for h, s in specs.items()},
+        max_output=PROBE_MAX_OUTPUT,
     )
     return HostPool(factory, default_forks(len(hosts)))
 
@@ -148,6 +158,11 @@ class Collection:
         self._lock = threading.Lock()  # one cycle at a time
 
     @property
+    def deadline_s(self) -> float:
+        """How long one round of a cycle (the probes, a fail-over ask) may take at most."""
+        return self._timeout + CYCLE_GRACE_S
+
+    @property
     def latest(self) -> FleetSnapshot | None:
         """The last complete snapshot (None before the first cycle ends)."""
         return self._latest
@@ -208,6 +223,9 @@ class Collection:
                 return StepResult(host, "probe", Status.FAILED, msg=f"probe failed: {err}")
             if res.timed_out:
                 raise ConnectionError(f"{host}: probe timed out after {self._timeout:g}s")
+            if res.truncated:
+                why = f"probe output over {PROBE_MAX_OUTPUT >> 20} MiB (not parsed)"
+                return StepResult(host, "probe", Status.FAILED, msg=why)
             spent = time.monotonic() - t0
             groups = self.targets.groups.get(host, ())
             try:
@@ -222,10 +240,14 @@ class Collection:
             return StepResult(host, "probe", Status.OK, rc=res.rc, duration_s=spent)
 
         failures: dict[str, tuple[str, float]] = {}
-        for step in self._pool.map(hosts, "probe", probe):
+        parsed: dict[str, ProbeResult] = {}
+        for step in self._pool.map(hosts, "probe", probe, deadline=self.deadline_s):
             if step.status is not Status.OK:
                 failures[step.host] = (step.msg or str(step.status), step.duration_s)
-        return results, failures
+            elif step.host in results:
+                parsed[step.host] = results[step.host]
+        # a host abandoned at the deadline may still write into `results` later: not read
+        return parsed, failures
 
     def _host_snapshot(
         self,
@@ -310,8 +332,8 @@ class Collection:
 
         if host not in self._state:  # another shard's host: its own backoff is the quiet period
             self._pool.revive(host)
-        steps = self._pool.map([host], "cluster", run)
-        if answer:
+        steps = self._pool.map([host], "cluster", run, deadline=self.deadline_s)
+        if answer and steps and steps[0].status is Status.OK:
             return answer[0]
         return None, steps[0].msg if steps else "no answer"
 

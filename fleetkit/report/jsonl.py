@@ -34,19 +34,20 @@ class JsonLinesReporter:
         self._emit({"event": "task_start", "play": play, "task": task, "hosts": list(hosts)})
 
     def host_result(self, result: StepResult) -> None:
-        self._emit(
-            {
-                "event": "host_result",
-                "host": result.host,
-                "task": result.task,
-                "status": result.status.value,
-                "rc": result.rc,
-                "stdout": result.stdout,
-                "stderr": result.stderr,
-                "msg": result.msg,
-                "duration_s": round(result.duration_s, 6),
-            }
-        )
+        event: dict[str, Any] = {
+            "event": "host_result",
+            "host": result.host,
+            "task": result.task,
+            "status": result.status.value,
+            "rc": result.rc,
+            "stdout": result.stdout,
+            "stderr": result.stderr,
+            "msg": result.msg,
+            "duration_s": round(result.duration_s, 6),
+        }
+        if result.truncated:  # an added key, only on results whose output was cut
+            event["truncated"] = True
+        self._emit(event)
 
     def warning(self, message: str) -> None:
         self._emit({"event": "warning", "msg": message})
