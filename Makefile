@@ -84,6 +84,7 @@ bench: setup
 	$(BIN)/python bench/bench_exec.py --hosts 50
 	$(BIN)/python bench/bench_exec.py --memory
 	$(BIN)/python bench/bench_playbook.py --hosts 50
+	$(BIN)/python bench/bench_playbook.py --role --hosts 50
 	$(BIN)/python bench/bench_exporter.py --ensure-lab 50
 	$(BIN)/python bench/bench_swarm.py --fresh
 

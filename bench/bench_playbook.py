@@ -11,13 +11,22 @@ per task per host on fake connections (target < 5 ms).
     .venv/bin/python bench/bench_playbook.py --hosts 50 --rounds 5
     .venv/bin/python bench/bench_playbook.py --use-lab inventory/lab/hosts.yml   # the lab as it is
     .venv/bin/python bench/bench_playbook.py --overhead
+    .venv/bin/python bench/bench_playbook.py --role --use-lab inventory/lab/hosts.yml --rounds 3
+
+`--role`: bench/role_fixture/ (a role with 10 tasks: a directory, a template
+that notifies a handler, 8 shell commands) with fleetkit and ansible-playbook,
+and a pyinfra deploy doing the same (files.directory, files.template, the
+handler as an operation run only if the template changed, 8 server.shell).
+Each round renders a new value into the template, so the handler runs every round.
 """
 
 from __future__ import annotations
 
 import argparse
 import io
+import itertools
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -174,6 +183,100 @@ def compare(lab: Lab, n_rounds: int, tmp: Path, skip: set[str]) -> dict[str, obj
     return {"hosts": n, "rounds": n_rounds, "tasks": TASKS, "tools": rows}
 
 
+ROLE_FIXTURE = Path(__file__).resolve().parent / "role_fixture"
+ROLE_DIR = "/tmp/fkbench-role"
+
+PYINFRA_ROLE_DEPLOY = """
+import os
+from pyinfra import host
+from pyinfra.operations import files, server
+ROUND = os.environ["BENCH_ROUND"]
+ROLE = {role!r}
+files.directory(name="bench dir", path="{dir}", mode="755")
+conf = files.template(
+    name="bench config",
+    src=ROLE + "/roles/benchrole/templates/bench.conf.j2",
+    dest="{dir}/bench.conf",
+    mode="644",
+    inventory_hostname=host.name,
+    bench_round=ROUND,
+)
+for i in range(8):
+    server.shell(name=f"task {{i}}", commands=[f"echo task {{i}} on $(hostname) && test -d {dir}"])
+server.shell(
+    name="bench reload", commands=["echo reloaded > {dir}/reloaded"], _if=conf.did_change
+)
+"""
+
+
+def compare_role(lab: Lab, n_rounds: int, tmp: Path, skip: set[str]) -> dict[str, object]:
+    """The role fixture with fleetkit and ansible-playbook; the same steps as a pyinfra deploy."""
+    files = peer_files(lab, tmp)
+    play = tmp / "role"
+    shutil.copytree(ROLE_FIXTURE, play)
+    deploy = tmp / "role_deploy.py"
+    deploy.write_text(PYINFRA_ROLE_DEPLOY.format(role=str(play), dir=ROLE_DIR))
+    n = len(lab.hosts)
+    counter = itertools.count()
+    fleetkit = which("fleetkit")
+
+    def ansible_env() -> dict[str, str]:
+        cp = tempfile.mkdtemp(dir=tmp)
+        return {
+            **os.environ,
+            "ANSIBLE_CONFIG": str(files["ansible_cfg"]),
+            "ANSIBLE_SSH_CONTROL_PATH_DIR": cp,
+            "ANSIBLE_LOCAL_TEMP": cp,
+            "ANSIBLE_NOCOLOR": "1",
+        }
+
+    commands = {
+        "fleetkit": lambda: run_timed(
+            [
+                fleetkit,
+                "run",
+                "site.yml",
+                "-i",
+                str(lab.inventory),
+                "-e",
+                f"bench_round={next(counter)}",
+            ],
+            cwd=play,
+        ),
+    }
+    if "pyinfra" not in skip:
+        pyinfra = which("pyinfra")
+        commands["pyinfra"] = lambda: run_timed(
+            [pyinfra, "-y", str(files["pyinfra_inv"]), str(deploy)],
+            env={**os.environ, "BENCH_ROUND": str(next(counter))},
+            cwd=tmp,
+        )
+    if "ansible" not in skip:
+        ansible = which("ansible-playbook")
+        commands["ansible"] = lambda: run_timed(
+            [
+                ansible,
+                "-i",
+                str(files["ansible_inv"]),
+                "-f",
+                str(n),
+                "site.yml",
+                "-e",
+                f"bench_round={next(counter)}",
+            ],
+            env=ansible_env(),
+            cwd=play,
+        )
+    measures = {k: Measure(k) for k in commands}
+    try:
+        rounds(measures, commands, n_rounds)
+    finally:
+        run_timed([fleetkit, "exec", "all", "-i", str(lab.inventory), "--", f"rm -rf {ROLE_DIR}"])
+    print(f"\nrole with 10 tasks, a template and a handler on {n} lab hosts, {n_rounds} rounds:")
+    rows = report(measures, "fleetkit")
+    return {"hosts": n, "rounds": n_rounds, "tasks": TASKS, "variant": "role", "tools": rows}
+
+
 def overhead(n_hosts: int, repeats: int) -> dict[str, object]:
     """fleetkit's own time per task per host: the playbook on instant fake connections."""
     from fleetkit.connection.fake import FakeConnection
@@ -215,6 +318,7 @@ def main() -> None:
     parser.add_argument("--use-lab", type=Path, metavar="INVENTORY", help="use the lab as it is")
     parser.add_argument("--skip", action="append", default=[], choices=["pyinfra", "ansible"])
     parser.add_argument("--overhead", action="store_true", help="fleetkit's own cost, fake hosts")
+    parser.add_argument("--role", action="store_true", help="the role variant (role_fixture/)")
     args = parser.parse_args()
     result: dict[str, object] = {}
     if args.overhead:
@@ -226,7 +330,10 @@ def main() -> None:
                 lab = read_lab(args.use_lab.resolve())
             else:
                 lab = ensure_lab(args.hosts, tmp / "lab.yml")
-            result["playbook"] = compare(lab, args.rounds, tmp, set(args.skip))
+            if args.role:
+                result["role"] = compare_role(lab, args.rounds, tmp, set(args.skip))
+            else:
+                result["playbook"] = compare(lab, args.rounds, tmp, set(args.skip))
     result["machine"] = machine()
     print("results:", write_results("playbook", result))
 
