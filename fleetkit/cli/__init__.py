@@ -29,6 +29,7 @@ SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
     "vault": ("fleetkit.cli.vault", "vault", "Encrypt, decrypt and edit Ansible Vault data."),
     "verify": ("fleetkit.cli.verify", "verify", "Run testinfra test files on inventory hosts."),
     "doc": ("fleetkit.cli.doc", "doc", "Show a module's arguments and how it runs."),
+    "persist": ("fleetkit.cli.persist", "persist", "Show or stop the SSH connection keeper."),
 }
 
 

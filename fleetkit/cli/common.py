@@ -175,3 +175,35 @@ def load_vault_secrets(
 
     sources = cli_sources(password_files, vault_ids, ask, os.environ)
     return load_secrets(sources, Path.cwd(), prompt, confirm=confirm)
+
+
+def persist_option(func: F) -> F:
+    """--persist[=DURATION]: keep this run's SSH connections in the user's connection keeper
+    (also FLEETKIT_PERSIST or the inventory's all.vars fleetkit_persist; off by default)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, persist: str | None, **kwargs: Any) -> Any:
+        from fleetkit.keeper.settings import ENV, resolve
+
+        seconds = resolve(persist, os.environ, kwargs.get("inventory_path"))
+        before = os.environ.get(ENV)
+        os.environ[ENV] = f"{seconds:g}" if seconds is not None else "no"
+        try:
+            return func(*args, **kwargs)
+        finally:
+            if before is None:
+                os.environ.pop(ENV, None)
+            else:
+                os.environ[ENV] = before
+
+    option = click.option(
+        "--persist",
+        is_flag=False,
+        flag_value="yes",
+        default=None,
+        metavar="[=DURATION]",
+        help="Keep SSH connections open for later runs in a per-user keeper (idle expiry"
+        " DURATION, default 10m; also FLEETKIT_PERSIST, inventory fleetkit_persist)."
+        " Off by default: it holds the fleet's logins in a background process.",
+    )
+    return option(wrapper)  # type: ignore[return-value]

@@ -9,7 +9,13 @@ from pathlib import Path
 
 import click
 
-from fleetkit.cli.common import Seconds, inventory_option, limit_option, vault_options
+from fleetkit.cli.common import (
+    Seconds,
+    inventory_option,
+    limit_option,
+    persist_option,
+    vault_options,
+)
 from fleetkit.errors import UsageError
 
 
@@ -18,6 +24,7 @@ from fleetkit.errors import UsageError
 @inventory_option
 @limit_option
 @vault_options
+@persist_option
 @click.option(
     "-f",
     "--forks",

@@ -8,13 +8,20 @@ from pathlib import Path
 
 import click
 
-from fleetkit.cli.common import Seconds, inventory_option, limit_option, vault_options
+from fleetkit.cli.common import (
+    Seconds,
+    inventory_option,
+    limit_option,
+    persist_option,
+    vault_options,
+)
 
 
 @click.command("health")
 @inventory_option
 @limit_option
 @vault_options
+@persist_option
 @click.option(
     "--checks",
     "checks_file",

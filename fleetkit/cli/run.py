@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from fleetkit.cli.common import inventory_option, limit_option, vault_options
+from fleetkit.cli.common import inventory_option, limit_option, persist_option, vault_options
 from fleetkit.report.base import Reporter
 from fleetkit.results import RunResult
 
@@ -21,6 +21,7 @@ from fleetkit.results import RunResult
 @inventory_option
 @limit_option
 @vault_options
+@persist_option
 @click.option(
     "-e",
     "--extra-vars",

@@ -1,0 +1,82 @@
+"""What makes a held connection what it is, so a changed inventory never reuses a wrong one.
+
+The key is the whole resolved ConnectionSpec (name, address, port, user, key path,
+jump, host-key policy, known_hosts path, become user, timeouts, output cap) plus
+fingerprints of every file the connection was made from: the private key and the
+known_hosts file (sha256 and mtime), the ssh_config and Fabric config files, and
+the client's HOME and SSH_AUTH_SOCK. Any difference is another connection.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from fleetkit.connection.spec import ConnectionSpec
+
+ENV_NAMES = ("HOME", "SSH_AUTH_SOCK", "FLEETKIT_MAX_OUTPUT")
+CONFIG_FILES = (
+    "~/.ssh/config",
+    "/etc/ssh/ssh_config",
+    "~/.fabric.yaml",
+    "~/.fabric.yml",
+    "~/.fabric.json",
+    "~/.fabric.py",
+    "/etc/fabric.yaml",
+    "/etc/fabric.yml",
+    "/etc/fabric.json",
+    "/etc/fabric.py",
+)
+
+
+def file_print(path: str | None, home: str | None = None) -> dict[str, Any] | None:
+    """sha256, size and mtime of a file (None when there is no such path or file)."""
+    if path is None:
+        return None
+    full = _expand(path, home)
+    try:
+        st = full.stat()
+        digest = hashlib.sha256(full.read_bytes()).hexdigest()
+    except OSError as err:
+        return {"path": str(full), "missing": err.errno}
+    return {"path": str(full), "sha256": digest, "size": st.st_size, "mtime_ns": st.st_mtime_ns}
+
+
+def _expand(path: str, home: str | None) -> Path:
+    if home and (path == "~" or path.startswith("~/")):
+        return Path(home + path[1:])
+    return Path(path).expanduser()
+
+
+def client_env(environ: Mapping[str, str] | None = None) -> dict[str, str | None]:
+    """The parts of the client's environment a connection is made from."""
+    env = os.environ if environ is None else environ
+    return {name: env.get(name) for name in ENV_NAMES}
+
+
+def connection_key(spec: ConnectionSpec, env: Mapping[str, str | None]) -> str:
+    """A hex digest naming one connection: equal only when everything above is equal."""
+    home = env.get("HOME")
+    known = spec.known_hosts or "~/.ssh/known_hosts"
+    parts = {
+        "spec": asdict(spec),
+        "env": dict(env),
+        "key_file": file_print(spec.ssh_key, home),
+        "known_hosts": file_print(known, home),
+        "config": [file_print(p, home) for p in CONFIG_FILES],
+    }
+    text = json.dumps(parts, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def context_key(env: Mapping[str, str | None]) -> str:
+    """The part shared by every connection made with one Fabric config (and known_hosts
+    stores): the environment and the config files. One ConnectionFactory each."""
+    home = env.get("HOME")
+    parts = {"env": dict(env), "config": [file_print(p, home) for p in CONFIG_FILES]}
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()

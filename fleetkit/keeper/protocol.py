@@ -1,0 +1,82 @@
+"""The keeper's wire format: a message is a JSON header and zero or more byte blobs,
+each a frame of a 4-byte big-endian length and that many bytes.
+
+The header says how many blobs follow ("blobs"); stdin, stdout and stderr travel
+as blobs, never inside JSON, so binary data costs no escaping. Sizes are bounded
+so a confused peer cannot make the other side allocate without limit.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import struct
+from typing import Any
+
+LENGTH = struct.Struct(">I")
+MAX_HEADER = 1 << 20
+MAX_BLOB = (1 << 32) - 1
+MAX_BLOBS = 8
+
+
+class ProtocolError(Exception):
+    """The peer sent something that is not a keeper message (or closed mid-message)."""
+
+
+class PeerClosed(ProtocolError):
+    """The peer closed the socket cleanly between messages."""
+
+
+def encode(header: dict[str, Any], blobs: tuple[bytes, ...] | list[bytes] = ()) -> list[bytes]:
+    """The frames of one message (the header gets its "blobs" count)."""
+    if len(blobs) > MAX_BLOBS:
+        raise ProtocolError(f"too many blobs ({len(blobs)})")
+    body = json.dumps({**header, "blobs": len(blobs)}, separators=(",", ":")).encode()
+    if len(body) > MAX_HEADER:
+        raise ProtocolError("header too large")
+    out = [LENGTH.pack(len(body)), body]
+    for blob in blobs:
+        if len(blob) > MAX_BLOB:
+            raise ProtocolError("blob too large")
+        out += [LENGTH.pack(len(blob)), blob]
+    return out
+
+
+def send(
+    sock: socket.socket, header: dict[str, Any], blobs: tuple[bytes, ...] | list[bytes] = ()
+) -> None:
+    for part in encode(header, blobs):
+        sock.sendall(part)
+
+
+def _exact(sock: socket.socket, n: int, *, first: bool = False) -> bytes:
+    buf = bytearray()
+    while len(buf) < n:
+        chunk = sock.recv(min(n - len(buf), 1 << 20))
+        if not chunk:
+            if first and not buf:
+                raise PeerClosed("peer closed")
+            raise ProtocolError("peer closed in the middle of a message")
+        buf += chunk
+    return bytes(buf)
+
+
+def recv(sock: socket.socket) -> tuple[dict[str, Any], list[bytes]]:
+    """One message: (header, blobs). PeerClosed at a clean end, ProtocolError otherwise."""
+    (size,) = LENGTH.unpack(_exact(sock, LENGTH.size, first=True))
+    if size > MAX_HEADER:
+        raise ProtocolError(f"header of {size} bytes is over the limit")
+    try:
+        header = json.loads(_exact(sock, size))
+    except ValueError as err:
+        raise ProtocolError(f"header is not JSON: {err}") from None
+    if not isinstance(header, dict):
+        raise ProtocolError("header is not an object")
+    count = header.get("blobs", 0)
+    if not isinstance(count, int) or not 0 <= count <= MAX_BLOBS:
+        raise ProtocolError(f"bad blob count {count!r}")
+    blobs = []
+    for _ in range(count):
+        (n,) = LENGTH.unpack(_exact(sock, LENGTH.size))
+        blobs.append(_exact(sock, n))
+    return header, blobs
