@@ -21,6 +21,7 @@ ends running commands) and cancels every shard.
 from __future__ import annotations
 
 import contextlib
+import logging
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -69,10 +70,19 @@ class ClusterExec:
 def connect(address: str, timeout: float = 10.0) -> Any:
     """A distributed.Client for address, or a ClusterError saying why not."""
     distributed = dask()
+    quiet_dask_logs()
     try:
         return distributed.Client(address, timeout=timeout, set_as_default=False)
     except (OSError, TimeoutError, ValueError) as err:
         raise ClusterError(f"cannot reach the Dask scheduler at {address}: {err}") from err
+
+
+def quiet_dask_logs() -> None:
+    """The run reports scheduler and worker faults itself (as results and one warning):
+    Dask's own client logs (with tracebacks) would only repeat them on stderr."""
+    for name in [*logging.root.manager.loggerDict, "distributed"]:
+        if name == "distributed" or name.startswith("distributed."):
+            logging.getLogger(name).setLevel(logging.CRITICAL + 1)
 
 
 def workers_of(client: Any) -> list[WorkerInfo]:
