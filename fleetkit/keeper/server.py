@@ -214,6 +214,10 @@ class Keeper:
                 log.warning("refused a client of uid %d", uid)
                 with contextlib.suppress(OSError):
                     protocol.send(sock, _error(HostConnectionError("keeper: wrong user")))
+                    sock.shutdown(socket.SHUT_WR)
+                    sock.settimeout(1.0)
+                    while sock.recv(65536):  # drain, so the refusal is read, not reset
+                        pass
                 return
             while True:
                 try:

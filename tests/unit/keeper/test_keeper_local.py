@@ -1,0 +1,232 @@
+"""A keeper in this process (held connections are fakes) and a KeptConnection client:
+results cross the socket unchanged, errors keep their class, idle connections expire,
+the socket is private and other uids are refused."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from fleetkit.connection.base import CommandResult, Connection
+from fleetkit.connection.spec import ConnectionSpec
+from fleetkit.errors import ConnectionError as HostConnectionError
+from fleetkit.keeper import protocol, sockets
+from fleetkit.keeper.client import KeeperSession, KeptConnection, keeper_request
+from fleetkit.keeper.server import Keeper
+from fleetkit.keeper.settings import DEFAULT_PERSIST_S, parse_persist
+from fleetkit.testing.fake_connection import FakeCall, FakeConnection
+
+pytestmark = pytest.mark.unit
+
+
+class FakeKeeper(Keeper):
+    """A keeper whose held connections are FakeConnections (counted as they are made)."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.made: list[str] = []
+
+    def _make(self, spec: ConnectionSpec) -> Connection:
+        self.made.append(spec.name)
+
+        def handler(call: FakeCall) -> CommandResult | tuple[int, str, str]:
+            if call.command == "boom":
+                raise HostConnectionError(f"{spec.name}: connection lost: test")
+            return 7, f"{spec.user}:{call.command}:{(call.stdin or b'').decode()}", "err\n"
+
+        return FakeConnection(spec.name, handler)
+
+
+@pytest.fixture
+def keeper(tmp_path: Path) -> Iterator[FakeKeeper]:
+    path = tmp_path / "run" / "keeper.sock"
+    k = FakeKeeper(path)
+    thread = threading.Thread(target=k.serve, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 5
+    while not path.exists():
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    yield k
+    k.stop()
+    thread.join(5)
+
+
+def _kept(keeper: Keeper, spec: ConnectionSpec, persist: float = 60.0) -> KeptConnection:
+    session = KeeperSession(persist, keeper.path)
+
+    def direct() -> Connection:
+        raise AssertionError("went direct")
+
+    return KeptConnection(spec, session, direct)
+
+
+SPEC = ConnectionSpec(name="web1", address="198.18.0.2", user="fleet")
+
+
+def test_run_result_crosses_unchanged_and_connection_is_reused(keeper: FakeKeeper) -> None:
+    first = _kept(keeper, SPEC)
+    result = first.run("uptime", stdin=b"in")
+    first.close()
+    assert (result.rc, result.stdout, result.stderr, result.timed_out) == (
+        7,
+        "fleet:uptime:in",
+        "err\n",
+        False,
+    )
+    second = _kept(keeper, SPEC)
+    assert second.run("true").stdout == "fleet:true:"
+    second.close()
+    assert keeper.made == ["web1"]  # one connection for both runs
+
+
+def test_changed_user_opens_a_new_connection(keeper: FakeKeeper) -> None:
+    from dataclasses import replace
+
+    with _kept(keeper, SPEC) as first:
+        first.run("a")
+    with _kept(keeper, replace(SPEC, user="root")) as other:
+        assert other.run("b").stdout == "root:b:"
+    assert keeper.made == ["web1", "web1"]
+    assert len(keeper.status()) == 2
+
+
+def test_errors_keep_their_class_and_message(keeper: FakeKeeper) -> None:
+    with _kept(keeper, SPEC) as conn:
+        with pytest.raises(HostConnectionError, match="web1: connection lost: test"):
+            conn.run("boom")
+        assert conn.run("after").rc == 7  # the socket still serves
+
+
+def test_idle_connection_expires_then_keeper_exits(tmp_path: Path) -> None:
+    path = tmp_path / "k" / "keeper.sock"
+    k = FakeKeeper(path)
+    thread = threading.Thread(target=k.serve, daemon=True)
+    thread.start()
+    while not path.exists():
+        time.sleep(0.01)
+    conn = _kept(k, SPEC, persist=0.3)
+    conn.run("x")
+    assert len(k.status()) == 1
+    conn.close()  # the client goes: the keeper keeps the connection until it expires
+    thread.join(10)
+    assert not thread.is_alive()  # expired after 0.3 s idle, then nothing held: exited
+    assert k.status() == []
+    assert not path.exists()
+
+
+def test_status_and_stop_requests(keeper: FakeKeeper) -> None:
+    with _kept(keeper, SPEC) as conn:
+        conn.run("x")
+    reply = keeper_request("status", keeper.path)
+    assert reply is not None
+    assert [r["host"] for r in reply["held"]] == ["web1"]
+    assert keeper_request("stop", keeper.path) == {"ok": True, "blobs": 0}
+
+
+def test_socket_is_private(keeper: FakeKeeper) -> None:
+    assert stat.S_IMODE(os.stat(keeper.path).st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(keeper.path.parent).st_mode) == 0o700
+
+
+def test_directory_open_to_others_is_refused(tmp_path: Path) -> None:
+    loose = tmp_path / "loose"
+    loose.mkdir(mode=0o755)
+    os.chmod(loose, 0o755)
+    with pytest.raises(sockets.UnsafeSocketDir, match="open to other users"):
+        sockets.private_dir(loose)
+    link = tmp_path / "link"
+    link.symlink_to(tmp_path)
+    with pytest.raises(sockets.UnsafeSocketDir, match="not a directory"):
+        sockets.private_dir(link)
+
+
+NOBODY = ("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups")
+PEER_SCRIPT = """
+import socket, struct, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+body = b'{"op":"status"}'
+s.sendall(struct.pack('>I', len(body)) + body)
+data = b''
+while chunk := s.recv(65536):
+    data += chunk
+print(data[4:].decode())
+"""
+
+
+@pytest.mark.skipif(os.getuid() != 0 or not shutil.which("setpriv"), reason="needs root")
+def test_other_uid_is_refused_even_when_it_can_reach_the_socket() -> None:
+    base = Path(tempfile.mkdtemp(prefix="fk-peer-", dir="/tmp"))
+    path = base / "run" / "keeper.sock"
+    k = FakeKeeper(path)
+    thread = threading.Thread(target=k.serve, daemon=True)
+    thread.start()
+    try:
+        while not path.exists():
+            time.sleep(0.01)
+        with _kept(k, SPEC) as conn:
+            conn.run("x")
+        # Loosen the permissions on purpose: the peer-credential check must still refuse.
+        for p in (base, path.parent):
+            os.chmod(p, 0o755)
+        os.chmod(path, 0o666)
+        out = subprocess.run(
+            [*NOBODY, "/usr/bin/python3", "-c", PEER_SCRIPT, str(path)],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=True,
+        )
+        assert "wrong user" in out.stdout
+        assert "web1" not in out.stdout  # nothing about held connections leaked
+        assert len(k.status()) == 1  # and the keeper still serves its own user
+    finally:
+        k.stop()
+        thread.join(5)
+        shutil.rmtree(base)
+
+
+@pytest.mark.parametrize(
+    ("raw", "seconds"),
+    [
+        ("yes", DEFAULT_PERSIST_S),
+        ("1", DEFAULT_PERSIST_S),
+        ("no", None),
+        ("0", None),
+        ("90s", 90.0),
+        ("10m", 600.0),
+        ("1h", 3600.0),
+        ("45", 45.0),
+        (True, DEFAULT_PERSIST_S),
+    ],
+)
+def test_persist_values(raw: object, seconds: float | None) -> None:
+    assert parse_persist(raw) == seconds
+
+
+@pytest.mark.parametrize("raw", ["-5", "abc", "nan", "inf", "10x"])
+def test_bad_persist_values_are_usage_errors(raw: str) -> None:
+    from fleetkit.errors import UsageError
+
+    with pytest.raises(UsageError):
+        parse_persist(raw)
+
+
+def test_framing_error_from_client_does_not_kill_the_keeper(keeper: FakeKeeper) -> None:
+    sock = sockets.connect(keeper.path)
+    sock.sendall(b"\x00\x00\x00\x05nope!")
+    with pytest.raises(protocol.PeerClosed):
+        protocol.recv(sock)  # the keeper drops that client...
+    sock.close()
+    with _kept(keeper, SPEC) as conn:
+        assert conn.run("ok").rc == 7  # ...and serves the next
