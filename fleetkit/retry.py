@@ -2,13 +2,16 @@
 
 Written to .fleetkit/retry/<playbook>.retry under the directory fleetkit runs in,
 atomically (temp file + rename), so a rerun with `--limit @that-file` reaches
-exactly the hosts that did not finish.
+exactly the hosts that did not finish. A retry file that cannot be written (a
+full disk, a read-only folder) is a warning: the run's result, recap and exit
+code stand.
 """
 
 from __future__ import annotations
 
+import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -44,17 +47,39 @@ def read_retry(path: Path) -> list[str]:
     return out
 
 
-def record_retry(result: RunResult, name: str, cwd: Path, *, what: str = "") -> RunResult:
+def warn_on_stderr(message: str) -> None:
+    """A warning line in fleetkit's format on stderr (stdout may carry JSON lines)."""
+    sys.stderr.write(f"fleetkit: warning: {message}\n")
+    sys.stderr.flush()
+
+
+def record_retry(
+    result: RunResult,
+    name: str,
+    cwd: Path,
+    *,
+    what: str = "",
+    warn: Callable[[str], None] = warn_on_stderr,
+) -> RunResult:
     """result naming its retry file, written when hosts failed or were unreachable.
 
     name is the file's stem (the playbook's, or `exec`); the path is shown
-    relative to cwd when it is below it.
+    relative to cwd when it is below it. If the file cannot be written, warn says
+    why and result is returned as it was (no retry file).
     """
     bad_set = set(result.failed_hosts) | set(result.unreachable_hosts)
     bad = [h for h in result.hosts if h in bad_set]
     if not bad:
         return result
-    path = write_retry(cwd / RETRY_DIR / f"{name}.retry", bad, playbook=what)
+    target = cwd / RETRY_DIR / f"{name}.retry"
+    try:
+        path = write_retry(target, bad, playbook=what)
+    except OSError as err:
+        warn(
+            f"cannot write the retry file {target}: {err.strerror or err} (hosts to retry:"
+            f" {' '.join(bad)})"
+        )
+        return result
     try:
         shown = str(path.relative_to(cwd))
     except ValueError:

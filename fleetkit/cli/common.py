@@ -34,9 +34,13 @@ def run_cli(group: click.Group, argv: list[str]) -> int:
     """Run a click group, turning FleetkitError and Ctrl-C into exit codes.
 
     The whole command runs with one redactor, so secrets it meets (vaulted values)
-    are masked in its output and in the error it may end with.
+    are masked in its output and in the error it may end with. paramiko's own
+    tracebacks stay off stderr: a host's failure is reported once, as its result.
     """
+    from fleetkit.connection.sshlog import quiet_paramiko
     from fleetkit.report.redact import redacting
+
+    quiet_paramiko()
 
     with redacting():
         return _run(group, argv)

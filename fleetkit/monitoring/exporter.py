@@ -4,8 +4,10 @@
 thread (a tick that finds the previous cycle still running is skipped, so cycles
 never overlap and the schedule does not drift by the cycle's own length). The
 HTTP server only reads the last complete snapshot: a scrape never causes SSH.
-SIGTERM/SIGINT stop the loop, let a running cycle finish and close connections;
-SIGHUP re-reads --web-config (a bad file is logged and the old one kept).
+SIGTERM/SIGINT stop the loop, give a running cycle STOP_GRACE_S to finish and
+close connections (which ends what a stuck cycle waits on); SIGHUP re-reads
+--web-config (a bad file is logged and the old one kept). Each round of a cycle
+has a hard deadline (cycle.py), so one stuck host never freezes the others' data.
 
 Listening: the default is port 9469 on all interfaces, like other Prometheus
 exporters (Prometheus usually scrapes from another machine). Protect it with
@@ -21,6 +23,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FuturesTimeout
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +41,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("fleetkit.monitoring")
 
+STOP_GRACE_S = 5.0  # a running cycle gets this long after SIGTERM before connections close
 OPENMETRICS_ACCEPT = "application/openmetrics-text; version=1.0.0; charset=utf-8"
 
 
@@ -150,6 +154,7 @@ class CycleRunner:
         self._cache = cache
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fk-cycle")
         self._running: Future[None] | None = None
+        self._closing = False
 
     def tick(self) -> None:
         """Start a cycle unless one is still running (then this tick is skipped)."""
@@ -163,7 +168,10 @@ class CycleRunner:
             snap = self._collection.cycle()
             self._cache.prewarm()
         except Exception:  # one bad cycle must not stop the exporter
-            log.exception("collection cycle failed")
+            if self._closing:  # the pool closed under a cycle abandoned at shutdown
+                log.debug("abandoned cycle ended", exc_info=True)
+            else:
+                log.exception("collection cycle failed")
             return
         up = sum(1 for h in snap.hosts if h.up)
         level = logging.INFO if snap.cycle == 1 else logging.DEBUG
@@ -176,8 +184,20 @@ class CycleRunner:
             snap.cycle_duration_s,
         )
 
-    def close(self, wait: bool = True) -> None:
-        self._worker.shutdown(wait=wait, cancel_futures=True)
+    def close(self, grace: float = STOP_GRACE_S) -> bool:
+        """Stop: wait at most grace seconds for a running cycle; True if none is left.
+        The caller then closes the pool, which unblocks a cycle still running."""
+        self._closing = True
+        running = self._running
+        finished = True
+        if running is not None and not running.done():
+            try:
+                running.result(timeout=grace)
+            except FuturesTimeout:
+                log.warning("the running cycle did not finish within %gs: abandoning it", grace)
+                finished = False
+        self._worker.shutdown(wait=False, cancel_futures=True)
+        return finished
 
 
 def http_limits(max_connections: int = 1024) -> Limits:
@@ -239,7 +259,7 @@ def serve(
     finally:
         log.info("stopping: finishing the running cycle, closing connections")
         server.shutdown()
-        runner.close(wait=True)
+        runner.close(STOP_GRACE_S)
 
 
 def reload_web_config(server: Server, path: Path | None) -> bool:

@@ -7,6 +7,7 @@ Imported only by the health command (it imports prometheus_client).
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +18,8 @@ from prometheus_client.registry import Collector
 from fleetkit.atomic import write_atomic
 from fleetkit.errors import MonitoringError
 from fleetkit.monitoring.health import HealthReport
+
+log = logging.getLogger("fleetkit.monitoring")
 
 PUSH_JOB = "fleetkit_health"
 
@@ -108,10 +111,16 @@ def metrics_text(report: HealthReport) -> bytes:
     return generate_latest(_registry(report))
 
 
-def write_textfile(path: Path, data: bytes) -> None:
+def write_textfile(path: Path, data: bytes) -> bool:
     """Write data to path atomically; the temp file ends in .tmp, not *.prom, so
-    node_exporter never reads it half-written."""
-    write_atomic(path, data, suffix=".tmp")
+    node_exporter never reads it half-written. A full disk or read-only folder is a
+    logged warning and False: the health verdicts and exit code stand."""
+    try:
+        write_atomic(path, data, suffix=".tmp")
+    except OSError as err:
+        log.warning("cannot write the textfile %s: %s", path, err.strerror or err)
+        return False
+    return True
 
 
 def push(url: str, report: HealthReport, *, timeout: float = 10.0) -> None:

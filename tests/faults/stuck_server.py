@@ -35,6 +35,9 @@ from types import TracebackType
 import paramiko
 
 FLOOD_CHUNK = b"y\n" * (1 << 19)  # 1 MiB per send
+# The exec handler's thread starts before paramiko sends the request's SUCCESS reply:
+# it waits this long first, so its data and close never overtake the reply.
+REPLY_FIRST_S = 0.05
 
 
 class Mode(Enum):
@@ -82,6 +85,7 @@ class _Interface(paramiko.ServerInterface):
 
 
 def _answer_ok(chan: paramiko.Channel, server: StuckServer) -> None:
+    time.sleep(REPLY_FIRST_S)
     try:
         chan.sendall(b"ok\n")
         chan.send_exit_status(0)
@@ -92,6 +96,7 @@ def _answer_ok(chan: paramiko.Channel, server: StuckServer) -> None:
 
 
 def _flood(chan: paramiko.Channel, server: StuckServer) -> None:
+    time.sleep(REPLY_FIRST_S)
     try:
         while not chan.closed and not server.stopping.is_set():
             chan.sendall(FLOOD_CHUNK)
