@@ -14,15 +14,34 @@ import shlex
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from fleetkit.modules.args import to_bool
+from fleetkit.playbook.ansible_filters import ANSIBLE_FILTERS
+from fleetkit.playbook.ansible_tests import ANSIBLE_TESTS
 
 
-def to_json(value: Any, indent: int | None = None, sort_keys: bool = False) -> str:
-    return json.dumps(value, indent=indent, sort_keys=sort_keys, default=str, ensure_ascii=False)
+def _json_default(value: Any) -> Any:
+    """What json.dumps cannot encode: dates as ISO text (as Ansible's encoder), else an error."""
+    import datetime
+
+    from fleetkit.errors import TemplateError
+
+    if isinstance(value, datetime.date | datetime.time):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        return dict(value)
+    if isinstance(value, tuple | set | frozenset):
+        return list(value)
+    raise TemplateError(f"cannot encode a {native_type_name(value)} as JSON")
 
 
-def to_nice_json(value: Any, indent: int = 4) -> str:
-    return json.dumps(value, indent=indent, sort_keys=True, default=str, ensure_ascii=False)
+def to_json(value: Any, **kwargs: Any) -> str:
+    """Ansible's to_json: json.dumps with its defaults (ASCII escapes, keys in their order)."""
+    return json.dumps(value, default=_json_default, **kwargs)
+
+
+def to_nice_json(value: Any, indent: int = 4, sort_keys: bool = True, **kwargs: Any) -> str:
+    """Ansible's to_nice_json: indent 4, sorted keys, ', '/': ' separators."""
+    kwargs.pop("separators", None)
+    return to_json(value, indent=indent, sort_keys=sort_keys, separators=(",", ": "), **kwargs)
 
 
 def from_json(text: str) -> Any:
@@ -38,20 +57,18 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def to_yaml(value: Any, indent: int = 2) -> str:
+def to_yaml(value: Any, *_args: Any, default_flow_style: bool | None = None, **kwargs: Any) -> str:
+    """Ansible's to_yaml: yaml.dump's defaults (sorted keys, flow style for leaves, Unicode)."""
     import yaml
 
-    return str(
-        yaml.safe_dump(_plain(value), default_flow_style=None, indent=indent, sort_keys=False)
-    )
+    kwargs.setdefault("allow_unicode", True)
+    return str(yaml.safe_dump(_plain(value), default_flow_style=default_flow_style, **kwargs))
 
 
-def to_nice_yaml(value: Any, indent: int = 2) -> str:
-    import yaml
-
-    return str(
-        yaml.safe_dump(_plain(value), default_flow_style=False, indent=indent, sort_keys=True)
-    )
+def to_nice_yaml(value: Any, indent: int = 4, *_args: Any, **kwargs: Any) -> str:
+    """Ansible's to_nice_yaml: block style, indent 4."""
+    kwargs.setdefault("default_flow_style", False)
+    return to_yaml(value, indent=indent, **kwargs)
 
 
 def from_yaml(text: str) -> Any:
@@ -62,13 +79,13 @@ def from_yaml(text: str) -> Any:
     return parse_yaml(str(text), "from_yaml", TemplateError)
 
 
-def b64encode(text: str | bytes, encoding: str = "utf-8") -> str:
+def b64encode(text: str | bytes, encoding: str = "utf-8", urlsafe: bool = False) -> str:
     data = text if isinstance(text, bytes) else str(text).encode(encoding)
-    return base64.b64encode(data).decode("ascii")
+    return (base64.urlsafe_b64encode if urlsafe else base64.b64encode)(data).decode("ascii")
 
 
-def b64decode(text: str, encoding: str = "utf-8") -> str:
-    return base64.b64decode(text).decode(encoding)
+def b64decode(text: str, encoding: str = "utf-8", urlsafe: bool = False) -> str:
+    return (base64.urlsafe_b64decode if urlsafe else base64.b64decode)(str(text)).decode(encoding)
 
 
 def safe_regex(pattern: str, flags: int = 0) -> re.Pattern[str]:
@@ -110,15 +127,37 @@ def safe_regex(pattern: str, flags: int = 0) -> re.Pattern[str]:
     return compiled
 
 
+def _flags(ignorecase: bool, multiline: bool) -> int:
+    return (re.IGNORECASE if ignorecase else 0) | (re.MULTILINE if multiline else 0)
+
+
 def regex_replace(
-    value: Any, pattern: str = "", replacement: str = "", ignorecase: bool = False
+    value: Any,
+    pattern: str = "",
+    replacement: str = "",
+    ignorecase: bool = False,
+    multiline: bool = False,
+    count: int = 0,
+    mandatory_count: int = 0,
 ) -> str:
-    flags = re.IGNORECASE if ignorecase else 0
-    return safe_regex(pattern, flags).sub(replacement, str(value))
+    from fleetkit.errors import TemplateError
+
+    text = str(value)
+    out, subs = safe_regex(pattern, _flags(ignorecase, multiline)).subn(
+        replacement, text, count=count
+    )
+    if mandatory_count and mandatory_count != subs:
+        raise TemplateError(
+            f"'{pattern}' should match {mandatory_count} times, but matches {subs} times in"
+            f" '{text}'"
+        )
+    return out
 
 
-def regex_search(value: Any, pattern: str, *groups: str, ignorecase: bool = False) -> Any:
-    flags = re.IGNORECASE if ignorecase else 0
+def regex_search(
+    value: Any, pattern: str, *groups: str, ignorecase: bool = False, multiline: bool = False
+) -> Any:
+    flags = _flags(ignorecase, multiline)
     match = safe_regex(pattern, flags).search(str(value))
     if match is None:
         return None
@@ -135,36 +174,46 @@ def regex_search(value: Any, pattern: str, *groups: str, ignorecase: bool = Fals
     return out
 
 
-def regex_findall(value: Any, pattern: str, ignorecase: bool = False) -> list[Any]:
-    flags = re.IGNORECASE if ignorecase else 0
-    return safe_regex(pattern, flags).findall(str(value))
+def regex_findall(
+    value: Any, pattern: str, multiline: bool = False, ignorecase: bool = False
+) -> list[Any]:
+    return safe_regex(pattern, _flags(ignorecase, multiline)).findall(str(value))
+
+
+BOOL_TRUE = frozenset({"yes", "on", "true", "1"})
+BOOL_FALSE = frozenset({"no", "off", "false", "0"})
 
 
 def bool_filter(value: Any) -> bool:
+    """Ansible's bool: true for yes/on/true/1 (any case, and 1/True), false otherwise."""
+    word: Any = value
+    if isinstance(value, str):
+        word = value.lower()
+    elif isinstance(value, int):
+        word = str(value).lower()
+    if word in BOOL_TRUE:
+        return True
+    if word in BOOL_FALSE:
+        return False
     try:
-        return to_bool(value)
-    except ValueError:
-        return bool(value)
+        return bool(word == 1)
+    except TypeError:
+        return False
 
 
 def quote(value: Any) -> str:
-    return shlex.quote(str(value))
-
-
-def combine(*dicts: Mapping[str, Any], recursive: bool = False) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for d in dicts:
-        for k, v in d.items():
-            if recursive and isinstance(v, Mapping) and isinstance(out.get(k), Mapping):
-                out[k] = combine(out[k], v, recursive=True)
-            else:
-                out[k] = v
-    return out
+    return shlex.quote("" if value is None else str(value))
 
 
 def dict2items(
-    value: Mapping[str, Any], key_name: str = "key", value_name: str = "value"
+    value: Any, key_name: str = "key", value_name: str = "value"
 ) -> list[dict[str, Any]]:
+    if not isinstance(value, Mapping):
+        from fleetkit.errors import TemplateError
+
+        raise TemplateError(
+            f"dict2items requires a dictionary, got {native_type_name(value)} instead."
+        )
     return [{key_name: k, value_name: v} for k, v in value.items()]
 
 
@@ -174,11 +223,14 @@ def items2dict(
     return {item[key_name]: item[value_name] for item in value}
 
 
-def flatten(value: Iterable[Any], levels: int | None = None) -> list[Any]:
+def flatten(value: Iterable[Any], levels: int | None = None, skip_nulls: bool = True) -> list[Any]:
+    """Ansible's flatten: nested lists spliced (levels deep), None/'None'/'null' dropped."""
     out: list[Any] = []
     for item in value:
+        if skip_nulls and (item is None or item in ("None", "null")):
+            continue
         if isinstance(item, (list, tuple)) and (levels is None or levels > 0):
-            out.extend(flatten(item, None if levels is None else levels - 1))
+            out.extend(flatten(item, None if levels is None else levels - 1, skip_nulls))
         else:
             out.append(item)
     return out
@@ -191,21 +243,49 @@ def ternary(value: Any, true_val: Any, false_val: Any, none_val: Any = None) -> 
 
 
 def hash_filter(value: Any, algorithm: str = "sha1") -> str:
-    return hashlib.new(algorithm, str(value).encode()).hexdigest()
+    try:
+        digest = hashlib.new(algorithm)
+    except ValueError as err:
+        from fleetkit.errors import TemplateError
+
+        raise TemplateError(f"hash: {err}") from None
+    digest.update(value if isinstance(value, bytes) else str(value).encode())
+    return digest.hexdigest()
 
 
 def mandatory(value: Any, msg: str | None = None) -> Any:
     from jinja2 import Undefined
 
     if isinstance(value, Undefined):
-        from jinja2.exceptions import UndefinedError
+        from fleetkit.errors import TemplateError
 
-        raise UndefinedError(msg or "mandatory variable is not defined")
+        if msg is not None:
+            raise TemplateError(str(msg))
+        name = getattr(value, "_undefined_name", None)
+        shown = f"{name!r} " if name else ""
+        raise TemplateError(f"Mandatory variable {shown}not defined.")
     return value
 
 
-def type_debug(value: Any) -> str:
+NATIVE_TYPES = (bool, int, float, complex, str, bytes, dict, list, tuple, set, frozenset)
+
+
+def native_type_name(value: Any) -> str:
+    """The builtin type a value is, as Ansible names it: never fleetkit's own classes."""
+    if value is None:
+        return "NoneType"
+    for kind in NATIVE_TYPES:
+        if isinstance(value, kind):
+            return kind.__name__
+    if isinstance(value, Mapping):
+        return "dict"
+    if isinstance(value, (list, tuple)):
+        return "list"
     return type(value).__name__
+
+
+def type_debug(value: Any) -> str:
+    return native_type_name(value)
 
 
 def splitext(value: str) -> tuple[str, str]:
@@ -226,7 +306,6 @@ FILTERS: Mapping[str, Callable[..., Any]] = {
     "regex_findall": regex_findall,
     "bool": bool_filter,
     "quote": quote,
-    "combine": combine,
     "dict2items": dict2items,
     "items2dict": items2dict,
     "flatten": flatten,
@@ -241,18 +320,8 @@ FILTERS: Mapping[str, Callable[..., Any]] = {
     "dirname": lambda v: posixpath.dirname(str(v)),
     "splitext": splitext,
     "expanduser": lambda v: posixpath.expanduser(str(v)),
+    **ANSIBLE_FILTERS,
 }
-
-
-def _result_flag(name: str) -> Callable[[Any], bool]:
-    def test(value: Any) -> bool:
-        return isinstance(value, Mapping) and bool(value.get(name, False))
-
-    return test
-
-
-def _succeeded(value: Any) -> bool:
-    return isinstance(value, Mapping) and not value.get("failed", False)
 
 
 def _match(value: Any, pattern: str, ignorecase: bool = False) -> bool:
@@ -264,11 +333,7 @@ def _search(value: Any, pattern: str, ignorecase: bool = False) -> bool:
 
 
 TESTS: Mapping[str, Callable[..., bool]] = {
-    "failed": _result_flag("failed"),
-    "changed": _result_flag("changed"),
-    "skipped": _result_flag("skipped"),
-    "succeeded": _succeeded,
-    "success": _succeeded,
+    **ANSIBLE_TESTS,
     "match": _match,
     "search": _search,
     "regex": _search,
