@@ -1,7 +1,7 @@
 """Make the right connection for each host of a run, sharing what can be shared.
 
-One factory per run: it parses ~/.ssh/config once, shares the known_hosts store
-(so accept-new appends are serialised) and opens each ProxyJump bastion once,
+One factory per run: it parses ~/.ssh/config once, shares the known_hosts files
+(each parsed once; accept-new appends are serialised) and opens each ProxyJump bastion once,
 tunnelling every host behind it over that one connection. Every SSH connection
 keeps at most `max_output` bytes per stream of each command (FLEETKIT_MAX_OUTPUT,
 default 32 MiB; the exporter's probe pool uses less).
@@ -12,11 +12,10 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from fleetkit.connection.base import Connection
-from fleetkit.connection.hostkeys import KnownHostsStore
+from fleetkit.connection.hostkeys import KnownHostsFiles
 from fleetkit.connection.local import LocalConnection
 from fleetkit.connection.spec import ConnectionSpec, parse_jump
 
@@ -34,7 +33,7 @@ class ConnectionFactory:
         self._specs = specs
         self.max_output = max_output if max_output is not None else max_output_from_env(os.environ)
         self._fabric_config: Any = None
-        self._stores: dict[Path, KnownHostsStore] = {}
+        self._known_hosts = KnownHostsFiles()
         self._gateways: dict[str, Any] = {}
         self._lock = threading.Lock()
 
@@ -47,13 +46,6 @@ class ConnectionFactory:
 
             self._fabric_config = Config()
         return self._fabric_config
-
-    def _store(self, spec: ConnectionSpec) -> KnownHostsStore:
-        path = Path(spec.known_hosts or "~/.ssh/known_hosts").expanduser()
-        store = self._stores.get(path)
-        if store is None:
-            store = self._stores[path] = KnownHostsStore(path)
-        return store
 
     def _gateway(self, spec: ConnectionSpec) -> Any:
         if not spec.jump:
@@ -74,7 +66,7 @@ class ConnectionFactory:
                 connect_timeout=spec.connect_timeout,
             )
             gw = SSHConnection(
-                gw_spec, fabric_config=self._config(), known_hosts=self._store(spec)
+                gw_spec, fabric_config=self._config(), known_hosts=self._known_hosts
             ).fabric
             self._gateways[spec.jump] = _LockedGateway(gw)
             gw = self._gateways[spec.jump]
@@ -90,12 +82,11 @@ class ConnectionFactory:
 
         with self._lock:
             config = self._config()
-            store = self._store(spec)
             gateway = self._gateway(spec)
         return SSHConnection(
             spec,
             fabric_config=config,
-            known_hosts=store,
+            known_hosts=self._known_hosts,
             gateway=gateway,
             max_output=self.max_output,
         )

@@ -32,9 +32,8 @@ from fleetkit.connection.base import (
     become_wrap,
 )
 from fleetkit.connection.hostkeys import (
-    AcceptNewPolicy,
-    KnownHostsStore,
-    VerifyPolicy,
+    KnownHostsFiles,
+    known_hosts_files,
     known_hosts_name,
 )
 from fleetkit.connection.spec import ConnectionSpec
@@ -97,6 +96,18 @@ def send_signal(chan: paramiko.Channel, name: str) -> None:
     transport._send_user_message(msg)  # type: ignore[attr-defined]  # no public API
 
 
+def _fabric_hops(fab: Any) -> list[Any]:
+    """The chain of fabric Connections Fabric built from ssh_config's ProxyJump."""
+    from fabric import Connection as FabricConnection
+
+    hops: list[Any] = []
+    hop = fab.gateway
+    while isinstance(hop, FabricConnection):
+        hops.append(hop)
+        hop = hop.gateway
+    return hops
+
+
 @functools.cache
 def fabric_connection_class() -> Any:
     """fabric.Connection with `inline_ssh_env` declared as a real attribute.
@@ -123,7 +134,7 @@ class SSHConnection(Connection):
         spec: ConnectionSpec,
         *,
         fabric_config: Any,
-        known_hosts: KnownHostsStore | None,
+        known_hosts: KnownHostsFiles | None,
         gateway: Any = None,
         max_output: int = deadlines.DEFAULT_MAX_OUTPUT,
     ) -> None:
@@ -147,22 +158,33 @@ class SSHConnection(Connection):
         )
         if self._fab.connect_timeout is None:
             self._fab.connect_kwargs["timeout"] = spec.connect_timeout
-        self._known_hosts_path = self._setup_host_keys(known_hosts)
+        # Hops Fabric made from ssh_config's ProxyJump (nearest first); a gateway passed
+        # in (the inventory's jump) is an SSHConnection of its own, set up already.
+        self._hops: list[Any] = [] if gateway is not None else _fabric_hops(self._fab)
+        self._known_hosts_files: dict[str, tuple[Path, ...]] = {}
+        self._setup_host_keys(known_hosts or KnownHostsFiles())
 
-    def _setup_host_keys(self, store: KnownHostsStore | None) -> Path:
-        client: paramiko.SSHClient = self._fab.client
-        path = Path(
-            self.spec.known_hosts
-            or self._fab.ssh_config.get("userknownhostsfile", "~/.ssh/known_hosts").split()[0]
-        ).expanduser()
-        if store is None or store.path != path:
-            store = KnownHostsStore(path)
-        store.install(client, known_hosts_name(self._fab.host, int(self._fab.port)))
-        if self.spec.host_key_policy == "accept-new":
-            client.set_missing_host_key_policy(AcceptNewPolicy(store))
-        else:
-            client.set_missing_host_key_policy(VerifyPolicy(self.name, path))
-        return path
+    def _setup_host_keys(self, files: KnownHostsFiles) -> None:
+        """Every hop, the host and each ssh_config ProxyJump bastion, gets fleetkit's
+        host-key policy and every known_hosts file before it connects (Fabric's own
+        hops would accept any key and be offered the user's key)."""
+        for fab in (self._fab, *self._hops):
+            if fab is not self._fab:
+                fab.connect_kwargs.setdefault("banner_timeout", self.spec.connect_timeout)
+                fab.connect_kwargs.setdefault("auth_timeout", self.spec.connect_timeout)
+                if fab.connect_timeout is None:
+                    fab.connect_kwargs.setdefault("timeout", self.spec.connect_timeout)
+            name = self.name if fab is self._fab else f"{self.name}(jump {fab.original_host})"
+            hostname = known_hosts_name(fab.host, int(fab.port))
+            user, glob = known_hosts_files(fab.ssh_config, self.spec.known_hosts)
+            files.guard(
+                fab.client,
+                name=name,
+                hostname=hostname,
+                files=(user, glob),
+                policy=self.spec.host_key_policy,
+            )
+            self._known_hosts_files[fab.host] = (*user, *glob)
 
     @property
     def fabric(self) -> Any:
@@ -185,14 +207,16 @@ class SSHConnection(Connection):
         try:
             self._fab.open()
         except HostKeyError:
-            self._fab.client.close()
+            self._close_hops()
             raise
         except paramiko.BadHostKeyException as err:
-            self._fab.client.close()
+            self._close_hops()
+            files = self._known_hosts_files.get(err.hostname, ())
             raise HostKeyError(
                 f"{self.name}: host key for {err.hostname} has CHANGED: got"
                 f" {err.key.get_name()} {err.key.fingerprint}, known_hosts has"
-                f" {err.expected_key.fingerprint} (in {self._known_hosts_path})",
+                f" {err.expected_key.get_name()} {err.expected_key.fingerprint}"
+                f" (in one of {', '.join(map(str, files))})",
                 hint="if the host was rebuilt, remove its old line from known_hosts;"
                 " otherwise this may be an attack",
             ) from None
@@ -456,5 +480,14 @@ class SSHConnection(Connection):
                 raise ConnectionError(f"{self.name}: connection lost: {_reason(err)}") from None
             raise TaskError(f"cannot write {remote_path}: {err.strerror or _reason(err)}") from None
 
+    def _close_hops(self) -> None:
+        """Close the host's client and those of Fabric's ProxyJump hops (a refused hop's
+        transport is left running by paramiko)."""
+        self._fab.client.close()
+        for hop in self._hops:
+            hop.client.close()
+
     def close(self) -> None:
         self._fab.close()
+        for hop in self._hops:
+            hop.close()
