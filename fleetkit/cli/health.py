@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -53,6 +54,13 @@ from fleetkit.cli.common import (
     metavar="SECONDS",
     help="Per host: connect and probe within SECONDS or count as unreachable.",
 )
+@click.option(
+    "--cluster",
+    default=None,
+    metavar="tcp://SCHEDULER:8786",
+    help="Run the checks on a Dask cluster's workers (also FLEETKIT_CLUSTER or the"
+    " inventory's fleetkit_cluster); needs fleetkit[cluster].",
+)
 def health(
     inventory_path: str,
     limit: str | None,
@@ -61,6 +69,7 @@ def health(
     pushgateway: str | None,
     as_json: bool,
     timeout: float,
+    cluster: str | None,
 ) -> int:
     """Check every host once (for cron): reachable, load, memory, disks, containers,
     swarm services and your own commands.
@@ -89,7 +98,15 @@ def health(
         check_textfile_dir(textfile)
     inventory = load_inventory(inventory_path)
     hosts = select_hosts(inventory, "all", limit, cwd=Path.cwd())
-    report = run_health(inventory, hosts, config, timeout=timeout)
+    from fleetkit.distributed.config import cluster_address
+
+    address = cluster_address(cluster, os.environ, inventory)
+    if address is not None:
+        from fleetkit.distributed.health import run_health_on_cluster
+
+        report = run_health_on_cluster(address, inventory, hosts, config, timeout=timeout)
+    else:
+        report = run_health(inventory, hosts, config, timeout=timeout)
     from fleetkit.report.redact import redact
 
     for line in json_lines(report) if as_json else human_lines(report):

@@ -237,3 +237,28 @@ def test_ctrl_c_cancels_every_shard(lab: LabState, tmp_path: Path) -> None:
         time.sleep(3)  # a shard still running would have started its next host by now
         assert remote_sleeps(marker) == 0
     assert len(host_results(out)) < 12
+
+
+def test_health_on_the_cluster_gives_the_local_verdicts(
+    cluster: DaskLab, names: tuple[Path, dict[str, str]], tmp_path: Path
+) -> None:
+    inv, _ = names
+    checks = tmp_path / "checks.yml"
+    checks.write_text(
+        "thresholds:\n  load_per_cpu: 1000\n"
+        "commands:\n  - name: echo\n    hosts: group1\n    command: echo ok\n"
+    )
+    argv = ["health", "-i", str(inv), "--checks", str(checks), "--json"]
+    local = fleetkit(*argv, cwd=tmp_path)
+    remote = fleetkit(*argv, "--cluster", cluster.address, cwd=tmp_path)
+    assert remote.returncode == local.returncode, remote.stderr
+
+    def verdicts(stdout: str) -> list[tuple[str, str, bool]]:
+        events = [e for e in json_events(stdout) if "check" in e]
+        return [(e["host"], e["check"], e["ok"]) for e in events]
+
+    got, expected = verdicts(remote.stdout), verdicts(local.stdout)
+    assert got == expected  # same checks, same order, same verdicts
+    assert {h for h, c, _ in got if c == "command:echo"} == {
+        f"node{i:03d}" for i in range(1, N_NAMES, 2)
+    }

@@ -131,3 +131,28 @@ def test_a_lost_shard_reports_its_unfinished_hosts_once_and_drops_late_results()
 def test_step_tuples_round_trip() -> None:
     step = StepResult("h", "echo", Status.FAILED, rc=2, stdout="o", stderr="e", msg="m")
     assert step_from(step_tuple(step)) == step
+
+
+def test_health_verdicts_come_back_in_local_order_and_lost_shards_fail_reachable() -> None:
+    from fleetkit.distributed.health import _lost, _ordered
+    from fleetkit.distributed.shard import ShardPlan
+    from fleetkit.monitoring.health import CheckResult, HealthReport
+
+    hosts = ["a", "b", "c", "d"]
+    shard0 = [CheckResult("c", "reachable", True), CheckResult("a", "reachable", True)]
+    shard0 += [CheckResult("m", "service:web", True), CheckResult("a", "load", True)]
+    lost = _lost(ShardPlan(1, ("b",)), WORKER_LOST)
+    got = _ordered(
+        hosts, {"d": "no Dask worker serves this host's groups (x)"}, {0: shard0, 1: lost}
+    )
+    assert [(r.host, r.check) for r in got] == [
+        ("a", "reachable"),
+        ("a", "load"),
+        ("b", "reachable"),
+        ("c", "reachable"),
+        ("d", "reachable"),
+        ("m", "service:web"),
+    ]
+    report = HealthReport(tuple(got), tuple(hosts), 0.1, 0.0)
+    assert set(report.unreachable) == {"b", "d"} and report.exit_code() == 3
+    assert got[2].msg == WORKER_LOST
