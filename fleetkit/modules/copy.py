@@ -7,6 +7,7 @@ when its content differs, and mode/owner/group are fixed only when they differ.
 from __future__ import annotations
 
 import posixpath
+from collections.abc import Mapping
 from typing import ClassVar
 
 from fleetkit.modules.base import Arg, Module, ModuleContext, ModuleResult, fail
@@ -110,9 +111,20 @@ class Copy(Module):
 
 
 def _text(value: object) -> str:
-    """Content as text: strings as they are, structures as JSON (as Ansible does)."""
+    """Content as text as Ansible's copy writes it: strings as they are, a mapping or list
+    as json.dumps (keys in their order, ASCII escapes, no newline), anything else str()."""
     if isinstance(value, str):
         return value
-    import json
+    if isinstance(value, Mapping | list | tuple):
+        import json
 
-    return json.dumps(value, indent=2, sort_keys=True) + "\n"
+        return json.dumps(value, default=_plain)
+    return str(value)
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, Mapping):
+        return dict(value)
+    if isinstance(value, tuple | set | frozenset):
+        return list(value)
+    return str(value)

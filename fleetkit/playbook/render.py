@@ -85,6 +85,29 @@ def _limited_environment_class() -> type[Environment]:
             self.budget = _Budget()
             self.render_seconds = RENDER_SECONDS
             self.globals["range"] = self.checked_range
+            self.escaping = _Escaping()
+            self._escaping_lexer: Any = None
+
+        @property
+        def lexer(self) -> Any:
+            """Jinja's lexer, or while compiling a playbook value Ansible's: backslashes in
+            string literals doubled, so YAML's escaping is the only one applied."""
+            from jinja2.lexer import get_lexer
+
+            if not self.escaping.mode:
+                return get_lexer(self)
+            if self._escaping_lexer is None:
+                self._escaping_lexer = _escaping_lexer_class()(self)
+            return self._escaping_lexer
+
+        @contextmanager
+        def escaped(self, mode: str) -> Iterator[None]:
+            """Compile under Ansible's backslash rule: "variable" ({{ }} only) or "all"."""
+            self.escaping.mode = mode
+            try:
+                yield
+            finally:
+                self.escaping.mode = ""
 
         @contextmanager
         def deadline(self) -> Iterator[None]:
@@ -126,6 +149,37 @@ def _limited_environment_class() -> type[Environment]:
             return super().getitem(obj, argument)
 
     return LimitedEnvironment
+
+
+class _Escaping(threading.local):
+    """Which string literals the template being compiled on this thread escapes."""
+
+    mode: str = ""
+
+
+def _escaping_lexer_class() -> type[Any]:
+    """A Lexer doubling backslashes in string literals, as ansible-core 2.19 does for
+    templates from YAML (so `regex_replace('(\\d+)', 'n=\\1')` in a double-quoted YAML
+    string keeps its backreference): inside {{ }}, or everywhere in a bare expression."""
+    from jinja2.lexer import TOKEN_STRING, TOKEN_VARIABLE_BEGIN, TOKEN_VARIABLE_END, Lexer
+
+    class EscapingLexer(Lexer):
+        def __init__(self, environment: Any) -> None:
+            super().__init__(environment)
+            self.escaping = environment.escaping
+
+        def tokeniter(self, *args: Any, **kwargs: Any) -> Iterator[tuple[int, str, str]]:
+            everywhere = self.escaping.mode == "all"
+            inside = False
+            for line, kind, text in super().tokeniter(*args, **kwargs):
+                if kind == TOKEN_VARIABLE_BEGIN:
+                    inside = True
+                elif kind == TOKEN_VARIABLE_END:
+                    inside = False
+                escape = kind == TOKEN_STRING and (inside or everywhere)
+                yield line, kind, text.replace("\\", "\\\\") if escape else text
+
+    return EscapingLexer
 
 
 class _CheckedRange(Sequence[int]):
@@ -286,8 +340,8 @@ class Renderer:
         from fleetkit.playbook.lookups import lookup_globals
 
         self.env.globals.update(lookup_globals(self))
-        self._texts: dict[str, Template] = {}
-        self._exprs: dict[str, Template] = {}
+        self._texts: dict[tuple[str, bool], Template] = {}
+        self._exprs: dict[tuple[str, bool], Template] = {}
         self._scans: dict[tuple[str, bool], frozenset[str]] = {}
 
     @property
@@ -297,37 +351,45 @@ class Renderer:
 
     # compiling (cached) ---------------------------------------------------------------
 
-    def _text(self, source: str) -> Template:
-        tmpl = self._texts.get(source)
+    def _text(self, source: str, escape: bool = False) -> Template:
+        tmpl = self._texts.get((source, escape))
         if tmpl is None:
             try:
-                tmpl = self.env.from_string(source)
+                with self.env.escaped("variable" if escape else ""):  # type: ignore[attr-defined]
+                    tmpl = self.env.from_string(source)
             except Exception as err:
                 raise _error(err, source) from None
-            self._texts[source] = tmpl
+            self._texts[(source, escape)] = tmpl
         return tmpl
 
-    def _expr(self, expression: str) -> Template:
-        tmpl = self._exprs.get(expression)
+    def _expr(self, expression: str, escape: bool = False) -> Template:
+        tmpl = self._exprs.get((expression, escape))
         if tmpl is None:
             try:
-                tmpl = self.env.from_string(f"{{% set {RESULT} = ({expression}) %}}")
+                with self.env.escaped("all" if escape else ""):  # type: ignore[attr-defined]
+                    tmpl = self.env.from_string(f"{{% set {RESULT} = ({expression}) %}}")
             except Exception as err:
                 raise _error(err, expression) from None
-            self._exprs[expression] = tmpl
+            self._exprs[(expression, escape)] = tmpl
         return tmpl
 
     # rendering ------------------------------------------------------------------------
 
     def render(self, value: Any, variables: Mapping[str, Any]) -> Any:
-        """Render every string in value (recursively); '{{ x }}' alone keeps x's type."""
+        """Render every string in value (recursively), as Ansible renders task values:
+        '{{ x }}' alone, or followed by one newline, keeps x's type (a string result keeps
+        the newline); string literals' backslashes are YAML's only."""
         if isinstance(value, str):
             if not is_template(value):
                 return value
             match = SINGLE_EXPR.match(value)
             if match is not None:
-                return self.evaluate(match.group(1), variables)
-            return self.render_text(value, variables)
+                return self.evaluate(match.group(1), variables, escape=True)
+            match = SINGLE_EXPR.match(value[:-1]) if value.endswith("\n") else None
+            if match is not None:
+                result = self.evaluate(match.group(1), variables, escape=True)
+                return f"{result}\n" if isinstance(result, str) else result
+            return self.render_text(value, variables, escape=True)
         if isinstance(value, Mapping):
             return {self.render(k, variables): self.render(v, variables) for k, v in value.items()}
         if isinstance(value, (list, tuple)):
@@ -335,9 +397,9 @@ class Renderer:
         return value
 
     @_secrets_whole("names")
-    def render_text(self, source: str, variables: Mapping[str, Any]) -> str:
-        """Render source as text."""
-        tmpl = self._text(source)
+    def render_text(self, source: str, variables: Mapping[str, Any], escape: bool = False) -> str:
+        """Render source as text (escape: backslashes as in a playbook value, see render)."""
+        tmpl = self._text(source, escape)
         try:
             with self.env.deadline():  # type: ignore[attr-defined]
                 ctx = tmpl.new_context(variables, shared=True)  # type: ignore[arg-type]
@@ -348,11 +410,11 @@ class Renderer:
             raise _error(err, source) from None
 
     @_secrets_whole("expression_names")
-    def evaluate(self, expression: str, variables: Mapping[str, Any]) -> Any:
+    def evaluate(self, expression: str, variables: Mapping[str, Any], escape: bool = False) -> Any:
         """The value of a bare Jinja2 expression (as in `when:`), with its native type."""
         from jinja2 import Undefined
 
-        tmpl = self._expr(expression)
+        tmpl = self._expr(expression, escape)
         try:
             with self.env.deadline():  # type: ignore[attr-defined]
                 ctx = tmpl.new_context(variables, shared=True)  # type: ignore[arg-type]
