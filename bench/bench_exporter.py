@@ -185,11 +185,11 @@ def child_rss(n: int, cycles: int) -> dict[str, Any]:
     SSH transports are not included (a fake answers); the lab part measures those.
     """
     from fleetkit.connection.base import CommandResult
-    from fleetkit.connection.fake import FakeCall, FakeConnection
     from fleetkit.executor.pool import HostPool
     from fleetkit.monitoring import web
     from fleetkit.monitoring.cycle import Collection, Targets
     from fleetkit.monitoring.exporter import MetricsCache
+    from fleetkit.testing.fake_connection import FakeCall, FakeConnection
 
     out, _ = _sample_host()
     docker = "".join(

@@ -279,9 +279,9 @@ def compare_role(lab: Lab, n_rounds: int, tmp: Path, skip: set[str]) -> dict[str
 
 def overhead(n_hosts: int, repeats: int) -> dict[str, object]:
     """fleetkit's own time per task per host: the playbook on instant fake connections."""
-    from fleetkit.connection.fake import FakeConnection
     from fleetkit.playbook.session import RunRequest, execute, prepare
     from fleetkit.report.console import ConsoleReporter
+    from fleetkit.testing.fake_connection import FakeConnection
 
     with tempfile.TemporaryDirectory(prefix="fk-overhead-") as d:
         tmp = Path(d)

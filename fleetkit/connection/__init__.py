@@ -1,4 +1,4 @@
-"""Transports: SSH (Fabric), local and a fake for tests, behind one interface."""
+"""Transports: SSH (Fabric) and local, behind one interface (a fake lives in fleetkit.testing)."""
 
 from fleetkit.connection.base import CommandResult, Connection
 

@@ -2,7 +2,7 @@
 
 `base` holds the interface and its frozen values; `swarm` drives Docker Swarm
 through an `Engine` (the Docker SDK tunnelled over SSH in `swarm_client`, or the
-in-memory `fake_engine` for tests). Nothing here imports docker until an engine
+in-memory `fleetkit.testing.fake_swarm` for tests). Nothing here imports docker until an engine
 is opened.
 """
 

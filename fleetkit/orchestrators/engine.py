@@ -1,7 +1,7 @@
 """The few Docker Engine API calls the Swarm driver needs, as a narrow protocol.
 
 Values are the Engine API's own JSON (dicts), so the driver's logic is tested
-against an in-memory fake (fake_engine.py) and runs against the real SDK client
+against an in-memory fake (fleetkit/testing/fake_swarm.py) and runs against the real SDK client
 (swarm_client.py) unchanged. Every call counts in `calls`, so a convergence
 wait can report how many API calls it cost.
 """

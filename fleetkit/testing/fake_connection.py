@@ -1,8 +1,9 @@
 """A scriptable in-memory connection for unit tests of everything above transports.
 
-It lives in the package (not in tests/) so any layer can be tested without a
-network: give it a handler that maps a command to a result, or a table of
-regular expressions, and read back `calls` to see what would have run.
+It lives in fleetkit.testing (importable by tests and bench, never by package
+code) so any layer can be tested without a network: give it a handler that
+maps a command to a result, or a table of regular expressions, and read back
+`calls` to see what would have run.
 Streams go to in-memory listeners (a function serving the far end of a
 socketpair in a thread); put_file records the file instead of running anything.
 """

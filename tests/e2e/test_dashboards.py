@@ -29,10 +29,10 @@ from tests.support import FLEETKIT, free_loopback_port
 from fleetkit.dashboards.catalog import catalog
 from fleetkit.dashboards.load import load_dashboard
 from fleetkit.dashboards.model import Panel, TargetResult
-from fleetkit.dashboards.promql import metric_names
 from fleetkit.dashboards.query import Prometheus, TimeRange, fetch_panels
 from fleetkit.dashboards.render import render_png
 from fleetkit.lab import LabState
+from fleetkit.testing.promql import metric_names
 
 if TYPE_CHECKING:
     from prometheus_client.core import Metric

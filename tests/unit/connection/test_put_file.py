@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from fleetkit.connection.fake import FakeConnection, FakeFile
 from fleetkit.connection.local import LocalConnection
 from fleetkit.connection.sftp import install_script, temp_name
 from fleetkit.errors import TaskError
+from fleetkit.testing.fake_connection import FakeConnection, FakeFile
 
 pytestmark = pytest.mark.unit
 

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from fleetkit.connection.base import Stream
-from fleetkit.connection.fake import FakeConnection, FakeStream
 from fleetkit.connection.local import LocalConnection
 from fleetkit.errors import ConnectionError, StreamRefused, TaskError
 from fleetkit.playbook.runner import LazyConnection
+from fleetkit.testing.fake_connection import FakeConnection, FakeStream
 
 pytestmark = pytest.mark.unit
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from fleetkit.dashboards.promql import metric_names
+from fleetkit.testing.promql import metric_names
 
 pytestmark = pytest.mark.unit
 

@@ -12,12 +12,12 @@ import pytest
 
 from fleetkit.cli import main
 from fleetkit.dashboards.catalog import catalog
-from fleetkit.dashboards.fake import fake_results
 from fleetkit.dashboards.load import load_dashboard
 from fleetkit.dashboards.model import TargetResult
 from fleetkit.dashboards.query import Prometheus, TimeRange
 from fleetkit.dashboards.render import figure_size, render_png
 from fleetkit.errors import PrometheusError
+from fleetkit.testing.fake_dashboard import fake_results
 
 pytestmark = pytest.mark.unit
 

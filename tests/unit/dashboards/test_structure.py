@@ -16,9 +16,9 @@ from fleetkit.dashboards.__main__ import render_json, stale
 from fleetkit.dashboards.catalog import catalog
 from fleetkit.dashboards.load import load_dashboard, parse_dashboard
 from fleetkit.dashboards.model import GRID_COLUMNS, Dashboard
-from fleetkit.dashboards.promql import metric_names
 from fleetkit.dashboards.query import TimeRange, substitute, template_values
 from fleetkit.errors import DashboardError
+from fleetkit.testing.promql import metric_names
 
 pytestmark = pytest.mark.unit
 

@@ -9,11 +9,11 @@ import time
 
 import pytest
 
-from fleetkit.connection.fake import FakeConnection, table
 from fleetkit.executor.adhoc import run_adhoc
 from fleetkit.executor.pool import MAX_FORKS, HostPool, default_forks
 from fleetkit.report.jsonl import JsonLinesReporter
 from fleetkit.results import RunResult, Status, StepResult
+from fleetkit.testing.fake_connection import FakeConnection, table
 
 pytestmark = pytest.mark.unit
 

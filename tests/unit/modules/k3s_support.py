@@ -11,9 +11,9 @@ from typing import Any
 from tests.unit.modules.helpers import make_ctx
 
 from fleetkit.connection.base import Connection
-from fleetkit.connection.fake import FakeCall, FakeConnection, Handler
 from fleetkit.modules.base import ModuleContext, ModuleResult
 from fleetkit.modules.registry import lookup
+from fleetkit.testing.fake_connection import FakeCall, FakeConnection, Handler
 
 REPO_TEMPLATES = Path(__file__).resolve().parents[3] / "templates"
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from tests.unit.modules.helpers import RunModule, make_ctx
 
-from fleetkit.connection.fake import FakeConnection, table
 from fleetkit.modules.registry import lookup
+from fleetkit.testing.fake_connection import FakeConnection, table
 
 pytestmark = pytest.mark.unit
 

@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 from tests.unit.modules.helpers import make_ctx
 
-from fleetkit.connection.fake import FakeConnection
 from fleetkit.modules.base import ModuleResult
 from fleetkit.modules.registry import lookup
+from fleetkit.testing.fake_connection import FakeConnection
 
 pytestmark = pytest.mark.unit
 

@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 
-from fleetkit.connection.fake import FakeConnection
 from fleetkit.modules.args import prepare
 from fleetkit.modules.base import Module, ModuleContext, ModuleResult
 from fleetkit.modules.docker_common import ContainerSpec, DockerModule
@@ -20,6 +19,7 @@ from fleetkit.modules.docker_network import DockerNetwork
 from fleetkit.modules.registry import lookup
 from fleetkit.orchestrators.engine import EngineError
 from fleetkit.playbook.render import Renderer
+from fleetkit.testing.fake_connection import FakeConnection
 
 pytestmark = pytest.mark.unit
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from tests.unit.modules.k3s_support import recording_shell, run
 
-from fleetkit.connection.fake import FakeCall
 from fleetkit.modules.k3s_install import K3sInstall
+from fleetkit.testing.fake_connection import FakeCall
 
 pytestmark = pytest.mark.unit
 

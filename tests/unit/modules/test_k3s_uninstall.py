@@ -7,8 +7,8 @@ import json
 import pytest
 from tests.unit.modules.k3s_support import run
 
-from fleetkit.connection.fake import FakeCall, FakeConnection
 from fleetkit.modules.k3s_uninstall import quorum_problem
+from fleetkit.testing.fake_connection import FakeCall, FakeConnection
 
 pytestmark = pytest.mark.unit
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from tests.unit.modules.helpers import make_ctx
 
-from fleetkit.connection.fake import FakeConnection, table
 from fleetkit.modules.base import ModuleResult
 from fleetkit.modules.registry import lookup
+from fleetkit.testing.fake_connection import FakeConnection, table
 
 pytestmark = pytest.mark.unit
 

@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 from tests.unit.modules.helpers import make_ctx
 
-from fleetkit.connection.fake import FakeCall, FakeConnection
 from fleetkit.modules.args import prepare
 from fleetkit.modules.base import ModuleResult
 from fleetkit.modules.pip import parse_requirement
 from fleetkit.modules.registry import lookup
+from fleetkit.testing.fake_connection import FakeCall, FakeConnection
 
 pytestmark = pytest.mark.unit
 

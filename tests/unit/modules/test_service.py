@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from tests.unit.modules.helpers import make_ctx
 
-from fleetkit.connection.fake import FakeCall, FakeConnection
 from fleetkit.modules.registry import lookup
 from fleetkit.modules.service import parse_probe
+from fleetkit.testing.fake_connection import FakeCall, FakeConnection
 
 pytestmark = pytest.mark.unit
 

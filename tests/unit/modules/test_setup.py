@@ -7,12 +7,12 @@ import base64
 import pytest
 from tests.unit.modules.helpers import make_ctx
 
-from fleetkit.connection.fake import FakeCall, FakeConnection
 from fleetkit.executor.ansible_facts import ansible_facts, resolve_subsets
 from fleetkit.executor.facts import FACTS_SCRIPT, parse_facts
 from fleetkit.modules.args import prepare
 from fleetkit.modules.base import ModuleResult
 from fleetkit.modules.registry import lookup
+from fleetkit.testing.fake_connection import FakeCall, FakeConnection
 
 pytestmark = pytest.mark.unit
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from tests.unit.modules.helpers import make_ctx
 
-from fleetkit.connection.fake import FakeCall, FakeConnection
 from fleetkit.errors import ConnectionError as HostConnectionError
 from fleetkit.modules.base import ModuleResult
 from fleetkit.modules.registry import lookup
 from fleetkit.modules.wait_for_connection import PING
+from fleetkit.testing.fake_connection import FakeCall, FakeConnection
 
 pytestmark = pytest.mark.unit
 

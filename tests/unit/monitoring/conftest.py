@@ -6,8 +6,8 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from fleetkit.connection.fake import FakeConnection
 from fleetkit.executor.pool import HostPool
+from fleetkit.testing.fake_connection import FakeConnection
 
 FakeFleet = Callable[[dict[str, FakeConnection]], HostPool]
 

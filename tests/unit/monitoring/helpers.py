@@ -7,7 +7,6 @@ from pathlib import Path
 from types import MappingProxyType
 
 from fleetkit.connection.base import CommandResult
-from fleetkit.connection.fake import FakeCall
 from fleetkit.monitoring.snapshot import (
     CPU_MODES,
     Container,
@@ -22,6 +21,7 @@ from fleetkit.monitoring.snapshot import (
     SwarmService,
     SwarmSnapshot,
 )
+from fleetkit.testing.fake_connection import FakeCall
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -7,8 +7,8 @@ import time
 import pytest
 
 from fleetkit.connection.base import CommandResult
-from fleetkit.connection.fake import FakeCall, FakeConnection
 from fleetkit.monitoring.cycle import Collection, Targets
+from fleetkit.testing.fake_connection import FakeCall, FakeConnection
 
 from .conftest import FakeFleet
 from .helpers import fixture_text, probe_answer, swarm_answer

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from fleetkit.cli import main
-from fleetkit.connection.fake import FakeConnection
 from fleetkit.monitoring.cycle import Collection, Targets
 from fleetkit.monitoring.exporter import ExporterOptions, run_once, serve, stop_on_signals
+from fleetkit.testing.fake_connection import FakeConnection
 
 from .conftest import FakeFleet
 from .helpers import probe_answer

@@ -14,7 +14,6 @@ import pytest
 
 from fleetkit.cli import main
 from fleetkit.connection.base import CommandResult
-from fleetkit.connection.fake import FakeCall, FakeConnection
 from fleetkit.errors import MonitoringError
 from fleetkit.inventory.model import Group, Host, Inventory
 from fleetkit.monitoring import health_output
@@ -31,6 +30,7 @@ from fleetkit.monitoring.health import (
     swarm_checks,
 )
 from fleetkit.monitoring.snapshot import Filesystem
+from fleetkit.testing.fake_connection import FakeCall, FakeConnection
 
 from .conftest import FakeFleet
 from .helpers import probe_answer, sample_fleet

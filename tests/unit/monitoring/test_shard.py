@@ -11,11 +11,11 @@ import pytest
 import yaml
 
 from fleetkit.cli import main
-from fleetkit.connection.fake import FakeConnection
 from fleetkit.errors import UsageError
 from fleetkit.inventory.load import load_inventory
 from fleetkit.monitoring.cycle import Collection, Targets
 from fleetkit.monitoring.shard import Shard, expand_targets, file_sd_groups, hashmod
+from fleetkit.testing.fake_connection import FakeConnection
 
 from .conftest import FakeFleet
 from .helpers import probe_answer, swarm_answer

@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 
-from fleetkit.connection.fake import FakeConnection
 from fleetkit.modules.args import prepare
 from fleetkit.modules.base import Module, ModuleContext
 from fleetkit.orchestrators.base import WaitOptions
 from fleetkit.orchestrators.convergence import WaitPolicy
-from fleetkit.orchestrators.fake_engine import FakeSwarm
 from fleetkit.orchestrators.swarm_nodes import init, join
+from fleetkit.testing.fake_connection import FakeConnection
+from fleetkit.testing.fake_swarm import FakeSwarm
 
 V1 = "198.18.0.1:5000/fleetkit/web:v1"
 V2 = "198.18.0.1:5000/fleetkit/web:v2"

@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 
-from fleetkit.connection.fake import FakeConnection
 from fleetkit.errors import OrchestratorError
 from fleetkit.inventory.load import load_inventory
 from fleetkit.modules.cluster_status import ClusterStatusModule
@@ -28,6 +27,7 @@ from fleetkit.orchestrators.cluster_source import candidates, describe, inventor
 from fleetkit.orchestrators.factory import DRIVERS, DriverContext, driver_name
 from fleetkit.orchestrators.spec_args import service_spec
 from fleetkit.orchestrators.swarm_manager import NoManager
+from fleetkit.testing.fake_connection import FakeConnection
 
 from .conftest import ContextMaker
 

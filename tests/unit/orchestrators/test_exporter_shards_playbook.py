@@ -9,7 +9,7 @@ import pytest
 
 from fleetkit.monitoring.shard import Shard
 from fleetkit.orchestrators import swarm_driver
-from fleetkit.orchestrators.fake_engine import FakeSwarm
+from fleetkit.testing.fake_swarm import FakeSwarm
 
 from .conftest import HOSTS, V1
 from .test_swarm_playbooks import INVENTORY, Runner, changed

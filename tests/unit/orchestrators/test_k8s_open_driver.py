@@ -22,11 +22,11 @@ import pytest
 from tests.unit.orchestrators.k8s_model import FakeKube
 from tests.unit.orchestrators.k8s_pki import Pki, make_pki
 
-from fleetkit.connection.fake import FakeCall, FakeConnection
 from fleetkit.errors import OrchestratorError
 from fleetkit.orchestrators.base import ServiceSpec, WaitOptions
 from fleetkit.orchestrators.convergence import WaitPolicy
 from fleetkit.orchestrators.factory import DriverContext, open_orchestrator
+from fleetkit.testing.fake_connection import FakeCall, FakeConnection
 
 pytestmark = pytest.mark.unit
 

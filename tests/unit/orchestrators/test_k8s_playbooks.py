@@ -21,9 +21,9 @@ from tests.unit.orchestrators.k8s_model import FakeKube
 from tests.unit.orchestrators.k8s_pki import make_pki
 from tests.unit.orchestrators.test_k8s_open_driver import KUBECONFIG, ApiBridge
 
-from fleetkit.connection.fake import FakeCall, FakeConnection
 from fleetkit.playbook.session import RunRequest, execute, prepare
 from fleetkit.report.jsonl import JsonLinesReporter
+from fleetkit.testing.fake_connection import FakeCall, FakeConnection
 
 pytestmark = pytest.mark.unit
 

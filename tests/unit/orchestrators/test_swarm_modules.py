@@ -16,7 +16,7 @@ from fleetkit.modules.swarm_service import SwarmService
 from fleetkit.modules.swarm_service_remove import SwarmServiceRemove
 from fleetkit.modules.swarm_status import SwarmStatus
 from fleetkit.orchestrators.base import Secret
-from fleetkit.orchestrators.fake_engine import FakeSwarm
+from fleetkit.testing.fake_swarm import FakeSwarm
 
 from .conftest import BAD, V1, V2, ContextMaker
 

@@ -6,9 +6,9 @@ import pytest
 
 from fleetkit.errors import OrchestratorError
 from fleetkit.orchestrators.base import ServiceSpec
-from fleetkit.orchestrators.fake_engine import FakeSwarm
 from fleetkit.orchestrators.swarm import SwarmOrchestrator
 from fleetkit.orchestrators.swarm_nodes import init, join, leave, remove_node, update_node
+from fleetkit.testing.fake_swarm import FakeSwarm
 
 from .conftest import FAST, HOSTS, V1, bootstrap
 

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from fleetkit.connection.fake import FakeConnection
 from fleetkit.orchestrators import swarm_driver
-from fleetkit.orchestrators.fake_engine import FakeSwarm
 from fleetkit.playbook.session import RunRequest, execute, prepare
 from fleetkit.report.jsonl import JsonLinesReporter
+from fleetkit.testing.fake_connection import FakeConnection
+from fleetkit.testing.fake_swarm import FakeSwarm
 
 from .conftest import BAD, HOSTS, V1, V2
 

@@ -7,8 +7,8 @@ import pytest
 from fleetkit.errors import OrchestratorError
 from fleetkit.orchestrators.base import Port, ServiceSpec, UpdatePolicy, WaitOptions
 from fleetkit.orchestrators.convergence import WaitPolicy
-from fleetkit.orchestrators.fake_engine import FakeSwarm
 from fleetkit.orchestrators.swarm import SwarmOrchestrator
+from fleetkit.testing.fake_swarm import FakeSwarm
 
 from .conftest import BAD, FAST, V1, V2
 

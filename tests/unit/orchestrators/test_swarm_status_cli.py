@@ -10,14 +10,14 @@ import pytest
 
 from fleetkit.cli import main
 from fleetkit.connection.base import Connection
-from fleetkit.connection.fake import FakeConnection
 from fleetkit.orchestrators import swarm_manager
 from fleetkit.orchestrators.base import ServiceSpec
 from fleetkit.orchestrators.engine import Engine
-from fleetkit.orchestrators.fake_engine import FakeSwarm
 from fleetkit.orchestrators.status_text import render
 from fleetkit.orchestrators.swarm import SwarmOrchestrator
 from fleetkit.orchestrators.swarm_manager import NoManager, find_manager
+from fleetkit.testing.fake_connection import FakeConnection
+from fleetkit.testing.fake_swarm import FakeSwarm
 
 from .conftest import FAST, HOSTS, V1, bootstrap
 

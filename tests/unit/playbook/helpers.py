@@ -12,10 +12,10 @@ from typing import Any
 
 import yaml
 
-from fleetkit.connection.fake import FakeConnection, Handler
 from fleetkit.playbook.session import RunRequest, execute, finish, prepare
 from fleetkit.report.jsonl import JsonLinesReporter
 from fleetkit.results import RunResult
+from fleetkit.testing.fake_connection import FakeConnection, Handler
 
 
 def write(path: Path, text: str) -> Path:

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from tests.unit.playbook.helpers import Fleet, run, write
 
-from fleetkit.connection.fake import FakeCall
 from fleetkit.errors import PlaybookError
+from fleetkit.testing.fake_connection import FakeCall
 
 pytestmark = pytest.mark.unit
 

@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 from tests.unit.playbook.helpers import Fleet, run, write
 
-from fleetkit.connection.fake import table
 from fleetkit.errors import PlaybookError
 from fleetkit.playbook.blocks import BlockState
 from fleetkit.playbook.load import load_playbook
 from fleetkit.playbook.schema import Frame
+from fleetkit.testing.fake_connection import table
 
 pytestmark = pytest.mark.unit
 

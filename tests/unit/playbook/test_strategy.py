@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from tests.unit.playbook.helpers import Fleet, inventory, run
 
-from fleetkit.connection.fake import FakeCall, table
 from fleetkit.errors import PatternError
 from fleetkit.modules.base import ENV_LINE
+from fleetkit.testing.fake_connection import FakeCall, table
 
 pytestmark = pytest.mark.unit
 

@@ -19,12 +19,12 @@ from typing import Any
 import pytest
 
 from fleetkit.connection.base import CommandResult
-from fleetkit.connection.fake import FakeCall, FakeConnection
 from fleetkit.connection.local import LocalConnection
 from fleetkit.modules.args import prepare
 from fleetkit.modules.base import ModuleContext, ModuleResult
 from fleetkit.modules.registry import lookup
 from fleetkit.playbook.render import Renderer
+from fleetkit.testing.fake_connection import FakeCall, FakeConnection
 
 pytestmark = pytest.mark.unit
 

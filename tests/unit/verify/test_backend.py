@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from fleetkit.connection.base import CommandResult
-from fleetkit.connection.fake import FakeCall, FakeConnection, table
+from fleetkit.testing.fake_connection import FakeCall, FakeConnection, table
 from fleetkit.verify.backend import TIMEOUT_RC, make_host
 
 pytestmark = pytest.mark.unit

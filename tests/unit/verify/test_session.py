@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from fleetkit.connection.base import Connection
-from fleetkit.connection.fake import FakeCall, FakeConnection
 from fleetkit.errors import ConnectionError
+from fleetkit.testing.fake_connection import FakeCall, FakeConnection
 from fleetkit.verify.job import Layout
 from fleetkit.verify.session import run_session
 
