@@ -7,24 +7,16 @@ rendering (types, choices, exclusive groups) just before the module runs.
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from fleetkit.modules.base import Arg, Module
+from fleetkit.text import did_you_mean, to_bool
 
 SYMBOLIC_MODE = re.compile(
     r"^[ugoa]*[-+=][rwxXst]*([-+=][rwxXst]*)*(,[ugoa]*[-+=][rwxXst]*([-+=][rwxXst]*)*)*$"
 )
-TRUE_WORDS = frozenset({"yes", "true", "on", "1", "y"})
-FALSE_WORDS = frozenset({"no", "false", "off", "0", "n", ""})
-
-
-def suggest(name: str, candidates: list[str] | tuple[str, ...]) -> str | None:
-    """The closest candidate to a misspelt name, if one is close enough."""
-    found = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
-    return found[0] if found else None
 
 
 def _aliases(module: Module) -> dict[str, str]:
@@ -45,8 +37,7 @@ def canonical(module: Module, raw: Mapping[str, Any]) -> tuple[dict[str, Any], l
     for key, value in raw.items():
         target = names.get(str(key))
         if target is None:
-            hint = suggest(str(key), sorted(names))
-            tail = f" (did you mean '{hint}'?)" if hint else ""
+            tail = did_you_mean(str(key), names)
             errors.append(f"module {module.name}: unknown argument '{key}'{tail}")
             continue
         if target in out:
@@ -135,28 +126,12 @@ def _texts(value: Any) -> list[str]:
     return [] if value is None or isinstance(value, bool) else [str(value)]
 
 
-def to_bool(value: Any) -> bool:
-    """YAML-ish truth: yes/no/true/false/on/off/1/0 (strings any case), bools, 0/1."""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int) and value in (0, 1):
-        return bool(value)
-    if isinstance(value, str):
-        word = value.strip().lower()
-        if word in TRUE_WORDS:
-            return True
-        if word in FALSE_WORDS:
-            return False
-    raise ValueError(f"expected a boolean (yes/no/true/false), got {value!r}")
-
-
 def coerce_value(arg: Arg, value: Any) -> Any:
     """Convert value to the declared type; ValueError with a short reason otherwise."""
     out = _convert(arg, value)
     if arg.choices and out not in arg.choices:
         choices = ", ".join(str(c) for c in arg.choices)
-        hint = suggest(str(out), [str(c) for c in arg.choices])
-        tail = f" (did you mean '{hint}'?)" if hint else ""
+        tail = did_you_mean(str(out), [str(c) for c in arg.choices])
         raise ValueError(f"{out!r} is not one of {choices}{tail}")
     return out
 

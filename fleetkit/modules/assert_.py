@@ -6,15 +6,8 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from fleetkit.errors import FleetkitError
-from fleetkit.modules.args import FALSE_WORDS
 from fleetkit.modules.base import Arg, Module, ModuleContext, ModuleResult, fail
-
-
-def truthy(value: Any) -> bool:
-    """Truth as playbooks mean it: the strings 'false', 'no', '0', 'off' are false."""
-    if isinstance(value, str):
-        return value.strip().lower() not in FALSE_WORDS
-    return bool(value)
+from fleetkit.text import truthy
 
 
 class Assert(Module):

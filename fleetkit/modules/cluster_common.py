@@ -21,6 +21,7 @@ from fleetkit.orchestrators.base import Change, Orchestrator, WaitOptions
 from fleetkit.orchestrators.convergence import Progress, ProgressCallback, WaitPolicy
 from fleetkit.orchestrators.engine import Engine
 from fleetkit.orchestrators.factory import DriverContext, driver_name, open_orchestrator
+from fleetkit.text import truthy
 
 EngineFactory = Callable[[ModuleContext], Engine]
 OrchestratorFactory = Callable[[ModuleContext], Orchestrator]
@@ -67,7 +68,7 @@ def progress_printer(host: str, stream: IO[str] | None = None) -> ProgressCallba
 
 def _shows_progress(variables: Mapping[str, Any]) -> bool:
     flag = variables.get("cluster_progress", variables.get("swarm_progress", True))
-    return flag not in (False, "false", "no")
+    return truthy(flag)
 
 
 def wait_options(ctx: ModuleContext) -> WaitOptions:

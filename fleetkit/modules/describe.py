@@ -11,6 +11,7 @@ from typing import Any
 
 from fleetkit.errors import UsageError
 from fleetkit.modules.base import Module
+from fleetkit.text import suggestion_tail
 
 
 def describe(name: str) -> str:
@@ -23,9 +24,7 @@ def describe(name: str) -> str:
     module = find(name)
     resolution = getattr(module, "resolution", None)
     if resolution is None:
-        close = suggest_module(name)
-        tail = f" (did you mean '{close}'?)" if close else ""
-        raise UsageError(f"unknown module '{name}'{tail}")
+        raise UsageError(f"unknown module '{name}'{suggestion_tail(suggest_module(name))}")
     return "\n".join(_ansible(resolution))
 
 

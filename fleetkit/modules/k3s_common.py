@@ -19,6 +19,7 @@ from typing import Any
 from fleetkit.modules.base import Arg, ModuleContext
 from fleetkit.modules.remote import q
 from fleetkit.orchestrators.convergence import Observation, WaitPolicy, WaitReport, wait_for
+from fleetkit.text import truthy
 
 BINARY_ENV = "FLEETKIT_K3S_BINARY"
 IMAGES_ENV = "FLEETKIT_K3S_IMAGES"
@@ -94,7 +95,7 @@ def wait(ctx: ModuleContext, label: str, probe: Any) -> WaitReport:
     """Poll probe with backoff and a progress line (swarm_common.progress_printer)."""
     from fleetkit.modules.swarm_common import progress_printer
 
-    show = ctx.variables.get("k3s_progress", True) not in (False, "false", "no")
+    show = truthy(ctx.variables.get("k3s_progress", True))
     return wait_for(
         probe,
         policy(ctx),

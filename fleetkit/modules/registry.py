@@ -11,7 +11,6 @@ from collections.abc import Mapping
 from types import MappingProxyType
 
 from fleetkit.modules.apt import Apt
-from fleetkit.modules.args import suggest
 from fleetkit.modules.assert_ import Assert
 from fleetkit.modules.base import Module
 from fleetkit.modules.command import Command
@@ -37,6 +36,7 @@ from fleetkit.modules.template import Template
 from fleetkit.modules.uri import Uri
 from fleetkit.modules.user import User
 from fleetkit.modules.wait_for import WaitFor
+from fleetkit.text import suggest
 
 MODULES: Mapping[str, Module] = MappingProxyType(
     {

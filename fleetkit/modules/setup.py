@@ -13,8 +13,8 @@ from typing import Any, ClassVar
 
 from fleetkit.executor.ansible_facts import SUBSETS, ansible_facts, resolve_subsets, select
 from fleetkit.executor.facts import FACTS_SCRIPT
-from fleetkit.modules.args import suggest
 from fleetkit.modules.base import Arg, Module, ModuleContext, ModuleResult, fail
+from fleetkit.text import did_you_mean
 
 KNOWN_SUBSETS = (*SUBSETS, "all", "facter", "ohai")
 
@@ -33,8 +33,7 @@ class Setup(Module):
         for word in args.get("gather_subset") or []:
             name = str(word).strip().lstrip("!")
             if name not in KNOWN_SUBSETS:
-                hint = suggest(name, KNOWN_SUBSETS)
-                tail = f" (did you mean '{hint}'?)" if hint else ""
+                tail = did_you_mean(name, KNOWN_SUBSETS)
                 errors.append(
                     f"module setup: unknown gather_subset '{name}'{tail};"
                     f" fleetkit gathers {', '.join(KNOWN_SUBSETS)}"

@@ -56,6 +56,7 @@ from fleetkit.orchestrators.k8s_manifest import (
 from fleetkit.orchestrators.k8s_rollout import revision, wait_rollout
 from fleetkit.orchestrators.k8s_status import deployment_status, node_status
 from fleetkit.orchestrators.k8s_tunnel import TunnelTransport
+from fleetkit.text import to_bool
 
 
 def _utc_now() -> str:
@@ -423,8 +424,13 @@ def connect(
     return K8sOrchestrator(api, source=source, namespace=namespace, clock=clock)
 
 
-def _truthy(value: Any) -> bool:
-    return str(value).strip().lower() in ("1", "true", "yes", "on")
+def _flag(host: str, name: str, value: Any) -> bool:
+    try:
+        return to_bool(value)
+    except ValueError:
+        raise OrchestratorError(
+            f"{host}: {name} must be yes/no (true/false), got {value!r}"
+        ) from None
 
 
 def open_driver(ctx: DriverContext) -> Orchestrator:
@@ -458,7 +464,7 @@ def open_driver(ctx: DriverContext) -> Orchestrator:
         server=f"https://{api_host}:{port}",
         source=ctx.host,
         namespace=str(v.get("k8s_namespace") or "default"),
-        force_conflicts=_truthy(v.get("k8s_force_conflicts", False)),
+        force_conflicts=_flag(ctx.host, "k8s_force_conflicts", v.get("k8s_force_conflicts", False)),
         timeout_s=float(v.get("k8s_api_timeout") or DEFAULT_TIMEOUT_S),
     )
 

@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from fleetkit.errors import PlaybookError, Position, TemplateError
-from fleetkit.modules.args import suggest
 from fleetkit.playbook.render import Renderer
 from fleetkit.playbook.schema import Play, Playbook, Task
 from fleetkit.playbook.variables import MAGIC_NAMES
+from fleetkit.text import did_you_mean
 
 
 def walk(tasks: Sequence[Task]) -> Iterator[Task]:
@@ -211,8 +211,7 @@ def check_play(
         _preflight(task, play, renderer, task_known, extra or {})
         for topic in task.notify:
             if topic not in topics:
-                close = suggest(topic, sorted(topics))
-                tail = f" (did you mean '{close}'?)" if close else ""
+                tail = did_you_mean(topic, topics)
                 raise PlaybookError(
                     f"{task.where}: notify '{topic}' names no handler of this play{tail}",
                     position=task.pos,
@@ -304,5 +303,4 @@ def _preflight(
 
 
 def _hint(name: str, known: set[str]) -> str:
-    close = suggest(name, sorted(k for k in known if not k.startswith("_")))
-    return f" (did you mean '{close}'?)" if close else ""
+    return did_you_mean(name, (k for k in known if not k.startswith("_")))

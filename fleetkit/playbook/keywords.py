@@ -15,8 +15,8 @@ from types import MappingProxyType
 from typing import Any, Literal
 
 from fleetkit.errors import PlaybookError, Position
-from fleetkit.modules.args import suggest, to_bool
 from fleetkit.playbook.render import is_template
+from fleetkit.text import did_you_mean, to_bool
 from fleetkit.yamlpos import position_of
 
 Inherit = Literal["none", "override", "and", "union", "merge"]
@@ -121,12 +121,6 @@ def combine(
 def unknown(key: Any, known: frozenset[str] | set[str], what: str) -> str:
     """The one "unknown X 'k' (did you mean 'y'?)" message."""
     return f"unknown {what} '{key}'{did_you_mean(str(key), known)}"
-
-
-def did_you_mean(name: str, candidates: frozenset[str] | set[str] | list[str]) -> str:
-    """' (did you mean 'x'?)' when a candidate is close to name, else ''."""
-    hint = suggest(name, sorted(candidates))
-    return f" (did you mean '{hint}'?)" if hint else ""
 
 
 # coercers ---------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from types import MappingProxyType
 from typing import Any
 
 from fleetkit.errors import PlaybookError, Position
-from fleetkit.modules.args import FALSE_WORDS, canonical, validate_static
+from fleetkit.modules.args import canonical, validate_static
 from fleetkit.modules.base import Module
 from fleetkit.modules.registry import MODULES, find, suggest_module, task_module_name
 from fleetkit.playbook import keywords as kw
@@ -46,6 +46,7 @@ from fleetkit.playbook.schema import (
     Task,
 )
 from fleetkit.report.redact import mask_userinfo
+from fleetkit.text import suggestion_tail, truthy
 from fleetkit.yamlpos import load_yaml, position_of
 
 UNSUPPORTED_TASK = {
@@ -732,7 +733,7 @@ class _Loader:
             candidates = keywords | set(MODULES) | set(ACTIONS)
             close = suggest_module(key) if "." in key else None
             raise PlaybookError(
-                f"{where}: unknown task keyword or module '{key}' (did you mean '{close}'?)"
+                f"{where}: unknown task keyword or module '{key}'{suggestion_tail(close)}"
                 if close
                 else f"{where}: {unknown(key, candidates, 'task keyword or module')}",
                 position=key_pos,
@@ -874,11 +875,7 @@ def _task_list(entry: Mapping[str, Any], key: str, pos: Position) -> list[Any]:
 
 def _hides_args(no_log: Any) -> bool:
     """no_log as written or inherited: anything but a plain false value (a template too)."""
-    if no_log is None or isinstance(no_log, bool):
-        return bool(no_log)
-    if isinstance(no_log, str):
-        return no_log.strip().lower() not in FALSE_WORDS
-    return bool(no_log)
+    return truthy(no_log)
 
 
 def _default_name(

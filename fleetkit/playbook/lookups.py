@@ -342,7 +342,7 @@ def _variables(ctx: Context) -> Mapping[str, Any]:
 def _call(
     renderer: Renderer, ctx: Context, name: str, terms: Sequence[Any], opts: dict[str, Any]
 ) -> list[Any]:
-    from fleetkit.playbook.keywords import did_you_mean
+    from fleetkit.text import did_you_mean
 
     plugin = PLUGINS.get(str(name))
     if plugin is None:

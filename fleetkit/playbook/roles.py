@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from fleetkit.errors import PlaybookError, Position
-from fleetkit.playbook.keywords import did_you_mean
+from fleetkit.text import did_you_mean
 from fleetkit.yamlpos import load_yaml, position_of
 
 ROLES_PATH_VARS = ("FLEETKIT_ROLES_PATH", "ANSIBLE_ROLES_PATH")

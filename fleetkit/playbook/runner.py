@@ -22,8 +22,7 @@ from fleetkit.connection.base import STREAM_TIMEOUT_S, CommandResult, Connection
 from fleetkit.connection.spec import lookup as conn_lookup
 from fleetkit.errors import ConnectionError as HostConnectionError
 from fleetkit.errors import FleetkitError, TaskError, TemplateError
-from fleetkit.modules.args import prepare, secret_values, to_bool
-from fleetkit.modules.assert_ import truthy
+from fleetkit.modules.args import prepare, secret_values
 from fleetkit.modules.base import EMPTY, Module, ModuleContext, ModuleResult
 from fleetkit.modules.registry import find
 from fleetkit.playbook.lookups import run_loop
@@ -32,6 +31,7 @@ from fleetkit.playbook.schema import Task
 from fleetkit.playbook.variables import OMIT, Layered, PlayScope
 from fleetkit.report.redact import register_secret
 from fleetkit.results import Status, StepResult
+from fleetkit.text import to_bool, truthy
 
 DEFAULT_RETRIES = 3
 _T = TypeVar("_T")

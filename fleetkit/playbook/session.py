@@ -19,10 +19,10 @@ from fleetkit.connection.base import Connection
 from fleetkit.connection.spec import LOCAL_NAMES, ConnectionSpec
 from fleetkit.errors import PatternError, PlaybookError, TemplateError
 from fleetkit.inventory.model import Inventory
-from fleetkit.modules.args import suggest
 from fleetkit.playbook.schema import Play, Playbook
 from fleetkit.report.base import Reporter
 from fleetkit.results import RunResult
+from fleetkit.text import did_you_mean
 
 ConnectionMaker = Callable[[str], Connection]
 
@@ -125,7 +125,7 @@ def prepare(request: RunRequest) -> Prepared:
     """Validate everything the run needs; FleetkitError (exit 2) before any host is touched."""
     from fleetkit.inventory.extra_vars import parse_extra_vars
     from fleetkit.inventory.load import load_inventory
-    from fleetkit.inventory.select import select_hosts
+    from fleetkit.inventory.select import select_hosts, with_implicit_localhost
     from fleetkit.playbook.check import check_playbook, fallback_warnings
     from fleetkit.playbook.load import load_playbook
     from fleetkit.playbook.render import Renderer
@@ -136,9 +136,11 @@ def prepare(request: RunRequest) -> Prepared:
     if request.limit:
         select_hosts(inventory, "all", request.limit, cwd=request.cwd)
     playbook = load_playbook(request.playbook, extra, roles_path=roles_path())
+    # `hosts: localhost` without one in the inventory: Ansible's implicit localhost
+    inventory = with_implicit_localhost(inventory, *(play.hosts for play in playbook.plays))
     paths = template_paths(playbook.path, request.cwd)
     renderer = Renderer(paths)
-    warnings: list[str] = []
+    warnings: list[str] = list(inventory.warnings)
     plays: list[tuple[Play, tuple[str, ...]]] = []
     for play in playbook.plays:
         try:
@@ -226,8 +228,7 @@ def _unknown_tags(playbook: Playbook, asked: frozenset[str]) -> list[str]:
     known = {t for play in playbook.plays for task in walk(play.tasks) for t in task.tags}
     out = []
     for tag in sorted(asked - known - SPECIAL_TAGS):
-        close = suggest(tag, sorted(known))
-        tail = f" (did you mean '{close}'?)" if close else ""
+        tail = did_you_mean(tag, known)
         out.append(f"tag '{tag}' is on no task of {playbook.path}{tail}")
     return out
 
@@ -242,8 +243,7 @@ def _check_delegates(playbook: Playbook, inventory: Inventory) -> None:
             if target is None or is_template(target):
                 continue
             if target not in inventory.hosts and target not in LOCAL_NAMES:
-                close = suggest(target, sorted(inventory.hosts))
-                tail = f" (did you mean '{close}'?)" if close else ""
+                tail = did_you_mean(target, inventory.hosts)
                 raise PlaybookError(
                     f"{task.where}: delegate_to '{target}' is not an inventory host{tail}",
                     position=task.pos,

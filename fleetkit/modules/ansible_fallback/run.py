@@ -15,8 +15,8 @@ from typing import Any
 
 from fleetkit.modules.ansible_fallback.resolve import Resolution
 from fleetkit.modules.ansible_fallback.result import MARKER, NO_PYTHON_RC, parse, to_result
-from fleetkit.modules.args import to_bool
 from fleetkit.modules.base import Module, ModuleContext, ModuleResult, fail
+from fleetkit.text import to_bool
 
 AUTO = frozenset({"auto", "auto_silent", "auto_legacy", "auto_legacy_silent"})
 FALLBACK = (

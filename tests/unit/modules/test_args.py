@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from fleetkit.modules.args import coerce_value, prepare, to_bool, validate_static
+from fleetkit.modules.args import coerce_value, prepare, validate_static
 from fleetkit.modules.base import Arg
 from fleetkit.modules.registry import canonical_name, lookup, suggest_module
 from fleetkit.modules.remote import apply_symbolic
 from fleetkit.playbook.render import contains_template
+from fleetkit.text import to_bool
 
 pytestmark = pytest.mark.unit
 
