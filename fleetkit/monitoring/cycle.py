@@ -29,7 +29,7 @@ from fleetkit.connection.spec import ConnectionSpec
 from fleetkit.errors import ConnectionError
 from fleetkit.executor.pool import HostPool, default_forks
 from fleetkit.inventory.model import Inventory
-from fleetkit.monitoring.collectors import k8s, swarm
+from fleetkit.monitoring.collectors import containers, k8s, swarm
 from fleetkit.monitoring.probe import ProbeResult, parse_probe, probe_script, split_sections
 from fleetkit.monitoring.snapshot import FleetSnapshot, HostSnapshot, K8sSnapshot, SwarmSnapshot
 from fleetkit.results import Status, StepResult
@@ -107,6 +107,7 @@ class _HostState:
     last_success: float | None = None
     os: str = ""
     kernel: str = ""
+    docker_cli: bool = False  # its Docker socket refused our stream: the probe runs the CLI
 
 
 class _Failover:
@@ -139,8 +140,11 @@ class Collection:
         interval: float = 15.0,
         max_backoff_s: float = DEFAULT_MAX_BACKOFF_S,
         clock: Callable[[], float] = time.time,
+        docker_api: bool = True,
     ) -> None:
+        """docker_api: ask Docker through the Engine API (CLI when refused); False: CLI only."""
         self.targets = targets
+        self._docker_api = docker_api
         self._pool = pool
         self._timeout = timeout
         self._max_skip = max(0, int(max_backoff_s / max(interval, 0.001)) - 1)
@@ -180,6 +184,7 @@ class Collection:
             for h in due:
                 if self._state[h].failures:
                     self._pool.revive(h)
+                    self._state[h].docker_cli = False
             results, failures = self._probe(due)
             swarm_snap = self._cluster(
                 number, self._swarm, results, "swarm", swarm.SCRIPT, _swarm_of, _parse_swarm
@@ -215,6 +220,11 @@ class Collection:
             t0 = time.monotonic()
             script = scripts[(host == swarm_src, host == k8s_src)]
             try:
+                docker = self._docker_section(host, conn)
+                if docker is not None:
+                    script = probe_script(
+                        swarm_manager=host == swarm_src, k8s_server=host == k8s_src, docker=docker
+                    )
                 res = conn.run(script, timeout=self._timeout)
             except ConnectionError:
                 raise
@@ -248,6 +258,19 @@ class Collection:
                 parsed[step.host] = results[step.host]
         # a host abandoned at the deadline may still write into `results` later: not read
         return parsed, failures
+
+    def _docker_section(self, host: str, conn: Connection) -> str | None:
+        """The docker section through the Engine API, or None for the probe's CLI path."""
+        state = self._state[host]
+        if not self._docker_api or state.docker_cli:
+            return None
+        conn.open()  # an unreachable host fails here once, not again in the probe
+        try:
+            return containers.engine_section(conn)
+        except containers.Refused as err:
+            log.info("%s: Docker API stream refused, using the docker CLI: %s", host, err)
+            state.docker_cli = True
+            return None
 
     def _host_snapshot(
         self,

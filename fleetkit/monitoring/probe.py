@@ -62,20 +62,27 @@ def _grep_skip(patterns: tuple[str, ...]) -> str:
     return " ".join(f"-e '{p}'" for p in patterns)
 
 
-BASE_SCRIPT = (
+BASE_HEAD = (
     "export LC_ALL=C\n"
     f"echo '{MARK}proc'\n"
     f"grep -Hsv {_grep_skip(_SKIP)} {' '.join(PROC_FILES)}\n"
     f"echo '{MARK}df'\n"
     "T=; command -v timeout >/dev/null 2>&1 && T='timeout 5'\n"
     f"$T df -P -B1 2>/dev/null | grep -Fv {_grep_skip(_DF_SKIP)}\n"
-    f"echo '{MARK}docker'\n" + containers.SCRIPT
+    f"echo '{MARK}docker'\n"
 )
+BASE_SCRIPT = BASE_HEAD + containers.SCRIPT
 
 
-def probe_script(*, swarm_manager: bool = False, k8s_server: bool = False) -> str:
-    """The script for one host: the base sections, plus swarm/k8s when it answers for them."""
-    parts = [BASE_SCRIPT]
+def probe_script(
+    *, swarm_manager: bool = False, k8s_server: bool = False, docker: str | None = None
+) -> str:
+    """The script for one host: the base sections, plus swarm/k8s when it answers for them.
+
+    docker: the docker section already asked through the Engine API
+    (containers.engine_section); None runs the docker CLI inside the probe.
+    """
+    parts = [BASE_SCRIPT if docker is None else BASE_HEAD + docker]
     if swarm_manager:
         parts.append(swarm.SCRIPT)
     if k8s_server:

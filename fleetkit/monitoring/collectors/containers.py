@@ -1,15 +1,23 @@
 """Docker containers on a host: state, restarts, health, CPU seconds and memory.
 
-The cheapest source that gives every contract metric: one `docker ps -aq` and
-one `docker inspect` with a compact Go template (state, restarts, health, main
-pid), then an awk pass on the host that reads each container's cgroup counters
-(cgroup v1 or v2) through its pid. `docker stats --no-stream` would cost a second
+The cheapest source that gives every contract metric: the Engine API over a stream
+to the host's socket (collectors/docker_api.py, asked before the probe), whose
+answers travel in the probe as a here-document for an awk pass on the host that
+reads each container's cgroup counters (cgroup v1 or v2) through its pid. When the
+stream is refused (a root-only socket, no Docker, sshd forbids streams) the probe
+runs the CLI instead: one `docker ps -aq` and one `docker inspect` with a compact Go
+template (state, restarts, health, main pid) feeding the same awk, so both paths
+print the same lines and give the same metrics. `docker stats --no-stream` would cost a second
 per host and gives percentages, not CPU seconds. No Docker on a host is not an
 error: the section says `!absent` and the host simply has no container metrics.
 """
 
 from __future__ import annotations
 
+from fleetkit.connection.base import Connection
+from fleetkit.errors import ConnectionError as HostConnectionError
+from fleetkit.errors import StreamRefused
+from fleetkit.monitoring.collectors import docker_api
 from fleetkit.monitoring.snapshot import Container
 
 # Sent inside the probe: prints "C|id|/name|image|status|restarts|health|pid" per
@@ -88,6 +96,43 @@ SCRIPT = (
     + CGROUP_AWK.replace("'", "'\\''")
     + "'\nelse echo '!absent'; fi\n"
 )
+
+# Ends the here-document of API lines; no line of ours starts with it (they start "C|").
+HEREDOC_END = "@@fk@@docker-api"
+
+
+def api_section(lines: list[str]) -> str:
+    """The probe's docker section for containers the Engine API listed: the cgroup awk
+    over their lines (nothing at all for no containers, as the CLI path prints)."""
+    if not lines:
+        return ""
+    body = "".join(f"{line}\n" for line in lines)
+    awk = CGROUP_AWK.replace("'", "'\\''")
+    return f"awk '{awk}' <<'{HEREDOC_END}'\n{body}{HEREDOC_END}\n"
+
+
+class Refused(Exception):
+    """The host's Docker socket refused our stream: use the CLI until the host reconnects."""
+
+
+def engine_section(conn: Connection) -> str | None:
+    """The docker section through the Engine API, or None to use the CLI this time.
+
+    Raises Refused when the socket itself refused the stream (the caller stops asking);
+    a connection that cannot stream, or an engine that answered badly, is None.
+    """
+    try:
+        stream = conn.open_unix_stream(
+            docker_api.DOCKER_SOCKET, timeout=docker_api.REQUEST_TIMEOUT_S
+        )
+    except StreamRefused as err:
+        raise Refused(str(err)) from None
+    except HostConnectionError:
+        return None
+    try:
+        return api_section(docker_api.container_lines(stream))
+    except docker_api.EngineAPIError:
+        return None
 
 
 def parse_containers(text: str, warnings: list[str] | None = None) -> tuple[Container, ...] | None:
