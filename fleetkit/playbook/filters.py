@@ -62,7 +62,8 @@ def to_yaml(value: Any, *_args: Any, default_flow_style: bool | None = None, **k
     import yaml
 
     kwargs.setdefault("allow_unicode", True)
-    return str(yaml.safe_dump(_plain(value), default_flow_style=default_flow_style, **kwargs))
+    text = str(yaml.safe_dump(_plain(value), default_flow_style=default_flow_style, **kwargs))
+    return text[:-4] if text.endswith("\n...\n") else text  # a scalar: no document end
 
 
 def to_nice_yaml(value: Any, indent: int = 4, *_args: Any, **kwargs: Any) -> str:
