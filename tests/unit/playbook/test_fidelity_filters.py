@@ -109,6 +109,7 @@ def test_json_and_yaml_filters_write_ansibles_exact_text() -> None:
     assert _r("d | to_yaml", d=d) == "a: [1, 2]\nb: 1\nc: é\n"
     assert _r("d | to_nice_yaml", d=d) == "a:\n- 1\n- 2\nb: 1\nc: é\n"
     assert _r("{'k': {'n': [1]}} | to_nice_yaml") == "k:\n    n:\n    - 1\n"
+    assert _r("'plain' | to_yaml") == "plain\n"
 
 
 def test_type_debug_never_names_fleetkit_classes() -> None:
