@@ -36,6 +36,24 @@ STATUS_ORDER: tuple[Status, ...] = (
 
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 
+# the one exit-code table (docs/contracts.md "Exit codes"): runs, health, the CLI
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_BAD_INPUT = 2
+EXIT_UNREACHABLE = 3
+EXIT_INTERRUPTED = 130
+
+
+def exit_code_for(*, failed: bool, unreachable: bool, interrupted: bool = False) -> int:
+    """Interrupted wins, then a failure, then unreachable hosts; else 0."""
+    if interrupted:
+        return EXIT_INTERRUPTED
+    if failed:
+        return EXIT_FAILED
+    if unreachable:
+        return EXIT_UNREACHABLE
+    return EXIT_OK
+
 
 @dataclass(frozen=True)
 class StepResult:
@@ -143,9 +161,7 @@ class RunResult:
 
     def counts(self) -> dict[str, dict[str, int]]:
         """Per-host counts as the recap and the summary event show them."""
-        return {
-            h: (s.recap() if self.playbook else s.as_dict()) for h, s in self.stats().items()
-        }
+        return {h: (s.recap() if self.playbook else s.as_dict()) for h, s in self.stats().items()}
 
     def stats(self) -> dict[str, HostStats]:
         out = {h: HostStats() for h in self.hosts}
@@ -165,10 +181,8 @@ class RunResult:
 
     def exit_code(self) -> int:
         """0 all ok; 1 a host failed; 3 hosts unreachable and none failed; 130 interrupted."""
-        if self.interrupted:
-            return 130
-        if self.failed_hosts:
-            return 1
-        if self.unreachable_hosts:
-            return 3
-        return 0
+        return exit_code_for(
+            failed=bool(self.failed_hosts),
+            unreachable=bool(self.unreachable_hosts),
+            interrupted=self.interrupted,
+        )

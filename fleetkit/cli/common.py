@@ -13,14 +13,9 @@ from typing import Any, TypeVar
 import click
 
 from fleetkit.errors import FleetkitError
+from fleetkit.results import EXIT_BAD_INPUT, EXIT_INTERRUPTED
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-EXIT_OK = 0
-EXIT_FAILED = 1
-EXIT_BAD_INPUT = 2
-EXIT_UNREACHABLE = 3
-EXIT_INTERRUPTED = 130
 
 
 def print_error(err: FleetkitError) -> None:

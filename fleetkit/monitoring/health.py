@@ -24,9 +24,7 @@ from fleetkit.inventory.model import Inventory
 from fleetkit.monitoring.checks import CommandCheck, HealthConfig
 from fleetkit.monitoring.cycle import Collection, Targets, open_pool
 from fleetkit.monitoring.snapshot import FleetSnapshot, HostSnapshot
-from fleetkit.results import Status, StepResult
-
-EXIT_OK, EXIT_FAILED, EXIT_UNREACHABLE = 0, 1, 3
+from fleetkit.results import Status, StepResult, exit_code_for
 
 
 @dataclass(frozen=True)
@@ -59,11 +57,7 @@ class HealthReport:
         return tuple(r.host for r in self.results if r.check == "reachable" and not r.ok)
 
     def exit_code(self) -> int:
-        if self.failed:
-            return EXIT_FAILED
-        if self.unreachable:
-            return EXIT_UNREACHABLE
-        return EXIT_OK
+        return exit_code_for(failed=bool(self.failed), unreachable=bool(self.unreachable))
 
 
 @dataclass(frozen=True)
