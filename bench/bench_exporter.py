@@ -36,8 +36,13 @@ def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def child_lab(inventory: str, cycles: int, docker: bool = True) -> dict[str, Any]:
+def child_lab(
+    inventory: str, cycles: int, docker: bool = True, docker_api: bool = True
+) -> dict[str, Any]:
     """Warm cycles over the real lab: wall time and controller CPU per host.
+
+    docker_api=False asks Docker through the CLI in the probe (`docker ps` + `docker
+    inspect`) instead of the Engine API over the SSH connection (--docker-path).
 
     docker=False sends the probe as hosts without Docker see it (the docker section
     answers `!absent` at once), to separate our cost from the docker CLI's on hosts
@@ -56,7 +61,9 @@ def child_lab(inventory: str, cycles: int, docker: bool = True) -> dict[str, Any
     inv = load_inventory(inventory)
     hosts = tuple(inv.hosts)
     with open_pool(inv, hosts, timeout=10.0) as pool:
-        coll = Collection(Targets.from_inventory(inv, hosts), pool, timeout=10.0)
+        coll = Collection(
+            Targets.from_inventory(inv, hosts), pool, timeout=10.0, docker_api=docker_api
+        )
         cache = MetricsCache(lambda: coll.latest)
         t0 = time.perf_counter()
         first = coll.cycle()
@@ -71,6 +78,8 @@ def child_lab(inventory: str, cycles: int, docker: bool = True) -> dict[str, Any
         cpu = time.process_time() - cpu0
     up = sum(1 for h in snap.hosts if h.up)
     return {
+        "docker_path": "api" if docker_api else "cli",
+        "containers_seen": sum(len(h.containers or ()) for h in snap.hosts),
         "hosts": len(hosts),
         "hosts_up": up,
         "first_cycle_connect_s": round(cold, 4),
@@ -278,6 +287,12 @@ def main() -> None:
         action="store_true",
         help="lab part: only the probe as on hosts without Docker (lighter on a shared lab)",
     )
+    parser.add_argument(
+        "--docker-path",
+        choices=("api", "cli", "both"),
+        default="api",
+        help="lab part: Docker through the Engine API (default), the CLI, or both side by side",
+    )
     parser.add_argument("--cycles", type=int, default=10)
     parser.add_argument("--synthetic-hosts", type=int, default=200)
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
@@ -285,7 +300,8 @@ def main() -> None:
     if args.child:
         kind, *rest = args.child
         if kind == "lab":
-            result = child_lab(rest[0], int(rest[1]), docker=rest[2] == "docker")
+            api = len(rest) < 4 or rest[3] == "api"
+            result = child_lab(rest[0], int(rest[1]), docker=rest[2] == "docker", docker_api=api)
         elif kind == "scrape":
             result = child_scrape(int(rest[0]))
         else:
@@ -303,11 +319,15 @@ def main() -> None:
         if args.spread:
             inventory = str(spread_inventory(Path(args.inventory), args.spread))
             results["spread_over_lab_hosts"] = args.spread
-        variants = [("lab", "docker"), ("lab_probe_without_docker", "nodocker")]
-        for key, docker in variants[1:] if args.probe_without_docker_only else variants:
-            results[key] = lab = run_child("lab", inventory, str(args.cycles), docker)
+        paths = ("api", "cli") if args.docker_path == "both" else (args.docker_path,)
+        variants = [("lab" if p == "api" else f"lab_docker_{p}", "docker", p) for p in paths] + [
+            ("lab_probe_without_docker", "nodocker", "cli")
+        ]
+        for key, docker, path in variants[-1:] if args.probe_without_docker_only else variants:
+            results[key] = lab = run_child("lab", inventory, str(args.cycles), docker, path)
             print(
-                f"{key}: {lab['hosts']} hosts ({lab['hosts_up']} up): warm cycle median"
+                f"{key} (docker {lab['docker_path']}, {lab['containers_seen']} containers):"
+                f" {lab['hosts']} hosts ({lab['hosts_up']} up): warm cycle median"
                 f" {lab['warm_cycle_median_s'] * 1000:.0f} ms"
                 f" (max {lab['warm_cycle_max_s'] * 1000:.0f}),"
                 f" controller CPU {lab['controller_cpu_ms_per_host']:.2f} ms/host,"
