@@ -2,11 +2,13 @@
 
 No second execution engine: the shard opens a HostPool over its hosts' ConnectionSpecs
 (key paths resolved on this machine) and runs `command_step` on each, exactly as a
-local `fleetkit exec` does. Results go to the run's Queue in small batches as they
-complete. A shard claims itself first (a Dask Variable): if the scheduler starts it a
-second time, after the worker that ran it died, it refuses and touches no host, so
-non-idempotent work is never silently re-run. A stop Event set by the client
-(Ctrl-C) closes the pool, which ends running commands.
+local `fleetkit exec` does, on a thread of its own. Only the Dask task thread talks to
+the scheduler (sync calls from other threads of a worker were seen to hang under
+load): it sends results to the run's Queue in small batches as they complete and
+polls the stop Event. A shard claims itself first (a Dask Variable): if the scheduler
+starts it a second time, after the worker that ran it died, it refuses and touches no
+host, so non-idempotent work is never silently re-run. A stop Event set by the client
+(Ctrl-C) closes the pool: no further host starts.
 """
 
 from __future__ import annotations
@@ -86,11 +88,30 @@ def run_shard(job: ShardJob) -> int:
     sender.put(STARTED, (worker.address, str(worker.name)))
     stop = distributed.Event(job.stop_name, client=client)
     finished = threading.Event()
+    failure: list[BaseException] = []
     factory = ConnectionFactory(dict(job.specs))
     pool = HostPool(factory, job.forks or default_forks(len(job.hosts)))
 
-    def background() -> None:  # flush batches; close the pool when the client says stop
-        last_poll = 0.0
+    def work() -> None:  # the hosts, on fleetkit's pool; no Dask call from this thread
+        try:
+            pool.map(
+                job.hosts,
+                job.command,
+                lambda h, c: command_step(
+                    h, c, job.command, timeout=job.timeout, become=job.become
+                ),
+                sender.add,
+            )
+        except BaseException as err:  # reported by the task thread below
+            failure.append(err)
+        finally:
+            finished.set()
+
+    runner = threading.Thread(target=work, name="fk-shard-hosts", daemon=True)
+    runner.start()
+    # Only this (Dask's task) thread talks to the scheduler: batches out, the stop Event in.
+    last_poll = time.monotonic()
+    try:
         while not finished.wait(FLUSH_S):
             sender.flush()
             now = time.monotonic()
@@ -98,21 +119,13 @@ def run_shard(job: ShardJob) -> int:
                 last_poll = now
                 if stop.is_set():
                     pool.close()
-                    return
-
-    helper = threading.Thread(target=background, name="fk-shard-flush", daemon=True)
-    helper.start()
-    try:
-        pool.map(
-            job.hosts,
-            job.command,
-            lambda h, c: command_step(h, c, job.command, timeout=job.timeout, become=job.become),
-            sender.add,
-        )
+                    finished.wait(STOP_POLL_S)
+                    return sender.sent
     finally:
-        finished.set()
-        helper.join()
         pool.close()
+    runner.join()
+    if failure:
+        raise failure[0]
     sender.flush()
     sender.put(DONE, sender.sent)
     return sender.sent
