@@ -248,12 +248,12 @@ def spread_inventory(inventory: Path, n: int) -> Path:
 
     def walk(group: dict[str, Any]) -> None:
         for hv in (group.get("hosts") or {}).values():
-            addresses.append((hv or {})["address"])
+            addresses.append((hv or {})["ansible_host"])
         for child in (group.get("children") or {}).values():
             walk(child or {})
 
     walk(data["all"])
-    hosts = {f"spread{i:03d}": {"address": addresses[i % len(addresses)]} for i in range(n)}
+    hosts = {f"spread{i:03d}": {"ansible_host": addresses[i % len(addresses)]} for i in range(n)}
     out = {"all": {"vars": data["all"]["vars"], "hosts": hosts}}
     path = Path(tempfile.mkdtemp(prefix="fk-bench-")) / "hosts.yml"
     path.write_text(yaml.safe_dump(out))

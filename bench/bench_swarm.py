@@ -197,15 +197,15 @@ def transports(rounds: int) -> dict[str, Any]:
     inventory = load_inventory(INVENTORY)
     host = inventory.group_hosts("workers")[0]
     hv = inventory.hosts[host].vars
-    address, user = str(hv["address"]), str(hv["user"])
+    address, user = str(hv["ansible_host"]), str(hv["ansible_user"])
     home = Path(tempfile.mkdtemp(prefix="fk-bench-home-"))
     ssh = home / ".ssh"
     ssh.mkdir(mode=0o700)
     (ssh / "config").write_text(
-        f"Host {address}\n  User {user}\n  IdentityFile {hv['ssh_key']}\n"
-        f"  UserKnownHostsFile {hv['ssh_known_hosts']}\n  IdentitiesOnly yes\n"
+        f"Host {address}\n  User {user}\n  IdentityFile {hv['ansible_ssh_private_key_file']}\n"
+        f"  UserKnownHostsFile {hv['fleetkit_known_hosts']}\n  IdentitiesOnly yes\n"
     )
-    (ssh / "known_hosts").write_text(Path(str(hv["ssh_known_hosts"])).read_text())
+    (ssh / "known_hosts").write_text(Path(str(hv["fleetkit_known_hosts"])).read_text())
     env = {**os.environ, "HOME": str(home)}
     out: dict[str, Any] = {}
     # The SDK's shell-out mode (use_ssh_client=True) is not measured: OpenSSH reads

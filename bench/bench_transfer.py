@@ -99,7 +99,7 @@ def bench_inventory(lab: Lab, names: list[tuple[str, str]], path: Path) -> Path:
             {
                 "all": {
                     "vars": data["all"]["vars"],
-                    "hosts": {name: {"address": address} for name, address in names},
+                    "hosts": {name: {"ansible_host": address} for name, address in names},
                 }
             }
         )

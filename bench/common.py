@@ -72,10 +72,10 @@ def read_lab(inventory: Path) -> Lab:
     return Lab(
         inventory=inventory,
         hosts=tuple(hosts),
-        addresses=tuple(hv.get("address", h) for h, hv in hosts.items()),
-        user=v["user"],
-        key=v["ssh_key"],
-        known_hosts=v["ssh_known_hosts"],
+        addresses=tuple(hv.get("ansible_host", h) for h, hv in hosts.items()),
+        user=v["ansible_user"],
+        key=v["ansible_ssh_private_key_file"],
+        known_hosts=v["fleetkit_known_hosts"],
     )
 
 

@@ -48,7 +48,7 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabState]:
     if reusing_lab():
         live = lab_status()
         if live is not None and live.alive and _right_shape(live) and live.inventory:
-            yield live
+            yield _current_inventory(live, tmp_path_factory)
             return
         pytest.fail(
             f"{REUSE_ENV}=1 but no live lab of {LAB_HOSTS} hosts (docker={LAB_DOCKER}):"
@@ -63,6 +63,18 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabState]:
         yield state
     finally:
         lab_down()
+
+
+def _current_inventory(live: LabState, tmp_path_factory: pytest.TempPathFactory) -> LabState:
+    """The live lab with an inventory written now by this checkout's writer, so a lab
+    made by an older `lab up` (its file on disk left alone) is read in today's names."""
+    import dataclasses
+
+    from fleetkit.lab.up import lab_inventory_text
+
+    inventory = tmp_path_factory.mktemp("lab-reused") / "hosts.yml"
+    inventory.write_text(lab_inventory_text(len(live.hosts), live.docker))
+    return dataclasses.replace(live, inventory=inventory)
 
 
 @pytest.fixture(autouse=True)

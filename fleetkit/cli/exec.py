@@ -79,7 +79,11 @@ def exec_(
     text = command[0] if len(command) == 1 else shlex.join(command)
     if not text.strip():
         raise UsageError("empty command", hint="fleetkit exec PATTERN -i INV -- COMMAND...")
-    inventory = load_inventory(inventory_path)
+    from fleetkit.inventory.select import with_implicit_localhost
+
+    inventory = with_implicit_localhost(load_inventory(inventory_path), pattern)
+    for message in inventory.warnings:
+        click.echo(f"fleetkit: warning: {message}", err=True)
     hosts = select_hosts(inventory, pattern, limit, cwd=Path.cwd())
     factory = connection_factory(inventory, hosts)
     address = cluster_address(cluster, os.environ, inventory)

@@ -1,4 +1,4 @@
-"""`fleetkit inventory -i INV [--list | --graph | --host NAME] [-l LIMIT]`."""
+"""`fleetkit inventory -i INV... [--list [--export] | --graph | --host NAME] [-l LIMIT]`."""
 
 from __future__ import annotations
 
@@ -8,12 +8,20 @@ from typing import Any
 
 import click
 
-from fleetkit.cli.common import inventory_option, limit_option, vault_options
+from fleetkit.cli.common import limit_option, vault_options
 from fleetkit.errors import PatternError, UsageError
 
 
 @click.command("inventory")
-@inventory_option
+@click.option(
+    "-i",
+    "--inventory",
+    "inventory_paths",
+    required=True,
+    multiple=True,
+    metavar="INV",
+    help="Inventory file or directory; several -i merge in order, as in Ansible.",
+)
 @limit_option
 @vault_options
 @click.option("--list", "show_list", is_flag=True, help="All groups and host vars (default).")
@@ -27,14 +35,18 @@ from fleetkit.errors import PatternError, UsageError
     metavar="K=V|@FILE",
     help="Extra variables on top of the inventory's (repeatable).",
 )
+@click.option(
+    "--export", is_flag=True, help="With --list: group vars under groups, hosts' own vars."
+)
 @click.option("--yaml", "as_yaml", is_flag=True, help="YAML instead of JSON.")
 def inventory(
-    inventory_path: str,
+    inventory_paths: tuple[str, ...],
     limit: str | None,
     show_list: bool,
     graph: bool,
     host_name: str | None,
     extra_vars: tuple[str, ...],
+    export: bool,
     as_yaml: bool,
 ) -> None:
     """Show an inventory as fleetkit reads it (Ansible-style output).
@@ -45,25 +57,27 @@ def inventory(
     from fleetkit.inventory.extra_vars import parse_extra_vars
     from fleetkit.inventory.load import load_inventory
     from fleetkit.inventory.render import host_vars_json, to_graph, to_list_json
-    from fleetkit.inventory.select import select_hosts
+    from fleetkit.inventory.select import select_hosts, with_implicit_localhost
 
     if show_list + graph + (host_name is not None) > 1:
         raise UsageError("choose one of --list, --graph and --host")
     extra = parse_extra_vars(list(extra_vars), Path.cwd())
-    inv = load_inventory(inventory_path)
-    hosts = select_hosts(inv, "all", limit, cwd=Path.cwd()) if limit else tuple(inv.hosts)
+    inv = with_implicit_localhost(load_inventory(inventory_paths), host_name, limit)
+    for message in inv.warnings:
+        click.echo(f"fleetkit: warning: {message}", err=True)
+    hosts = select_hosts(inv, "all", limit, cwd=Path.cwd()) if limit else inv.group_hosts("all")
     if graph:
         from fleetkit.report.redact import redact
 
-        click.echo(redact(to_graph(inv, hosts)))
+        click.echo(redact(to_graph(inv, hosts, narrowed=bool(limit))))
         return
     data: dict[str, Any]
     if host_name is not None:
         data = host_vars_json(inv, host_name, extra)
-        if host_name not in hosts:
+        if limit and host_name not in hosts:
             raise PatternError(f"host {host_name!r} is outside the limit {limit!r}")
     else:
-        data = to_list_json(inv, hosts, extra)
+        data = to_list_json(inv, hosts, extra, export=export)
     click.echo(_dump(data, as_yaml))
 
 

@@ -2,24 +2,27 @@
 
 The INI and YAML parsers only declare what they read; this module owns the rules
 they share: valid group names, implicit `all`/`ungrouped`, cycles in children,
-group depth and the variable precedence (see fleetkit.inventory.vars).
+group depth, host order and the variable precedence (see fleetkit.inventory.vars).
+Several sources (files of an inventory directory, several -i) feed one builder,
+in order, as Ansible merges them into one inventory.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fleetkit.connection.spec import with_canonical_names
+from fleetkit.connection.spec import legacy_warning
 from fleetkit.errors import InventoryError, Position
 from fleetkit.inventory.hostnames import check_host_name
-from fleetkit.inventory.model import Group, Host, Inventory, freeze
-from fleetkit.inventory.vars import host_precedence
+from fleetkit.inventory.model import Group, Host, Inventory, freeze, walk_hosts
+from fleetkit.inventory.vars import PRIORITY_VAR, VarsFiles, host_precedence
 
-GROUP_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
+# letters (any script, as Python identifiers), digits, '_', '-', '.'
+GROUP_NAME = re.compile(r"^\w[\w.-]*$")
 ROOT, UNGROUPED = "all", "ungrouped"
 
 
@@ -51,6 +54,7 @@ class InventoryBuilder:
         self.source = source
         self.groups: dict[str, GroupDraft] = {}
         self.hosts: dict[str, HostDraft] = {}
+        self.all_hosts: dict[str, None] = {}  # hosts listed directly under `all`
         origin = Position(source)
         self.group(ROOT, origin)
         self.group(UNGROUPED, origin)
@@ -69,17 +73,25 @@ class InventoryBuilder:
             draft = self.groups[name] = GroupDraft(name, pos)
         return draft
 
-    def host(self, name: str, group: str, pos: Position) -> HostDraft:
-        """The host called name, declared here if new, and listed in group."""
+    def host(self, name: str, group: str, pos: Position, port: int | None = None) -> HostDraft:
+        """The host called name, declared here if new, and listed in group.
+
+        `host:port` sets ansible_port only where the host is first declared, as in
+        Ansible; vars the caller sets afterwards (an explicit ansible_port) win.
+        """
         if not name or name.split() != [name]:  # empty, or has whitespace
             raise InventoryError(f"invalid host name {name!r}", position=pos)
         check_host_name(name, pos)
         draft = self.hosts.get(name)
         if draft is None:
             draft = self.hosts[name] = HostDraft(name, pos)
+            if port is not None:
+                draft.vars["ansible_port"] = port
         draft.groups[group] = None
         if group != ROOT:
             self.groups[group].hosts[name] = None
+        else:
+            self.all_hosts[name] = None
         return draft
 
     def add_child(self, parent: str, child: str, pos: Position) -> None:
@@ -92,42 +104,73 @@ class InventoryBuilder:
             )
         self.groups[parent].children.setdefault(child, pos)
 
-    def build(
-        self,
-        group_files: Mapping[str, Mapping[str, Any]],
-        host_files: Mapping[str, Mapping[str, Any]],
-    ) -> Inventory:
-        """Freeze into an Inventory; *_files are group_vars/host_vars by name."""
+    def build(self, vars_files: Sequence[VarsFiles] = ()) -> Inventory:
+        """Freeze into an Inventory; vars_files are each source's group_vars/host_vars.
+
+        The host's vars merge in Ansible's layers (fleetkit.inventory.vars): the
+        inventory sources' group vars, then group_vars/all, then the other
+        group_vars files, then the inventory's host vars, then host_vars files.
+        """
         self._place_ungrouped()
         self._adopt_top_level()
         self._check_cycles()
-        group_vars = {
-            name: {**draft.vars, **group_files.get(name, {})} for name, draft in self.groups.items()
-        }
+        inline: dict[str, dict[str, Any]] = {}
+        priority: dict[str, Any] = {}
+        for name, declared in self.groups.items():
+            inline[name] = {k: v for k, v in declared.vars.items() if k != PRIORITY_VAR}
+            if PRIORITY_VAR in declared.vars:
+                priority[name] = declared.vars[PRIORITY_VAR]
+        order = host_precedence(self.groups, priority)
         groups = {
             name: Group(
                 name=name,
                 hosts=tuple(draft.hosts),
                 children=tuple(draft.children),
-                vars=freeze(group_vars[name]),
+                vars=freeze(_merged(inline[name], (f.groups.get(name) for f in vars_files))),
+                priority=order.priority(name),
             )
             for name, draft in self.groups.items()
         }
-        order = host_precedence(groups, group_vars)
         ancestors = _Ancestors(groups)
         hosts: dict[str, Host] = {}
-        for name, draft in self.hosts.items():
+        for name, host in self.hosts.items():
             member_of: set[str] = set()
-            for direct in draft.groups:
+            for direct in host.groups:
                 member_of |= ancestors.of(direct)
             member_of.discard(ROOT)
-            merged: dict[str, Any] = with_canonical_names(group_vars[ROOT])
-            for group in order.sorted(member_of):
-                merged.update(with_canonical_names(group_vars[group]))
-            merged.update(with_canonical_names(draft.vars))
-            merged.update(with_canonical_names(host_files.get(name, {})))
-            hosts[name] = Host(name=name, vars=freeze(merged), groups=tuple(sorted(member_of)))
-        return Inventory(source=self.source, hosts=hosts, groups=groups)
+            ranked = order.sorted(member_of)
+            merged: dict[str, Any] = dict(inline[ROOT])
+            for group in ranked:
+                merged.update(inline[group])
+            for files in vars_files:  # group_vars/all of every source, then the others
+                merged.update(files.groups.get(ROOT, {}))
+            for files in vars_files:
+                for group in ranked:
+                    merged.update(files.groups.get(group, {}))
+            own = _merged(host.vars, (f.hosts.get(name) for f in vars_files))
+            merged.update(own)
+            hosts[name] = Host(
+                name=name,
+                vars=freeze(merged),
+                groups=tuple(sorted(member_of)),
+                own_vars=freeze(own),
+            )
+        return Inventory(
+            source=self.source,
+            hosts=hosts,
+            groups=groups,
+            warnings=self._warnings(hosts),
+            all_order=tuple({**self.all_hosts, **dict.fromkeys(walk_hosts(groups, ROOT))}),
+        )
+
+    def _warnings(self, hosts: Mapping[str, Host]) -> tuple[str, ...]:
+        found = [
+            f"{name!r} is both a group and a host: a pattern {name!r} means the group"
+            for name in self.groups
+            if name in hosts
+        ]
+        legacy = legacy_warning({name: host.vars for name, host in hosts.items()})
+        return (*found, *([legacy] if legacy else []))
 
     def _place_ungrouped(self) -> None:
         """`ungrouped` holds exactly the hosts that are in no other group (as Ansible)."""
@@ -172,6 +215,13 @@ class InventoryBuilder:
                     path.append(child)
                     state[child] = True
                     pending.append(iter(self.groups[child].children))
+
+
+def _merged(first: Mapping[str, Any], rest: Any) -> dict[str, Any]:
+    out = dict(first)
+    for layer in rest:
+        out.update(layer or {})
+    return out
 
 
 class _Ancestors:

@@ -1,4 +1,4 @@
-"""Host entries as Ansible writes them: `name:port`, `[ipv6]:port` and ranges.
+"""Host entries as Ansible writes them: `name:port`, `[ipv6]:port`, `[name]:port`, ranges.
 
 `www[01:50].example.com` (zero padding kept), `db-[a:f]`, `node[1:10:2]` (stride)
 and several ranges in one name expand in order, exactly as Ansible expands them.
@@ -16,6 +16,7 @@ MAX_EXPANSION = 100_000  # a typo like [1:1000000000] must not eat the machine's
 _MAX_RANGE_DIGITS = 18  # range() len() overflows past sys.maxsize; int() refuses 4300+ digits
 
 _BRACKETED = re.compile(r"^\[([0-9A-Fa-f:.%]+)\](?::(\d+))?$")
+_BRACKETED_NAME = re.compile(r"^\[([A-Za-z0-9_.-]+)\]:(\d+)$")  # [192.0.2.20]:2222, [web]:22
 _RANGE = re.compile(r"^(.*?)\[([^\]]*)\](.*)$")
 
 
@@ -55,6 +56,9 @@ def _split_port(entry: str, pos: Position) -> tuple[str, int | None]:
     bracketed = _BRACKETED.match(entry)
     if bracketed and _is_ipv6(bracketed.group(1)):
         return bracketed.group(1), _port(bracketed.group(2), entry, pos)
+    named = _BRACKETED_NAME.match(entry)
+    if named and ":" not in named.group(1):
+        return named.group(1), _port(named.group(2), entry, pos)
     colons = _outer_colons(entry)
     if len(colons) != 1:
         return entry, None  # no port, or an IPv6 address

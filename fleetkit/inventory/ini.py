@@ -5,6 +5,8 @@ ranges, inline `key=value`), `[g:vars]` sets group vars, `[g:children]` names
 child groups, which must be declared by a `[child]` or `[child:children]` section
 somewhere in the file. Values are read as Ansible does: `ast.literal_eval`
 (numbers, True/False, quoted strings, lists, dicts), anything else stays a string.
+literal_eval skips a trailing `# comment`, so `flag = False # off` is the boolean
+false while `name = web # front` stays the string "web # front", as in Ansible.
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ _DOTTED = re.compile(r"^\d+(\.\d+){2,}$")  # an IPv4 address or version: never a
 def parse_ini(text: str, path: Path, builder: InventoryBuilder) -> None:
     """Declare every group, host and variable of an INI inventory in builder."""
     group, kind = UNGROUPED, "hosts"
-    declared = {ROOT, UNGROUPED}
+    declared = {ROOT, UNGROUPED, *builder.groups}  # earlier sources count, as in Ansible
     child_refs: dict[str, Position] = {}
     vars_refs: dict[str, Position] = {}
     for lineno, raw in enumerate(text.splitlines(), 1):
@@ -122,10 +124,7 @@ def _host_line(line: str, group: str, pos: Position, builder: InventoryBuilder) 
             )
         inline[key] = parse_value(value, pos)
     for name in names:
-        host = builder.host(name, group, pos)
-        if port is not None:
-            host.vars["port"] = port
-        host.vars.update(inline)
+        builder.host(name, group, pos, port).vars.update(inline)
 
 
 def _var_line(line: str, pos: Position) -> tuple[str, Any]:
@@ -144,7 +143,8 @@ def parse_value(text: str, pos: Position) -> Any:
 
     An integer of more than MAX_INT_DIGITS digits is an error at pos, as in YAML.
     """
-    if not _maybe_literal(text) or _DOTTED.match(text):
+    head = text.split("#", 1)[0].rstrip() if "#" in text else text
+    if not _maybe_literal(head) or _DOTTED.match(head):
         return text
     if _DECIMAL.match(text):
         if len(text) > MAX_INT_DIGITS:

@@ -8,14 +8,19 @@ A pattern is a union of terms separated by `,` or `:` (`web:db`, `web,db`);
   a host name: that host
 - a glob (`web*`, `db-?`, fnmatch, case-sensitive) or a regex (`~web\\d+`, matched
   from the start of the name) over group names (their hosts) and host names
-- a term followed by a subscript over its hosts in inventory order: index
+- a term followed by a subscript over its hosts in Ansible's order: index
   `web[0]`, negative index `web[-1]`, or slice `web[1:3]` with both ends included
   (Ansible's rule: hosts 1, 2 and 3) and `web[2:]` to the end
+- `localhost` or `127.0.0.1` when the inventory has no such host: Ansible's
+  implicit localhost (with_implicit_localhost), outside `all` and every group
 
-Results are in inventory order. `--limit` is a second pattern intersected with
-the first, or `@FILE` (one host name per line, `#` comments, path relative to
-cwd). A pattern, a plain name that is neither a group nor a host, or a limit
-that leaves no host raises PatternError (exit 2) with the closest names.
+Results are in Ansible's order: each union term's hosts in its group walk
+order (fleetkit.inventory.model.walk_hosts), terms in the order written, each
+host once; `&` and `!` then filter that list. `--limit` is a second pattern (or
+`@FILE`, whose lines are patterns: names, groups, globs; `#` comments; path
+relative to cwd) that filters the first, keeping its order. A pattern, a plain
+name that is neither a group nor a host, or a limit that leaves no host raises
+PatternError (exit 2) with the closest names.
 """
 
 from __future__ import annotations
@@ -23,11 +28,14 @@ from __future__ import annotations
 import fnmatch
 import re
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 
 from fleetkit import safeio
 from fleetkit.errors import PatternError, Position
-from fleetkit.inventory.model import Inventory
+from fleetkit.inventory.model import Host, Inventory, freeze
+
+IMPLICIT_LOCALHOST = ("localhost", "127.0.0.1")
 
 _TERM = re.compile(r"(?:[^\s:\[\]]|\[[^\]]*\])+")
 _SUBSCRIPT = re.compile(r"^(.+)\[(?:(-?\d+)|(\d+):(\d*))\]$")
@@ -38,18 +46,52 @@ _MAX_SUBSCRIPT_DIGITS = 18  # an index past 10**18 is a typo, and int() refuses 
 def select_hosts(
     inv: Inventory, pattern: str, limit: str | None = None, *, cwd: Path | None = None
 ) -> tuple[str, ...]:
-    """Names of the hosts matching pattern (and limit), in inventory order."""
+    """Names of the hosts matching pattern (and limit), in Ansible's order."""
     chosen = _evaluate(inv, pattern, "pattern")
     if limit is not None and limit.strip():
-        allowed = _limit_hosts(inv, limit.strip(), cwd or Path.cwd())
-        narrowed = chosen & allowed
+        allowed = set(_limit_hosts(inv, limit.strip(), cwd or Path.cwd()))
+        narrowed = [h for h in chosen if h in allowed]
         if not narrowed:
             raise PatternError(
                 f"limit {limit!r} leaves none of the {len(chosen)} hosts matched by {pattern!r}",
-                hint=f"pattern {pattern!r} matched: {_few(_ordered(inv, chosen))}",
+                hint=f"pattern {pattern!r} matched: {_few(chosen)}",
             )
         chosen = narrowed
-    return _ordered(inv, chosen)
+    return tuple(chosen)
+
+
+def with_implicit_localhost(
+    inv: Inventory, *patterns: str | None, python: str | None = None
+) -> Inventory:
+    """inv plus Ansible's implicit localhost when a pattern names it and inv has none.
+
+    The implicit host is in no group and outside `all`; it has `all`'s variables,
+    then `ansible_connection: local` and `ansible_python_interpreter` (the
+    controller's Python), as ansible-core sets them.
+    """
+    import sys
+
+    wanted = [
+        name
+        for pattern in patterns
+        if pattern
+        for term in _plain_terms(pattern)
+        if (name := term.lstrip("&!")) in IMPLICIT_LOCALHOST
+    ]
+    if not wanted or any(name in inv.hosts for name in IMPLICIT_LOCALHOST):
+        return inv
+    name = wanted[0]
+    host_vars = {
+        **inv.groups["all"].vars,
+        "ansible_python_interpreter": python or sys.executable,
+        "ansible_connection": "local",
+    }
+    hosts = {**inv.hosts, name: Host(name=name, vars=freeze(host_vars), groups=())}
+    return replace(inv, hosts=hosts, implicit=inv.implicit | {name})
+
+
+def _plain_terms(pattern: str) -> list[str]:
+    return [t.strip() for t in pattern.replace(",", ":").split(":") if t.strip()]
 
 
 def split_pattern(inv: Inventory, pattern: str) -> list[str]:
@@ -70,29 +112,35 @@ def split_pattern(inv: Inventory, pattern: str) -> list[str]:
     return [term.strip() for term in terms if term.strip()]
 
 
-def _evaluate(inv: Inventory, pattern: str, what: str) -> set[str]:
+def _evaluate(inv: Inventory, pattern: str, what: str) -> list[str]:
     terms = split_pattern(inv, pattern)
     if not terms:
         raise PatternError(f"empty {what}", hint="name a group, a host, `all` or a glob")
+    return _evaluate_terms(inv, terms, what, pattern)
+
+
+def _evaluate_terms(inv: Inventory, terms: list[str], what: str, pattern: str) -> list[str]:
     unions = [t for t in terms if t[0] not in "&!"] or ["all"]
-    chosen: set[str] = set()
+    chosen: dict[str, None] = {}
     for term in unions:
-        chosen.update(_match_term(inv, term, what, pattern))
+        chosen.update(dict.fromkeys(_match_term(inv, term, what, pattern)))
     for term in terms:
         if term[0] == "&":
-            chosen.intersection_update(_match_term(inv, term[1:], what, pattern))
+            keep = set(_match_term(inv, term[1:], what, pattern))
+            chosen = {h: None for h in chosen if h in keep}
     for term in terms:
         if term[0] == "!":
-            chosen.difference_update(_match_term(inv, term[1:], what, pattern))
+            drop = set(_match_term(inv, term[1:], what, pattern))
+            chosen = {h: None for h in chosen if h not in drop}
     if not chosen:
         raise PatternError(
             f"{what} {pattern!r} matches no host", hint=suggest_names(inv, pattern, *terms)
         )
-    return chosen
+    return list(chosen)
 
 
 def _match_term(inv: Inventory, term: str, what: str, pattern: str) -> list[str]:
-    """Hosts of one term (no & or ! prefix), in inventory order."""
+    """Hosts of one term (no & or ! prefix), in Ansible's order."""
     if not term:
         raise PatternError(f"{what} {pattern!r} has an empty term after '&' or '!'")
     expr, subscript = term, None
@@ -114,10 +162,11 @@ def _enumerate(inv: Inventory, expr: str, what: str, pattern: str) -> list[str]:
             raise PatternError(
                 f"{what} {pattern!r}: bad regular expression {expr!r}: {err}"
             ) from None
-        found = set(filter(rx.match, inv.hosts))
+        found: dict[str, None] = {}
         for group in filter(rx.match, inv.groups):
-            found.update(inv.group_hosts(group))
-        return list(_ordered(inv, found))
+            found.update(dict.fromkeys(inv.group_hosts(group)))
+        found.update(dict.fromkeys(h for h in inv.hosts if rx.match(h)))
+        return list(found)
     if expr in inv.groups:
         return list(inv.group_hosts(expr))
     if expr in inv.hosts:
@@ -152,34 +201,29 @@ def _subscript(
     return hosts[first : last + 1]
 
 
-def _limit_hosts(inv: Inventory, limit: str, cwd: Path) -> set[str]:
+def _limit_hosts(inv: Inventory, limit: str, cwd: Path) -> list[str]:
     if not limit.startswith("@"):
         return _evaluate(inv, limit, "limit")
     path = cwd / Path(limit[1:]).expanduser()
     lines = safeio.read_text(path, PatternError, what="limit file").splitlines()
-    hosts: dict[str, int] = {}
+    terms: dict[str, int] = {}
     for lineno, raw in enumerate(lines, 1):
-        name = raw.split("#", 1)[0].strip()
-        if name:
-            hosts.setdefault(name, lineno)
-    unknown = [(name, line) for name, line in hosts.items() if name not in inv.hosts]
-    if unknown:
-        name, line = unknown[0]
-        more = f" (and {len(unknown) - 1} more)" if len(unknown) > 1 else ""
-        raise PatternError(
-            f"limit file lists host {name!r}, which is not in the inventory{more}",
-            position=Position(path, line),
-            hint=suggest_names(inv, name),
-        )
-    if not hosts:
+        term = raw.split("#", 1)[0].strip()
+        if term:
+            terms.setdefault(term, lineno)
+    if not terms:
         raise PatternError(
             "limit file lists no host", position=Position(path), hint="one host name per line"
         )
-    return set(hosts)
-
-
-def _ordered(inv: Inventory, names: set[str]) -> tuple[str, ...]:
-    return tuple(name for name in inv.hosts if name in names)
+    found: list[str] = []
+    for term, line in terms.items():
+        try:
+            found += _evaluate_terms(inv, [term], "limit file", term)
+        except PatternError as err:
+            raise PatternError(
+                f"limit file: {err.message}", position=Position(path, line), hint=err.hint
+            ) from None
+    return found
 
 
 def _few(names: Iterable[str], n: int = 5) -> str:

@@ -1,33 +1,49 @@
 """Variable precedence: which value a host sees when several places set it.
 
-From lowest to highest (a later layer replaces a key whole, Ansible's default
-`hash_behaviour=replace`; dicts are not deep-merged):
+Ansible's order (ansible-core 2.19, default VARIABLE_PRECEDENCE), lowest to
+highest; a later layer replaces a key whole (`hash_behaviour=replace`):
 
-1. group `all`: its inventory-file vars, then group_vars/all
-2. every other group the host is in, directly or through children, ordered by
-   depth below `all` (parents before children), then `ansible_group_priority`
-   (default 1, higher wins), then name (alphabetical: at the same depth `b` beats
-   `a`); for each group its inventory-file vars, then its group_vars/ file(s)
-3. the host's inline inventory vars (`host:port` sets `port`), then host_vars/
-4. extra vars (`-e`), applied by the caller with `merge_extra`
+1. `all`'s vars from the inventory sources (INI `[all:vars]`, YAML `all: vars:`)
+2. every other group's vars from the inventory sources, the host's groups
+   ordered by depth below `all` (parents before children), then
+   `ansible_group_priority` (default 1, higher wins; read from inventory
+   sources only, never from group_vars files), then name (`b` beats `a`)
+3. group_vars/all beside each inventory source (sources in order)
+4. (playbook group_vars/all: issue 17, not read here)
+5. group_vars/<group> for the host's other groups, in the order of 2
+6. (playbook group_vars/<group>: issue 17)
+7. the host's vars from the inventory sources (`host:port` sets ansible_port)
+8. host_vars/<host> beside each inventory source
+9. (playbook host_vars/<host>: issue 17); extra vars (`-e`) on top, applied by
+   the caller with `merge_extra`
 
-group_vars/ and host_vars/ files apply at their own group's or host's level (the
-design's contract), so a child group's inventory vars still beat group_vars/all.
-Connection-variable aliases (ansible_host -> address ...) are copied to
-fleetkit's name inside each layer before merging (connection.spec.
-with_canonical_names), so the most specific layer wins whichever spelling it
-uses; both names stay in the merged vars.
+So `group_vars/all.yml: http_port: 80` beats a child group's inventory
+`[web:vars] http_port=8080`, as in Ansible. Depth and priority decide only
+within a layer.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from fleetkit.errors import InventoryError
-from fleetkit.inventory.model import Group
 
 PRIORITY_VAR = "ansible_group_priority"
+
+
+class _HasChildren(Protocol):
+    @property
+    def children(self) -> Iterable[str]: ...
+
+
+@dataclass(frozen=True)
+class VarsFiles:
+    """One inventory source's group_vars/ and host_vars/ files, by name."""
+
+    groups: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    hosts: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
 def merge_extra(host_vars: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
@@ -44,17 +60,26 @@ class GroupOrder:
     def sorted(self, names: Iterable[str]) -> list[str]:
         return sorted(names, key=self._keys.__getitem__)
 
+    def priority(self, name: str) -> int:
+        return self._keys[name][1]
+
 
 def host_precedence(
-    groups: Mapping[str, Group], group_vars: Mapping[str, Mapping[str, Any]]
+    groups: Mapping[str, _HasChildren], priorities: Mapping[str, Any]
 ) -> GroupOrder:
-    """GroupOrder for an acyclic group tree rooted at `all` (depth = longest path)."""
+    """GroupOrder for an acyclic group tree rooted at `all` (depth = longest path).
+
+    priorities holds each group's ansible_group_priority from the inventory sources.
+    """
     depth = _depths(groups)
-    keys = {name: (depth.get(name, 1), _priority(name, group_vars[name]), name) for name in groups}
+    keys = {
+        name: (depth.get(name, 1), _priority(name, priorities.get(name, 1)), name)
+        for name in groups
+    }
     return GroupOrder(keys)
 
 
-def _depths(groups: Mapping[str, Group]) -> dict[str, int]:
+def _depths(groups: Mapping[str, _HasChildren]) -> dict[str, int]:
     """Longest distance of each group from `all`, walking children in topological order."""
     indegree = dict.fromkeys(groups, 0)
     for group in groups.values():
@@ -72,8 +97,7 @@ def _depths(groups: Mapping[str, Group]) -> dict[str, int]:
     return depth
 
 
-def _priority(name: str, own_vars: Mapping[str, Any]) -> int:
-    value = own_vars.get(PRIORITY_VAR, 1)
+def _priority(name: str, value: Any) -> int:
     try:
         if isinstance(value, bool):
             raise TypeError

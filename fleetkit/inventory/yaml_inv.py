@@ -22,6 +22,8 @@ SECTIONS = ("hosts", "vars", "children")
 def parse_yaml_inventory(text: str, path: Path, builder: InventoryBuilder) -> None:
     """Declare every group, host and variable of a YAML inventory in builder."""
     data = parse_yaml(text, path, InventoryError)
+    if data is None:  # an empty file (or only comments) is an empty inventory
+        return
     if not isinstance(data, YamlMap) or not data:
         raise InventoryError(
             "a YAML inventory must be a mapping of groups",
@@ -99,9 +101,7 @@ def _hosts(
         )
     names, port = expand_host_entry(entry, pos)
     for host_name in names:
-        host = builder.host(host_name, group, pos)
-        if port is not None:
-            host.vars["port"] = port
+        host = builder.host(host_name, group, pos, port)
         if host_vars:
             host.vars.update(host_vars)
 

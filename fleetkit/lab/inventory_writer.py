@@ -1,4 +1,10 @@
-"""The lab's inventory: one self-contained YAML file in fleetkit's own variable names."""
+"""The lab's inventory: one self-contained YAML file in Ansible's variable names.
+
+Connection settings use Ansible's names (ansible_user, ansible_ssh_private_key_file
+under all.vars, ansible_host per host); fleetkit's own settings with no Ansible
+name are fleetkit_* (fleetkit_known_hosts, fleetkit_host_key_policy), so the file
+works with ansible-playbook too and sets no variable a playbook could mean otherwise.
+"""
 
 from __future__ import annotations
 
@@ -24,16 +30,19 @@ def inventory_data(
 ) -> dict[str, Any]:
     """The inventory as a mapping: connection vars under all.vars, managers and workers."""
     managers = manager_count(len(specs))
+    known_hosts = str(paths.known_hosts.absolute())
     all_vars: dict[str, Any] = {
-        "user": LAB_USER,
-        "ssh_key": str(paths.key.absolute()),
-        "ssh_known_hosts": str(paths.known_hosts.absolute()),
-        "host_key_policy": "verify",
+        "ansible_user": LAB_USER,
+        "ansible_ssh_private_key_file": str(paths.key.absolute()),
+        "fleetkit_known_hosts": known_hosts,
+        "fleetkit_host_key_policy": "verify",
+        # the same known_hosts for ansible-playbook's ssh (it ignores fleetkit_*)
+        "ansible_ssh_common_args": f"-o UserKnownHostsFile={known_hosts}",
     }
     all_vars.update(docker_vars or {})
 
     def hosts(group: Sequence[HostSpec]) -> dict[str, Any]:
-        return {"hosts": {s.name: {"address": s.address} for s in group}}
+        return {"hosts": {s.name: {"ansible_host": s.address} for s in group}}
 
     return {
         "all": {

@@ -99,6 +99,11 @@ def _short(err: BaseException) -> str:
     return str(err) or type(err).__name__
 
 
+def lab_inventory_text(count: int, docker: bool, paths: LabPaths | None = None) -> str:
+    """The inventory `lab up` writes for a lab of count hosts, as this version writes it."""
+    return _lab_inventory(paths or LabPaths(), count, docker)
+
+
 def _lab_inventory(paths: LabPaths, count: int, docker: bool) -> str:
     """The inventory text of a lab of count hosts (with registry and image vars if docker)."""
     return inventory_text(

@@ -101,7 +101,7 @@ class K3sConfig(Module):
     def run(self, ctx: ModuleContext) -> ModuleResult:
         role = str(ctx.arg("role"))
         unit = unit_name(role)
-        node_ip = str(ctx.arg("node_ip") or ctx.variables.get("address") or ctx.host)
+        node_ip = str(ctx.arg("node_ip") or ctx.variables.get("ansible_host") or ctx.host)
         node_name = str(ctx.arg("node_name") or ctx.host)
         conf_dir = str(ctx.arg("config_dir")).rstrip("/")
         unit_dir = str(ctx.arg("unit_dir")).rstrip("/")

@@ -60,7 +60,7 @@ class K3sKubeconfig(Module):
         dest = Path(str(ctx.arg("dest"))).expanduser()
         if not dest.is_absolute():
             dest = Path.cwd() / dest
-        address = str(ctx.variables.get("address") or ctx.host)
+        address = str(ctx.variables.get("ansible_host") or ctx.host)
         server = str(ctx.arg("server") or f"https://{address}:{ctx.arg('port')}")
         try:
             raw = ctx.conn.get(str(ctx.arg("src")), become=ctx.become)

@@ -43,7 +43,7 @@ class SwarmInit(SwarmModule):
         return []
 
     def act(self, ctx: ModuleContext, engine: Engine) -> ModuleResult:
-        advertise = ctx.arg("advertise_addr") or str(ctx.variables.get("address") or ctx.host)
+        advertise = ctx.arg("advertise_addr") or str(ctx.variables.get("ansible_host") or ctx.host)
         change, info = init(
             engine,
             advertise_addr=advertise,

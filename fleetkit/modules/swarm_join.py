@@ -42,7 +42,7 @@ class SwarmJoin(SwarmModule):
         return []
 
     def act(self, ctx: ModuleContext, engine: Engine) -> ModuleResult:
-        advertise = ctx.arg("advertise_addr") or str(ctx.variables.get("address") or ctx.host)
+        advertise = ctx.arg("advertise_addr") or str(ctx.variables.get("ansible_host") or ctx.host)
         change = join(
             engine,
             token=as_secret(ctx.arg("join_token")),

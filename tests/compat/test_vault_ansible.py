@@ -97,7 +97,7 @@ def test_encrypt_string_output_loads_in_both(work: Path) -> None:
         cwd=work,
     ).stdout
     (work / "vars.yml").write_text(ours + theirs)
-    (work / "inv.yml").write_text("all:\n  hosts:\n    localhost: {connection: local}\n")
+    (work / "inv.yml").write_text("all:\n  hosts:\n    localhost: {ansible_connection: local}\n")
     # ansible reads both inline values
     playbook = work / "show.yml"
     playbook.write_text(

@@ -106,7 +106,7 @@ def inventory(lab: LabState, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     """The lab's hosts as k8s_servers (lab1) and k8s_agents (lab2, lab3), orchestrator k8s."""
     assert lab.docker and lab.inventory is not None
     base = yaml.safe_load(Path(lab.inventory).read_text())
-    hosts = {h.name: {"address": h.address} for h in lab.hosts}
+    hosts = {h.name: {"ansible_host": h.address} for h in lab.hosts}
     names = list(hosts)
     work = tmp_path_factory.mktemp("k8s-real")
     all_vars = dict(base["all"]["vars"])

@@ -48,12 +48,12 @@ def _inventory(lab: LabState, tmp: Path, tool: str, extra: dict[str, Any] | None
             " -o StrictHostKeyChecking=yes",
         }
     else:
-        host = {"address": address[FLEETKIT_HOST], **(extra or {})}
-        common = {
-            "user": "fleet",
-            "ssh_key": str(lab.key),
-            "ssh_known_hosts": str(lab.known_hosts),
-            "host_key_policy": "verify",
+        host = {"ansible_host": address[FLEETKIT_HOST], **(extra or {})}
+        common = {  # issue 16: connection settings only under Ansible's / fleetkit_ names
+            "ansible_user": "fleet",
+            "ansible_ssh_private_key_file": str(lab.key),
+            "fleetkit_known_hosts": str(lab.known_hosts),
+            "fleetkit_host_key_policy": "verify",
         }
     path = tmp / f"{tool}-{uuid.uuid4().hex[:6]}.yml"
     path.write_text(yaml.safe_dump({"all": {"hosts": {"node1": host}, "vars": common}}))

@@ -100,7 +100,7 @@ def test_a_failing_host_is_exit_1_and_the_others_succeed(lab: LabState, inventor
 def test_an_unreachable_host_is_exit_3_while_the_others_succeed(
     lab: LabState, stopped_host: str, tmp_path: Path
 ) -> None:
-    inv = derived_inventory(lab, tmp_path, connect_timeout=2)
+    inv = derived_inventory(lab, tmp_path, ansible_ssh_timeout=2)
     start = time.monotonic()
     proc = fleetkit("exec", "all", "-i", str(inv), "--json", "--", "true")
     assert time.monotonic() - start < 20
@@ -113,7 +113,7 @@ def test_an_unreachable_host_is_exit_3_while_the_others_succeed(
 
 
 def test_connection_refused_is_unreachable(lab: LabState, tmp_path: Path) -> None:
-    inv = derived_inventory(lab, tmp_path, port=1)
+    inv = derived_inventory(lab, tmp_path, ansible_port=1)
     proc = fleetkit("exec", lab.hosts[0].name, "-i", str(inv), "--", "true")
     assert proc.returncode == 3
     assert "unreachable" in proc.stdout
@@ -122,7 +122,7 @@ def test_connection_refused_is_unreachable(lab: LabState, tmp_path: Path) -> Non
 def test_an_unknown_host_key_is_refused_by_default(lab: LabState, tmp_path: Path) -> None:
     empty = tmp_path / "known_hosts"
     empty.write_text("")
-    inv = derived_inventory(lab, tmp_path, ssh_known_hosts=str(empty))
+    inv = derived_inventory(lab, tmp_path, fleetkit_known_hosts=str(empty))
     proc = fleetkit("exec", "all", "-i", str(inv), "--", "true")
     assert proc.returncode == 3
     assert "unknown host key" in proc.stdout
@@ -132,7 +132,9 @@ def test_an_unknown_host_key_is_refused_by_default(lab: LabState, tmp_path: Path
 
 def test_accept_new_records_unknown_keys_once(lab: LabState, tmp_path: Path) -> None:
     known = tmp_path / "known_hosts"
-    inv = derived_inventory(lab, tmp_path, ssh_known_hosts=str(known), host_key_policy="accept-new")
+    inv = derived_inventory(
+        lab, tmp_path, fleetkit_known_hosts=str(known), fleetkit_host_key_policy="accept-new"
+    )
     assert fleetkit("exec", "all", "-i", str(inv), "--", "true").returncode == 0
     lines = known.read_text().splitlines()
     assert sorted(line.split()[0] for line in lines) == sorted(h.address for h in lab.hosts)
@@ -209,7 +211,7 @@ def test_ssh_config_host_aliases_user_and_identity_are_honoured(
             {
                 "all": {
                     "hosts": {"web-alias": None},
-                    "vars": {"ssh_known_hosts": str(lab.known_hosts)},
+                    "vars": {"fleetkit_known_hosts": str(lab.known_hosts)},
                 }
             }
         )
@@ -225,7 +227,7 @@ def test_ssh_config_host_aliases_user_and_identity_are_honoured(
 
 def test_hosts_behind_a_jump_host_are_reached_through_it(lab: LabState, tmp_path: Path) -> None:
     bastion, *behind = lab.hosts
-    inv = derived_inventory(lab, tmp_path, jump=f"fleet@{bastion.address}:22")
+    inv = derived_inventory(lab, tmp_path, fleetkit_jump=f"fleet@{bastion.address}:22")
     names = ",".join(h.name for h in behind)
     proc = fleetkit("exec", names, "-i", str(inv), "--json", "--", "echo $SSH_CONNECTION")
     assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -64,12 +64,15 @@ def write_inventory(lab: LabState, path: Path) -> Path:
     """The lab hosts with their connection vars, in k8s_servers (lab1) and k8s_agents."""
     assert lab.inventory is not None
     source = yaml.safe_load(lab.inventory.read_text())
-    common = {k: source["all"]["vars"][k] for k in ("user", "ssh_key", "ssh_known_hosts")}
-    hosts = {h.name: {"address": h.address} for h in lab.hosts}
+    common = {
+        k: source["all"]["vars"][k]
+        for k in ("ansible_user", "ansible_ssh_private_key_file", "fleetkit_known_hosts")
+    }
+    hosts = {h.name: {"ansible_host": h.address} for h in lab.hosts}
     names = sorted(hosts)
     doc = {
         "all": {
-            "vars": {**common, "host_key_policy": "verify", "k3s_bin_dir": BIN_DIR},
+            "vars": {**common, "fleetkit_host_key_policy": "verify", "k3s_bin_dir": BIN_DIR},
             "children": {
                 "k8s_servers": {"hosts": {names[0]: hosts[names[0]]}},
                 "k8s_agents": {"hosts": {n: hosts[n] for n in names[1:3]}},

@@ -187,14 +187,15 @@ def test_inventory_is_self_contained_with_managers_and_workers(lab: LabState) ->
     assert lab.inventory is not None
     data = yaml.safe_load(lab.inventory.read_text())
     all_vars = data["all"]["vars"]
-    assert all_vars["user"] == "fleet"
-    assert all_vars["ssh_key"] == str(lab.key) and Path(all_vars["ssh_key"]).is_absolute()
+    assert all_vars["ansible_user"] == "fleet"
+    key = all_vars["ansible_ssh_private_key_file"]
+    assert key == str(lab.key) and Path(key).is_absolute()
     assert all_vars["ssh_known_hosts"] == str(lab.known_hosts)
     assert all_vars["host_key_policy"] == "verify"
     groups = data["all"]["children"]
     assert list(groups["managers"]["hosts"]) == ["lab1"]
     assert list(groups["workers"]["hosts"]) == ["lab2", "lab3"]
-    assert groups["managers"]["hosts"]["lab1"] == {"address": "198.18.0.2"}
+    assert groups["managers"]["hosts"]["lab1"] == {"ansible_host": "198.18.0.2"}
     assert os.stat(lab.key).st_mode & 0o777 == 0o600
 
 

@@ -119,7 +119,7 @@ def test_a_closed_tcp_port_is_refused_not_unreachable(conn: Connection) -> None:
 
 def test_a_host_without_sshd_is_unreachable_not_refused(lab: LabState, host: str) -> None:
     assert lab.inventory is not None
-    factory = connection_factory(load_inventory(lab.inventory), [host], {"port": 1})
+    factory = connection_factory(load_inventory(lab.inventory), [host], {"ansible_port": 1})
     with pytest.raises(ConnectionError) as err:
         factory(host).open_unix_stream("/var/run/docker.sock")
     assert not isinstance(err.value, StreamRefused)

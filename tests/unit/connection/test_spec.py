@@ -1,4 +1,4 @@
-"""Connection variables: fleetkit names, Ansible aliases, validation, jump parsing."""
+"""Connection variables: Ansible's names only (fleetkit_* for the rest), validation, jumps."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from fleetkit.errors import InventoryError
 pytestmark = pytest.mark.unit
 
 
-def test_ansible_names_are_accepted_as_aliases() -> None:
+def test_ansible_names_set_the_connection() -> None:
     spec = ConnectionSpec.from_vars(
         "web1",
         {
@@ -33,11 +33,52 @@ def test_ansible_names_are_accepted_as_aliases() -> None:
     )
 
 
-def test_fleetkit_names_win_over_aliases() -> None:
+def test_short_names_are_user_variables_never_connection_settings() -> None:
+    user_vars = {"address": "0.0.0.0", "port": 5432, "user": "postgres", "ssh_key": "/k"}
+    spec = ConnectionSpec.from_vars("db1", {**user_vars, "ansible_host": "192.0.2.10"})
+    assert (spec.address, spec.port, spec.user, spec.ssh_key) == ("192.0.2.10", None, None, None)
+    bare = ConnectionSpec.from_vars("db1", {"jump": "x@y", "ssh_known_hosts": "/kh"})
+    assert (bare.jump, bare.known_hosts) == (None, None)
+
+
+def test_fleetkit_only_settings_have_fleetkit_prefixed_names() -> None:
     spec = ConnectionSpec.from_vars(
-        "h", {"address": "a", "ansible_host": "b", "user": "u", "ansible_user": "v"}
+        "h",
+        {
+            "fleetkit_known_hosts": "/kh",
+            "fleetkit_host_key_policy": "accept-new",
+            "fleetkit_jump": "ops@bastion:22",
+            "ansible_ssh_timeout": 3,
+        },
     )
-    assert spec.address == "a" and spec.user == "u"
+    assert (spec.known_hosts, spec.host_key_policy, spec.jump) == (
+        "/kh",
+        "accept-new",
+        "ops@bastion:22",
+    )
+    assert spec.connect_timeout == 3
+
+
+def test_ssh_args_carry_known_hosts_policy_and_jump_as_with_ansible() -> None:
+    args = "-o UserKnownHostsFile=/kh -o StrictHostKeyChecking=accept-new -J ops@bastion"
+    spec = ConnectionSpec.from_vars("h", {"ansible_ssh_common_args": args})
+    assert (spec.known_hosts, spec.host_key_policy, spec.jump) == (
+        "/kh",
+        "accept-new",
+        "ops@bastion",
+    )
+    extra = ConnectionSpec.from_vars("h", {"ansible_ssh_extra_args": "-oProxyJump=b:2200"})
+    assert extra.jump == "b:2200"
+
+
+def test_old_short_names_earn_one_warning_naming_the_renames() -> None:
+    from fleetkit.connection.spec import legacy_warning
+
+    hosts = {"a": {"address": "x", "user": "u"}, "b": {"address": "y", "ansible_user": "v"}}
+    warning = legacy_warning(hosts)
+    assert warning is not None
+    assert "address -> ansible_host" in warning and "user -> ansible_user" in warning
+    assert legacy_warning({"a": {"address": "x", "ansible_host": "y"}}) is None
 
 
 def test_address_defaults_to_the_host_name_and_policy_to_verify() -> None:
@@ -50,9 +91,9 @@ def test_address_defaults_to_the_host_name_and_policy_to_verify() -> None:
 @pytest.mark.parametrize(
     ("hostvars", "needle"),
     [
-        ({"port": "ssh"}, "port must be a number"),
-        ({"host_key_policy": "accept-all"}, "host_key_policy must be one of"),
-        ({"connect_timeout": "soon"}, "connect_timeout must be a number"),
+        ({"ansible_port": "ssh"}, "port must be a number"),
+        ({"fleetkit_host_key_policy": "accept-all"}, "fleetkit_host_key_policy must be one of"),
+        ({"ansible_ssh_timeout": "soon"}, "ansible_ssh_timeout must be a number"),
         ({"ansible_connection": "winrm"}, "not supported"),
     ],
 )
@@ -96,7 +137,7 @@ def test_become_wraps_in_noninteractive_sudo_with_quoting() -> None:
     assert "'\"'\"'" in wrapped
 
 
-def test_an_alias_on_a_host_beats_fleetkit_name_on_a_group(tmp_path: object) -> None:
+def test_a_host_setting_beats_a_group_setting(tmp_path: object) -> None:
     from pathlib import Path
 
     from fleetkit.inventory.load import load_inventory
@@ -104,7 +145,8 @@ def test_an_alias_on_a_host_beats_fleetkit_name_on_a_group(tmp_path: object) -> 
     assert isinstance(tmp_path, Path)
     inv_file = tmp_path / "hosts.yml"
     inv_file.write_text(
-        "all:\n  vars:\n    user: deploy\n  hosts:\n    a:\n      ansible_user: root\n    b:\n"
+        "all:\n  vars:\n    ansible_user: deploy\n"
+        "  hosts:\n    a:\n      ansible_user: root\n    b:\n"
     )
     inv = load_inventory(inv_file)
     assert ConnectionSpec.from_vars("a", inv.hosts["a"].vars).user == "root"
@@ -127,9 +169,9 @@ def test_closing_a_local_connection_kills_its_running_commands() -> None:
     assert results[0].rc != 0
 
 
-def test_an_alias_given_as_an_extra_var_beats_fleetkit_name_in_the_inventory() -> None:
-    spec = ConnectionSpec.for_host(
-        "h", {"user": "deploy", "address": "a"}, {"ansible_user": "root", "port": "2200"}
-    )
+def test_an_extra_var_beats_the_inventory() -> None:
+    inventory = {"ansible_user": "deploy", "ansible_host": "a"}
+    spec = ConnectionSpec.for_host("h", inventory, {"ansible_user": "root", "ansible_port": "2200"})
     assert (spec.user, spec.address, spec.port) == ("root", "a", 2200)
-    assert ConnectionSpec.for_host("h", {"user": "deploy"}).user == "deploy"
+    assert ConnectionSpec.for_host("h", inventory).user == "deploy"
+    assert ConnectionSpec.for_host("h", inventory, {"port": "2200"}).port is None

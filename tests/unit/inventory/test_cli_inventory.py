@@ -13,7 +13,7 @@ from .conftest import WriteFile
 
 pytestmark = pytest.mark.unit
 
-FLEET = "[web]\nweb1 http_port=80\nweb2\n[db]\ndb1\n[all:vars]\nuser=deploy\n"
+FLEET = "[web]\nweb1 http_port=80\nweb2\n[db]\ndb1\n[all:vars]\nansible_user=deploy\n"
 
 
 @pytest.fixture
@@ -34,20 +34,22 @@ def test_list_is_the_default(inv_dir: Path, capsys: pytest.CaptureFixture[str]) 
     assert (code, err) == (0, "")
     data = json.loads(out)
     assert data["web"] == {"hosts": ["web1", "web2"]}
-    assert data["_meta"]["hostvars"]["web2"] == {"user": "deploy", "http_port": 8080}
+    assert data["all"] == {"children": ["ungrouped", "web", "db"]}
+    assert data["_meta"]["hostvars"]["web2"] == {"ansible_user": "deploy", "http_port": 8080}
+    assert data["_meta"]["profile"] == "inventory_legacy"  # as ansible-inventory 2.19
     assert out.startswith('{\n  "all": {')  # indent=2, groups in inventory order
 
 
 def test_list_with_limit_and_extra_vars(inv_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(
-        ["inventory", "-i", str(inv_dir), "--list", "-l", "web[0]", "-e", "user=root n=3"],
+        ["inventory", "-i", str(inv_dir), "--list", "-l", "web[0]", "-e", "ansible_user=root n=3"],
         capsys,
     )
     data = json.loads(out)
     assert code == 0
     assert list(data["_meta"]["hostvars"]) == ["web1"]
-    assert data["_meta"]["hostvars"]["web1"] == {"user": "root", "http_port": 80, "n": 3}
-    assert "db" not in data
+    assert data["_meta"]["hostvars"]["web1"] == {"ansible_user": "root", "http_port": 80, "n": 3}
+    assert "db" not in data  # a group with none of the selected hosts has no keys left
 
 
 def test_graph(inv_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -58,12 +60,12 @@ def test_graph(inv_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
 def test_host_prints_merged_vars(inv_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(["inventory", "-i", str(inv_dir), "--host", "web1"], capsys)
     assert code == 0
-    assert json.loads(out) == {"user": "deploy", "http_port": 80}
+    assert json.loads(out) == {"ansible_user": "deploy", "http_port": 80}
 
 
 def test_yaml_output(inv_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(["inventory", "-i", str(inv_dir), "--host", "web2", "--yaml"], capsys)
-    assert (code, out) == (0, "user: deploy\nhttp_port: 8080\n")
+    assert (code, out) == (0, "ansible_user: deploy\nhttp_port: 8080\n")
 
 
 def test_inventory_error_exits_2_with_file_and_line(
@@ -111,3 +113,48 @@ def test_missing_inventory_option_exits_2(capsys: pytest.CaptureFixture[str]) ->
     code, _, err = run(["inventory", "--list"], capsys)
     assert code == 2
     assert "-i" in err
+
+
+def test_several_inventories_merge_in_order(
+    tmp_path: Path, write: WriteFile, capsys: pytest.CaptureFixture[str]
+) -> None:
+    first = write("a.ini", "[web]\nw1 v=a\n")
+    second = write(
+        "b.yml", "all:\n  children:\n    web:\n      hosts:\n        w1: {v: b}\n        w2:\n"
+    )
+    code, out, _ = run(["inventory", "-i", str(first), "-i", str(second), "--list"], capsys)
+    data = json.loads(out)
+    assert code == 0 and data["web"] == {"hosts": ["w1", "w2"]}
+    assert data["_meta"]["hostvars"]["w1"] == {"v": "b"}
+
+
+def test_export_puts_group_vars_under_groups(
+    inv_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = run(["inventory", "-i", str(inv_dir), "--list", "--export"], capsys)
+    data = json.loads(out)
+    assert code == 0 and data["all"]["vars"] == {"ansible_user": "deploy"}
+    assert data["_meta"]["hostvars"] == {"web1": {"http_port": 80}, "web2": {"http_port": 8080}}
+
+
+def test_old_short_names_warn_once_on_stderr(
+    tmp_path: Path, write: WriteFile, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(
+        "old.yml", "all:\n  vars:\n    user: fleet\n  hosts:\n    h1: {address: 192.0.2.1}\n"
+    )
+    code, out, err = run(["inventory", "-i", str(path), "--host", "h1"], capsys)
+    assert code == 0 and json.loads(out) == {"user": "fleet", "address": "192.0.2.1"}
+    assert err.count("warning") == 1 and "address -> ansible_host" in err
+
+
+def test_implicit_localhost_answers_host(inv_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import sys
+
+    code, out, _ = run(["inventory", "-i", str(inv_dir), "--host", "localhost"], capsys)
+    assert code == 0
+    assert json.loads(out) == {
+        "ansible_user": "deploy",
+        "ansible_connection": "local",
+        "ansible_python_interpreter": sys.executable,
+    }

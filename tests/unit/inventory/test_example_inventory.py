@@ -29,13 +29,14 @@ def test_example_layers_group_vars_and_host_vars() -> None:
     inv = load_inventory(EXAMPLE)
     web1 = inv.hosts["web1.example.com"].vars
     web2 = inv.hosts["web2.example.com"].vars
-    assert (web1["user"], web1["become"]) == ("deploy", True)  # group_vars/all.yml
+    assert (web1["ansible_user"], web1["ansible_become"]) == ("deploy", True)  # group_vars/all
     assert web2["http_port"] == 8080  # group_vars/webservers.yml
-    assert (web1["http_port"], web1["port"]) == (8081, 2201)  # host_vars/ wins
-    assert inv.hosts["db2.example.com"].vars["port"] == 2222  # host:port in hosts.yml
+    assert (web1["http_port"], web1["ansible_port"]) == (8081, 2201)  # host_vars/ wins
+    assert inv.hosts["db2.example.com"].vars["ansible_port"] == 2222  # host:port in hosts.yml
+    assert not inv.warnings  # the example uses no old short names
 
 
-def test_example_connection_vars_resolve_with_the_ansible_alias() -> None:
+def test_example_connection_vars_are_ansible_names() -> None:
     inv = load_inventory(EXAMPLE)
     spec = ConnectionSpec.from_vars("web3.example.com", inv.hosts["web3.example.com"].vars)
     assert (spec.address, spec.user) == ("192.0.2.13", "deploy")
@@ -49,4 +50,4 @@ def test_example_connection_vars_resolve_with_the_ansible_alias() -> None:
 
 def test_example_through_the_cli(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["inventory", "-i", str(EXAMPLE), "--host", "web1.example.com"]) == 0
-    assert json.loads(capsys.readouterr().out)["jump"] == "ops@bastion.example.com:22"
+    assert json.loads(capsys.readouterr().out)["fleetkit_jump"] == "ops@bastion.example.com:22"

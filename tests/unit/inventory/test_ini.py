@@ -33,10 +33,41 @@ def test_host_listed_at_top_and_in_a_group_is_not_ungrouped(load_text: LoadText)
     assert inv.hosts["web1"].groups == ("web",)
 
 
-def test_host_colon_port_sets_the_port_variable(load_text: LoadText) -> None:
+def test_host_colon_port_sets_ansible_port(load_text: LoadText) -> None:
     inv = load_text("hosts.ini", "[web]\nweb1:2222\nweb2\n")
-    assert inv.hosts["web1"].vars["port"] == 2222
-    assert "port" not in inv.hosts["web2"].vars
+    assert inv.hosts["web1"].vars["ansible_port"] == 2222
+    assert "ansible_port" not in inv.hosts["web2"].vars and "port" not in inv.hosts["web1"].vars
+
+
+def test_explicit_ansible_port_on_the_line_wins_and_first_declaration_keeps_its_port(
+    load_text: LoadText,
+) -> None:
+    inv = load_text("hosts.ini", "[a]\nweb1:2222 ansible_port=2300\nweb2:2200\n[b]\nweb2:3333\n")
+    assert inv.hosts["web1"].vars["ansible_port"] == 2300
+    assert inv.hosts["web2"].vars["ansible_port"] == 2200  # as Ansible: set when first added
+
+
+def test_bracketed_ipv4_and_names_take_a_port(load_text: LoadText) -> None:
+    inv = load_text("hosts.ini", "[g]\n[192.0.2.20]:2222\n[named]:2023\n")
+    assert inv.hosts["192.0.2.20"].vars == {"ansible_port": 2222}
+    assert inv.hosts["named"].vars == {"ansible_port": 2023}
+
+
+def test_comment_after_a_value_is_skipped_as_literal_eval_skips_it(load_text: LoadText) -> None:
+    inv = load_text(
+        "hosts.ini",
+        "[g]\nh1 flag=False # off\n[g:vars]\nbackup_enabled = False # off\n"
+        "count = 3 # three\nname = web # front\nquoted = 'a # b' # c\n",
+    )
+    got = inv.hosts["h1"].vars
+    assert got["flag"] is False and got["backup_enabled"] is False and got["count"] == 3
+    assert got["name"] == "web # front"  # not a literal: Ansible keeps the whole text
+    assert got["quoted"] == "a # b"
+
+
+def test_non_ascii_identifier_group_names_load(load_text: LoadText) -> None:
+    inv = load_text("hosts.ini", "[région_est]\nh1\n")
+    assert inv.group_hosts("région_est") == ("h1",)
 
 
 def test_numeric_range_expands_with_zero_padding(load_text: LoadText) -> None:
@@ -55,7 +86,7 @@ def test_letter_range_expands(load_text: LoadText) -> None:
 def test_range_with_stride_and_port(load_text: LoadText) -> None:
     inv = load_text("hosts.ini", "[n]\nnode[1:10:2]:2200\n")
     assert list(inv.hosts) == ["node1", "node3", "node5", "node7", "node9"]
-    assert {h.vars["port"] for h in inv.hosts.values()} == {2200}
+    assert {h.vars["ansible_port"] for h in inv.hosts.values()} == {2200}
 
 
 def test_several_ranges_in_one_name_expand_in_order(load_text: LoadText) -> None:
@@ -66,7 +97,7 @@ def test_several_ranges_in_one_name_expand_in_order(load_text: LoadText) -> None
 def test_ipv6_addresses_are_host_names_without_port(load_text: LoadText) -> None:
     inv = load_text("hosts.ini", "[v6]\nfe80::1\n[2001:db8::5]:2222\n")
     assert list(inv.hosts) == ["fe80::1", "2001:db8::5"]
-    assert inv.hosts["2001:db8::5"].vars["port"] == 2222
+    assert inv.hosts["2001:db8::5"].vars["ansible_port"] == 2222
 
 
 def test_inline_values_are_parsed_like_ansible(load_text: LoadText) -> None:

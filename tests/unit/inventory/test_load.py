@@ -68,17 +68,32 @@ def test_missing_inventory_is_an_error(tmp_path: Path) -> None:
         load_inventory(tmp_path / "nope")
 
 
-def test_directory_without_hosts_file_is_an_error(tmp_path: Path) -> None:
-    with pytest.raises(InventoryError, match="no hosts file") as err:
-        load_inventory(tmp_path)
-    assert err.value.hint is not None and "hosts.yml" in err.value.hint
+def test_an_empty_directory_is_an_empty_inventory(tmp_path: Path) -> None:
+    inv = load_inventory(tmp_path)
+    assert dict(inv.hosts) == {} and set(inv.groups) == {"all", "ungrouped"}
 
 
-def test_directory_with_two_hosts_files_is_an_error(tmp_path: Path, write: WriteFile) -> None:
+def test_every_file_of_a_directory_is_a_source_in_sorted_order(
+    tmp_path: Path, write: WriteFile
+) -> None:
     write("hosts.yml", YAML_INV)
     write("hosts.ini", INI_INV)
-    with pytest.raises(InventoryError, match=r"several hosts files: hosts\.yml, hosts\.ini"):
-        load_inventory(tmp_path)
+    write("prod", "[prod]\np1\n")
+    for ignored in ("notes.md", "old.retry", "setup.cfg", "backup~", "x.orig", ".hidden"):
+        write(ignored, "[ignored]\ni1\n")
+    inv = load_inventory(tmp_path)
+    assert "ignored" not in inv.groups and "i1" not in inv.hosts
+    assert "p1" in inv.hosts
+    assert set(load_inventory(tmp_path / "hosts.ini").hosts) < set(inv.hosts)
+    assert set(load_inventory(tmp_path / "hosts.yml").hosts) < set(inv.hosts)
+
+
+def test_a_child_group_may_be_declared_by_an_earlier_source(
+    tmp_path: Path, write: WriteFile
+) -> None:
+    write("a/hosts", "[a]\na1\n")
+    write("b.ini", "[c:children]\na\n")
+    assert load_inventory(tmp_path).group_hosts("c") == ("a1",)
 
 
 def test_group_vars_and_host_vars_files_beside_the_hosts_file(

@@ -1,4 +1,7 @@
-"""Variable precedence: all < parent < child < host, files at their own level, -e on top."""
+"""Variable precedence within the inventory layers: all < parent < child < host, -e on top.
+
+The rows of Ansible's precedence table across sources (group_vars files above every
+inventory-file group var, ...) are pinned one test per row in test_ansible_precedence.py."""
 
 from __future__ import annotations
 
@@ -126,16 +129,16 @@ def test_later_layers_replace_dicts_whole(load_text: LoadText) -> None:
     assert inv.hosts["h1"].vars["opts"] == {"b": 3}
 
 
-def test_vars_files_apply_at_their_own_level(tmp_path: Path, write: WriteFile) -> None:
+def test_vars_files_rank_above_every_inventory_group_var(tmp_path: Path, write: WriteFile) -> None:
     write("hosts.yml", NESTED)
     write("group_vars/all.yml", "x: all-file\ny: all-file\nz: all-file\n")
     write("group_vars/child.yml", "y: child-file\n")
     write("host_vars/h1.yml", "x: host-file\n")
     inv = load_inventory(tmp_path)
-    # group_vars/all.yml beats the inventory's all vars, not the child group's
-    assert inv.hosts["h2"].vars["x"] == "child"
+    # group_vars/all.yml beats the inventory's vars of every group, the child's too
+    assert inv.hosts["h2"].vars["x"] == "all-file"
     assert inv.hosts["h2"].vars["z"] == "all-file"
-    # group_vars/child.yml beats the inventory's vars of that group
+    # group_vars/child.yml beats group_vars/all.yml
     assert inv.hosts["h2"].vars["y"] == "child-file"
     # host_vars/ beats the host's inline vars
     assert inv.hosts["h1"].vars["x"] == "host-file"
@@ -150,8 +153,8 @@ def test_inline_host_vars_beat_group_vars_files(tmp_path: Path, write: WriteFile
 
 
 def test_host_port_syntax_is_host_level(load_text: LoadText) -> None:
-    inv = load_text("hosts.ini", "[web]\nweb1:2222\n[all:vars]\nport=22\n")
-    assert inv.hosts["web1"].vars["port"] == 2222
+    inv = load_text("hosts.ini", "[web]\nweb1:2222\n[all:vars]\nansible_port=22\n")
+    assert inv.hosts["web1"].vars["ansible_port"] == 2222
 
 
 def test_extra_vars_win_over_everything() -> None:

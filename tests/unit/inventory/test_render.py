@@ -44,30 +44,42 @@ def inv(load_text: LoadText) -> Inventory:
     return load_text("hosts.yml", FLEET)
 
 
-def test_list_has_groups_then_meta_hostvars(inv: Inventory) -> None:
+def test_list_has_ansible_inventorys_shape(inv: Inventory) -> None:
+    """What ansible-inventory 2.19 --list prints for FLEET (group vars only with --export)."""
     data = to_list_json(inv, select_hosts(inv, "all"))
-    assert list(data) == ["all", "ungrouped", "web", "canary", "db", "_meta"]
-    assert data["all"] == {"children": ["ungrouped", "web", "db"], "vars": {"user": "deploy"}}
-    assert data["ungrouped"] == {"hosts": ["solo"]}
-    assert data["web"] == {
-        "hosts": ["web2", "web1"],
-        "children": ["canary"],
-        "vars": {"http_port": 8080},
+    assert data == {
+        "all": {"children": ["ungrouped", "web", "db"]},
+        "ungrouped": {"hosts": ["solo"]},
+        "web": {"hosts": ["web2", "web1"], "children": ["canary"]},
+        "canary": {"hosts": ["web3"]},
+        "db": {"hosts": ["db1"]},
+        "_meta": {
+            "hostvars": {
+                "solo": {"user": "deploy"},
+                "web2": {"user": "deploy", "http_port": 8080},
+                "web1": {"user": "deploy", "http_port": 8080, "opts": {"a": 1}},
+                "web3": {"user": "deploy", "http_port": 8080},
+                "db1": {"user": "deploy"},
+            },
+            "profile": "inventory_legacy",
+        },
     }
-    assert data["canary"] == {"hosts": ["web3"]}
-    hostvars = data["_meta"]["hostvars"]
-    assert list(hostvars) == ["solo", "web2", "web1", "web3", "db1"]
-    assert hostvars["web1"] == {"user": "deploy", "http_port": 8080, "opts": {"a": 1}}
-    assert hostvars["solo"] == {"user": "deploy"}
     json.dumps(data)  # plain JSON all the way down
+
+
+def test_export_lists_group_vars_and_hosts_own_vars(inv: Inventory) -> None:
+    data = to_list_json(inv, select_hosts(inv, "all"), export=True)
+    assert data["all"]["vars"] == {"user": "deploy"}
+    assert data["web"]["vars"] == {"http_port": 8080}
+    assert data["_meta"]["hostvars"] == {"web1": {"opts": {"a": 1}}}
 
 
 def test_list_is_restricted_to_the_selected_hosts(inv: Inventory) -> None:
     data = to_list_json(inv, select_hosts(inv, "all", "canary:db"))
-    assert list(data) == ["all", "web", "canary", "db", "_meta"]
-    assert data["all"]["children"] == ["web", "db"]
-    assert data["web"] == {"children": ["canary"], "vars": {"http_port": 8080}}
-    assert list(data["_meta"]["hostvars"]) == ["web3", "db1"]
+    assert data["all"]["children"] == ["ungrouped", "web", "db"]  # children stay, as Ansible
+    assert "ungrouped" not in data  # no selected host, no children: left out
+    assert data["web"] == {"children": ["canary"]}
+    assert list(data["_meta"]["hostvars"]) == ["db1", "web3"]  # the order of `all`
 
 
 def test_list_applies_extra_vars_on_top(inv: Inventory) -> None:
@@ -76,25 +88,25 @@ def test_list_applies_extra_vars_on_top(inv: Inventory) -> None:
     assert data["_meta"]["hostvars"]["web1"]["new"] is True
 
 
-def test_graph_shows_groups_then_hosts_sorted_like_ansible(inv: Inventory) -> None:
+def test_graph_orders_children_then_hosts_as_added_like_ansible(inv: Inventory) -> None:
     assert to_graph(inv, select_hosts(inv, "all")) == "\n".join(
         [
             "@all:",
-            "  |--@db:",
-            "  |  |--db1",
             "  |--@ungrouped:",
             "  |  |--solo",
             "  |--@web:",
             "  |  |--@canary:",
             "  |  |  |--web3",
-            "  |  |--web1",
             "  |  |--web2",
+            "  |  |--web1",
+            "  |--@db:",
+            "  |  |--db1",
         ]
     )
 
 
-def test_graph_leaves_out_groups_without_selected_hosts(inv: Inventory) -> None:
-    assert to_graph(inv, ("web1",)) == "@all:\n  |--@web:\n  |  |--web1"
+def test_graph_narrowed_leaves_out_groups_without_selected_hosts(inv: Inventory) -> None:
+    assert to_graph(inv, ("web1",), narrowed=True) == "@all:\n  |--@web:\n  |  |--web1"
 
 
 def test_host_vars_are_the_merged_vars_with_extra_on_top(inv: Inventory) -> None:

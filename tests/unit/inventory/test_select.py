@@ -1,4 +1,6 @@
-"""Host patterns and --limit: every form, inventory order, errors that name what failed."""
+"""Host patterns and --limit: every form, Ansible's order, errors that name what failed.
+
+Expected orders are what ansible-core 2.19's InventoryManager answers for FLEET."""
 
 from __future__ import annotations
 
@@ -32,7 +34,9 @@ db2
 [v6]
 fe80::1
 """
-ALL = ("lonely", "web1", "web2", "web3", "db1", "db2", "fe80::1")
+# Ansible's walk of `all`: its children breadth first (ungrouped, prod, canary, v6,
+# then web, db), each group's own hosts in order, each host once
+ALL = ("lonely", "web2", "db2", "fe80::1", "web1", "web3", "db1")
 
 
 @pytest.fixture
@@ -86,9 +90,9 @@ def test_regex_patterns(inv: Inventory, pattern: str, expected: tuple[str, ...])
 @pytest.mark.parametrize(
     ("pattern", "expected"),
     [
-        ("db:web", ("web1", "web2", "web3", "db1", "db2")),  # inventory order, not pattern order
-        ("db,lonely", ("lonely", "db1", "db2")),
-        ("db, web1", ("web1", "db1", "db2")),
+        ("db:web", ("db1", "db2", "web1", "web2", "web3")),  # pattern order, as Ansible
+        ("db,lonely", ("db1", "db2", "lonely")),
+        ("db, web1", ("db1", "db2", "web1")),
         ("prod:&canary", ("web2", "db2")),
         ("prod:!canary", ("web1", "web3", "db1")),
         ("!prod", ("lonely", "fe80::1")),  # only exclusions: from all
@@ -112,7 +116,7 @@ def test_union_intersection_and_exclusion(
         ("prod[1:3]", ("web2", "web3", "db1")),
         ("prod[2:2]", ("web3",)),
         ("prod[0:1]:!web1", ("web2",)),
-        ("db:web[0]", ("web1", "db1", "db2")),
+        ("db:web[0]", ("db1", "db2", "web1")),
     ],
 )
 def test_index_and_slice(inv: Inventory, pattern: str, expected: tuple[str, ...]) -> None:
@@ -127,8 +131,8 @@ def test_limit_is_intersected_with_the_pattern(inv: Inventory) -> None:
 def test_limit_file_lists_hosts_relative_to_cwd(inv: Inventory, write: WriteFile) -> None:
     retry = write("retry/run.retry", "# failed last time\ndb2\n\nweb1  \n")
     assert select_hosts(inv, "all", "@retry/run.retry", cwd=retry.parent.parent) == (
-        "web1",
         "db2",
+        "web1",
     )
     assert select_hosts(inv, "web", f"@{retry}", cwd=Path("/")) == ("web1",)
 
@@ -139,9 +143,34 @@ def test_unknown_host_in_limit_file_is_named_with_file_and_line(
     path = write("hosts.retry", "web1\nweb4\nnope\n")
     with pytest.raises(PatternError) as err:
         select_hosts(inv, "all", "@hosts.retry", cwd=path.parent)
-    assert "host 'web4', which is not in the inventory (and 1 more)" in err.value.message
+    assert "no group or host named 'web4'" in err.value.message
     assert str(err.value.position).endswith("hosts.retry:2")
     assert err.value.hint is not None and "web1" in err.value.hint
+
+
+def test_limit_file_lines_are_patterns(inv: Inventory, write: WriteFile) -> None:
+    path = write("groups.txt", "db\nweb[0]\ncan*\n")
+    assert select_hosts(inv, "all", "@groups.txt", cwd=path.parent) == (
+        "web2",
+        "db2",
+        "web1",
+        "db1",
+    )
+
+
+def test_implicit_localhost_matches_outside_all(inv: Inventory) -> None:
+    import sys
+
+    from fleetkit.inventory.select import with_implicit_localhost
+
+    local = with_implicit_localhost(inv, "localhost")
+    assert select_hosts(local, "localhost") == ("localhost",)
+    assert select_hosts(local, "all") == ALL  # not in all, nor in any group
+    assert local.hosts["localhost"].vars["ansible_connection"] == "local"
+    assert local.hosts["localhost"].vars["ansible_python_interpreter"] == sys.executable
+    assert with_implicit_localhost(inv, "web") is inv
+    with pytest.raises(PatternError):
+        select_hosts(inv, "localhost")
 
 
 def test_missing_or_empty_limit_file_is_an_error(inv: Inventory, write: WriteFile) -> None:

@@ -74,7 +74,7 @@ def test_a_host_in_several_groups_is_one_host(load_text: LoadText) -> None:
 def test_ranges_and_ports_work_in_yaml_host_keys(load_text: LoadText) -> None:
     inv = load_text("hosts.yml", "all:\n  hosts:\n    'web[1:3]:2222':\n    db-[a:b]:\n")
     assert list(inv.hosts) == ["web1", "web2", "web3", "db-a", "db-b"]
-    assert inv.hosts["web2"].vars["port"] == 2222
+    assert inv.hosts["web2"].vars["ansible_port"] == 2222
 
 
 def test_a_single_host_may_be_written_as_a_string(load_text: LoadText) -> None:
@@ -152,11 +152,14 @@ def test_top_level_hosts_key_says_to_start_with_a_group(load_text: LoadText) -> 
     assert err.value.position is not None and err.value.position.line == 1
 
 
-def test_non_mapping_or_empty_document_is_an_error(load_text: LoadText) -> None:
+def test_non_mapping_document_is_an_error(load_text: LoadText) -> None:
     with pytest.raises(InventoryError, match="mapping of groups"):
         load_text("hosts.yml", "- web1\n- web2\n")
-    with pytest.raises(InventoryError, match="mapping of groups"):
-        load_text("hosts.yaml", "# nothing\n")
+
+
+def test_an_empty_yaml_file_is_an_empty_inventory_like_an_empty_ini(load_text: LoadText) -> None:
+    assert dict(load_text("hosts.yaml", "# nothing\n").hosts) == {}
+    assert dict(load_text("hosts.ini", "").hosts) == {}
 
 
 def test_inventory_plugin_config_is_refused(load_text: LoadText) -> None:

@@ -42,7 +42,7 @@ def mode(path: Path) -> int:
 
 def test_first_server_config_has_node_ip_and_cluster_init(tmp_path: Path) -> None:
     args = {"role": "server", "cluster_init": True, "servers": 3, **dirs(tmp_path)}
-    res = run("k3s_config", args, recording_shell(), variables={"address": "198.18.0.2"})
+    res = run("k3s_config", args, recording_shell(), variables={"ansible_host": "198.18.0.2"})
     assert res.changed and not res.failed, res.msg
     doc = config(tmp_path)
     assert doc["node-ip"] == "198.18.0.2"
@@ -75,7 +75,7 @@ def test_agent_joins_with_a_0600_token_file_never_on_a_command_line(tmp_path: Pa
         "token": Secret(TOKEN),
         **dirs(tmp_path),
     }
-    res = run("k3s_config", args, conn, diff=True, variables={"address": "198.18.0.3"})
+    res = run("k3s_config", args, conn, diff=True, variables={"ansible_host": "198.18.0.3"})
     assert res.changed and not res.failed, res.msg
     token_file = tmp_path / "etc/rancher/k3s/cluster-token"
     assert token_file.read_text() == TOKEN + "\n"

@@ -56,17 +56,17 @@ def test_module_writes_0600_then_reports_ok(tmp_path: Path) -> None:
     dest = tmp_path / "out" / "kubeconfig"
     args = {"src": str(src), "dest": str(dest), "context": "lab"}
     conn = recording_shell()
-    res = run("k3s_kubeconfig", args, conn, variables={"address": "198.18.0.2"})
+    res = run("k3s_kubeconfig", args, conn, variables={"ansible_host": "198.18.0.2"})
     assert res.changed and not res.failed, res.msg
     assert stat.S_IMODE(dest.stat().st_mode) == 0o600
     assert yaml.safe_load(dest.read_text())["clusters"][0]["cluster"]["server"] == (
         "https://198.18.0.2:6443"
     )
     assert "S0VZ" not in res.msg
-    again = run("k3s_kubeconfig", args, conn, variables={"address": "198.18.0.2"})
+    again = run("k3s_kubeconfig", args, conn, variables={"ansible_host": "198.18.0.2"})
     assert not again.changed
     dest.chmod(0o644)
-    fixed = run("k3s_kubeconfig", args, conn, variables={"address": "198.18.0.2"})
+    fixed = run("k3s_kubeconfig", args, conn, variables={"ansible_host": "198.18.0.2"})
     assert fixed.changed and stat.S_IMODE(dest.stat().st_mode) == 0o600
 
 

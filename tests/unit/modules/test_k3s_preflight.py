@@ -18,10 +18,10 @@ def inventory(tmp_path: Path, extra: str = "") -> Path:
     path = tmp_path / "hosts.yml"
     path.write_text(
         "all:\n"
-        f"  vars: {{host_key_policy: verify{extra}}}\n"
+        f"  vars: {{fleetkit_host_key_policy: verify{extra}}}\n"
         "  children:\n"
-        "    k8s_servers: {hosts: {s1: {address: 192.0.2.1}}}\n"
-        "    k8s_agents: {hosts: {a1: {address: 192.0.2.2}}}\n"
+        "    k8s_servers: {hosts: {s1: {ansible_host: 192.0.2.1}}}\n"
+        "    k8s_agents: {hosts: {a1: {ansible_host: 192.0.2.2}}}\n"
     )
     return path
 

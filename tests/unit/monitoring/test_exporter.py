@@ -31,9 +31,9 @@ def local_inventory(tmp_path: Path) -> Path:
     inv = tmp_path / "hosts.yml"
     inv.write_text(
         "all:\n  children:\n    managers:\n      hosts:\n"
-        "        here:\n          connection: local\n"
+        "        here:\n          ansible_connection: local\n"
         "    workers:\n      hosts:\n"
-        "        there:\n          connection: local\n"
+        "        there:\n          ansible_connection: local\n"
     )
     return inv
 

@@ -292,7 +292,7 @@ def test_an_unreachable_pushgateway_is_a_clear_error() -> None:
 @pytest.fixture
 def local_inventory(tmp_path: Path) -> Path:
     inv = tmp_path / "hosts.yml"
-    inv.write_text("all:\n  hosts:\n    here:\n      connection: local\n")
+    inv.write_text("all:\n  hosts:\n    here:\n      ansible_connection: local\n")
     return inv
 
 

@@ -103,7 +103,7 @@ def named_inventory(tmp_path: Path) -> Path:
     """Local hosts under names whose hashmod 2 is known: manager, web3 -> 0; web1, mgr -> 1."""
     inv = tmp_path / "hosts.yml"
     inv.write_text(
-        "all:\n  vars:\n    connection: local\n  children:\n"
+        "all:\n  vars:\n    ansible_connection: local\n  children:\n"
         "    managers:\n      hosts:\n        mgr: {}\n"
         "    workers:\n      hosts:\n        manager: {}\n        web1: {}\n        web3: {}\n"
     )

@@ -176,7 +176,7 @@ def test_the_swarm_block_and_the_old_top_level_swarm_options_are_the_same() -> N
 
 K8S_INVENTORY = """\
 all:
-  vars: {connection: local, orchestrator: k8s}
+  vars: {ansible_connection: local, orchestrator: k8s}
   children:
     k8s_servers:
       hosts: {srv1: {}, srv2: {}}

@@ -34,9 +34,9 @@ all:
   vars: {orchestrator: k8s}
   children:
     k8s_servers:
-      hosts: {k3s-1: {address: 198.18.0.2}}
+      hosts: {k3s-1: {ansible_host: 198.18.0.2}}
     k8s_agents:
-      hosts: {k3s-2: {address: 198.18.0.3}, k3s-3: {address: 198.18.0.4}}
+      hosts: {k3s-2: {ansible_host: 198.18.0.3}, k3s-3: {ansible_host: 198.18.0.4}}
 """
 
 Events = list[dict[str, Any]]

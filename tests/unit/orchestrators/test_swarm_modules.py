@@ -44,7 +44,7 @@ def test_swarm_init_registers_secret_tokens_that_no_output_shows(
     swarm: FakeSwarm, context: ContextMaker
 ) -> None:
     module = SwarmInit(engines(swarm))
-    result = module.run(context(module, variables={"address": "198.18.0.2"}, managers=1))
+    result = module.run(context(module, variables={"ansible_host": "198.18.0.2"}, managers=1))
     assert result.changed and not result.failed
     tokens = result.data["join_tokens"]
     assert isinstance(tokens["worker"], Secret)
@@ -67,7 +67,7 @@ def test_swarm_join_uses_the_token_and_is_ok_the_second_time(
     swarm: FakeSwarm, context: ContextMaker
 ) -> None:
     init = SwarmInit(engines(swarm))
-    tokens = init.run(context(init, variables={"address": "198.18.0.2"})).data["join_tokens"]
+    tokens = init.run(context(init, variables={"ansible_host": "198.18.0.2"})).data["join_tokens"]
     module = SwarmJoin(engines(swarm))
     ctx = context(module, "lab2", join_token=tokens["worker"], remote_addrs=["198.18.0.2"])
     assert module.run(ctx).changed

@@ -25,11 +25,11 @@ all:
   children:
     managers:
       hosts:
-        lab1: {{address: 198.18.0.2}}
+        lab1: {{ansible_host: 198.18.0.2}}
     workers:
       hosts:
-        lab2: {{address: 198.18.0.3}}
-        lab3: {{address: 198.18.0.4}}
+        lab2: {{ansible_host: 198.18.0.3}}
+        lab3: {{ansible_host: 198.18.0.4}}
 """
 
 

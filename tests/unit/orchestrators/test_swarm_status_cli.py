@@ -23,7 +23,7 @@ from .conftest import FAST, HOSTS, V1, bootstrap
 
 INVENTORY = """\
 all:
-  vars: {connection: local}
+  vars: {ansible_connection: local}
   children:
     managers:
       hosts: {lab1: {}, lab2: {}, lab3: {}}

@@ -1,6 +1,6 @@
 """`fleetkit run`: exit codes, one-line errors, human and JSON output, retry file, metrics.
 
-Hosts use `connection: local` (commands run on this machine, no network), except
+Hosts use `ansible_connection: local` (commands run on this machine, no network), except
 the unreachable one, which points at a closed loopback port.
 """
 
@@ -21,7 +21,7 @@ pytestmark = pytest.mark.unit
 @pytest.fixture
 def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)
-    hosts = {"node1": {"connection": "local"}, "node2": {"connection": "local"}}
+    hosts = {"node1": {"ansible_connection": "local"}, "node2": {"ansible_connection": "local"}}
     inv = {"all": {"hosts": hosts, "vars": {"greeting": "hello"}}}
     write(tmp_path / "inv" / "hosts.yml", yaml.safe_dump(inv))
     return tmp_path
@@ -187,7 +187,13 @@ def test_a_missing_playbook_exits_2(workdir: Path, capsys: pytest.CaptureFixture
 
 
 def test_unreachable_only_exits_3(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    inv = {"all": {"hosts": {"dead": {"address": "127.0.0.1", "port": 1, "connect_timeout": 2}}}}
+    inv = {
+        "all": {
+            "hosts": {
+                "dead": {"ansible_host": "127.0.0.1", "ansible_port": 1, "ansible_ssh_timeout": 2}
+            }
+        }
+    }
     write(workdir / "inv2" / "hosts.yml", yaml.safe_dump(inv))
     write(workdir / "site.yml", "- hosts: all\n  tasks:\n    - {name: t, command: uptime}\n")
     assert fleetkit("run", "site.yml", "-i", "inv2", "--json") == 3

@@ -122,7 +122,7 @@ def test_fuzz_ini_inventory(text: str) -> None:
     builder = InventoryBuilder(Path("h.ini"))
     with contextlib.suppress(FleetkitError):
         parse_ini(text, Path("h.ini"), builder)
-        builder.build({}, {})
+        builder.build()
 
 
 @given(_mix(_YAML_BITS))
@@ -130,7 +130,7 @@ def test_fuzz_yaml_inventory(text: str) -> None:
     builder = InventoryBuilder(Path("h.yml"))
     with contextlib.suppress(FleetkitError):
         parse_yaml_inventory(text, Path("h.yml"), builder)
-        builder.build({}, {})
+        builder.build()
 
 
 @pytest.fixture(scope="module")

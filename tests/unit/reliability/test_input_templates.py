@@ -134,7 +134,7 @@ def test_an_empty_playbook_is_an_error(tmp_path: Path, text: str) -> None:
 
 
 def test_run_of_an_alias_bomb_in_play_vars_exits_2_quickly(tmp_path: Path) -> None:
-    (tmp_path / "hosts.yml").write_text("all:\n  hosts:\n    n1: {connection: local}\n")
+    (tmp_path / "hosts.yml").write_text("all:\n  hosts:\n    n1: {ansible_connection: local}\n")
     bomb = "".join(f"    {line}\n" for line in alias_bomb().splitlines())
     (tmp_path / "site.yml").write_text(
         "- hosts: all\n  vars:\n" + bomb + "  tasks:\n    - debug: {msg: hi}\n"

@@ -87,23 +87,23 @@ def test_a_huge_index_or_slice_is_a_pattern_error(web: Path) -> None:
 
 @pytest.mark.parametrize("port", [99999, -1, 0, 65536, "22x", HUGE, True, 2.5])
 def test_a_port_outside_1_to_65535_is_refused_naming_host_and_variable(port: object) -> None:
-    with pytest.raises(InventoryError, match="host h1: port must be a number from 1 to 65535"):
+    with pytest.raises(InventoryError, match="host h1: ansible_port: port must be a number from 1"):
         ConnectionSpec.from_vars("h1", {"ansible_port": port})
-    assert ConnectionSpec.from_vars("h1", {"port": "2222"}).port == 2222
-    assert ConnectionSpec.from_vars("h1", {"port": 22.0}).port == 22
+    assert ConnectionSpec.from_vars("h1", {"ansible_port": "2222"}).port == 2222
+    assert ConnectionSpec.from_vars("h1", {"ansible_port": 22.0}).port == 22
 
 
 @pytest.mark.parametrize("timeout", [-1, 0, "nan", math.nan, math.inf, "-inf", "x", True])
 def test_connect_timeout_must_be_finite_and_positive(timeout: object) -> None:
-    with pytest.raises(InventoryError, match="host h1: connect_timeout must be a number"):
-        ConnectionSpec.from_vars("h1", {"connect_timeout": timeout})
+    with pytest.raises(InventoryError, match="host h1: ansible_ssh_timeout must be a number"):
+        ConnectionSpec.from_vars("h1", {"ansible_ssh_timeout": timeout})
     assert ConnectionSpec.from_vars("h1", {"ansible_timeout": "2.5"}).connect_timeout == 2.5
 
 
 @pytest.mark.parametrize("jump", ["bad@:x", "@host", "ops@bastion:", "[fe80::1", "[::1]x", "b:0"])
 def test_a_malformed_jump_is_refused_when_the_spec_is_built(jump: str) -> None:
-    with pytest.raises(InventoryError, match=r"host h1: jump"):
-        ConnectionSpec.from_vars("h1", {"jump": jump})
+    with pytest.raises(InventoryError, match=r"host h1: fleetkit_jump"):
+        ConnectionSpec.from_vars("h1", {"fleetkit_jump": jump})
     assert parse_jump("ops@bastion:2200") == ("ops", "bastion", 2200)
 
 
@@ -129,8 +129,8 @@ def test_cli_timeout_nan_exits_2(web: Path) -> None:
 
 
 def test_cli_bad_port_or_jump_exits_2_before_connecting(tmp_path: Path) -> None:
-    for var in ("port=99999", "jump=bad@:x"):
-        path = ini(tmp_path, f"[web]\nw1 address=127.0.0.1 {var}\n")
+    for var in ("ansible_port=99999", "fleetkit_jump=bad@:x"):
+        path = ini(tmp_path, f"[web]\nw1 ansible_host=127.0.0.1 {var}\n")
         done = fleetkit("exec", "all", "-i", str(path), "--", "true", timeout=30)
         assert done.returncode == 2, (var, done.stdout, done.stderr)
         assert "host w1" in done.stderr and "Traceback" not in done.stderr

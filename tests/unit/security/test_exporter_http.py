@@ -244,7 +244,9 @@ def free_port() -> int:
 
 def test_a_running_exporter_survives_sighup_reloads_and_stops_on_sigterm(tmp_path: Path) -> None:
     inventory = tmp_path / "hosts.yml"
-    inventory.write_text("all:\n  hosts:\n    h1:\n      address: 127.0.0.1\n      port: 1\n")
+    inventory.write_text(
+        "all:\n  hosts:\n    h1:\n      ansible_host: 127.0.0.1\n      ansible_port: 1\n"
+    )
     path = users_file(tmp_path / "web.yml", b"one")
     port = free_port()
     proc = subprocess.Popen(

@@ -70,7 +70,7 @@ def test_encrypt_string_prints_yaml_that_loads_back(
     out = capsys.readouterr().out
     assert out.startswith("db: !vault |\n          $ANSIBLE_VAULT;1.2;AES256;prod\n")
     write(cwd / "vars.yml", out)
-    write(cwd / "inv.yml", "all:\n  hosts:\n    h1: {connection: local}\n")
+    write(cwd / "inv.yml", "all:\n  hosts:\n    h1: {ansible_connection: local}\n")
     assert fk("inventory", "-i", "inv.yml", "-e", "@vars.yml", "--vault-id", "prod@pw") == 0
     assert '"db": "********"' in capsys.readouterr().out
     text = yaml.safe_load(out.replace("!vault ", ""))["db"]

@@ -25,7 +25,7 @@ MAIN = VaultSecrets((VaultSecret("default", b"pw-main"),))
 def inv(tmp_path: Path) -> Path:
     write(
         tmp_path / "inv" / "hosts.yml",
-        "all:\n  hosts:\n    node1:\n      connection: local\n"
+        "all:\n  hosts:\n    node1:\n      ansible_connection: local\n"
         "      " + inline("host_token", "tok-Inline-1").replace("\n", "\n      ").rstrip() + "\n",
     )
     write(
@@ -54,9 +54,12 @@ def test_inventory_inline_and_whole_file_vaults_load_as_vault_strings(inv: Path)
 
 
 def test_a_vaulted_ini_inventory_loads(tmp_path: Path) -> None:
-    write(tmp_path / "hosts.ini", vaulted("[web]\nweb1 connection=local\n"))
+    write(tmp_path / "hosts.ini", vaulted("[web]\nweb1 ansible_connection=local\n"))
     with vault_session(MAIN):
-        assert load_inventory(tmp_path / "hosts.ini").host("web1").vars["connection"] == "local"
+        assert (
+            load_inventory(tmp_path / "hosts.ini").host("web1").vars["ansible_connection"]
+            == "local"
+        )
 
 
 def test_extra_vars_file_may_be_vaulted(tmp_path: Path) -> None:
@@ -106,7 +109,9 @@ def run(tmp_path: Path, *args: str) -> int:
 @pytest.fixture
 def playbook(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)
-    write(tmp_path / "inv" / "hosts.yml", "all:\n  hosts:\n    node1: {connection: local}\n")
+    write(
+        tmp_path / "inv" / "hosts.yml", "all:\n  hosts:\n    node1: {ansible_connection: local}\n"
+    )
     write(tmp_path / "pw", "pw-main\n")
     write(tmp_path / "vf.yml", vaulted("from_vars_file: vf-Secret-6\n"))
     write(tmp_path / "iv.yml", inline("from_include", "iv-Secret-7"))
