@@ -41,7 +41,8 @@ def fleet(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)
     write(
         tmp_path / "inv" / "hosts.yml",
-        "all:\n  hosts:\n    node1: {ansible_connection: local}\n    node2: {ansible_connection: local}\n",
+        "all:\n  hosts:\n"
+        "    node1: {ansible_connection: local}\n    node2: {ansible_connection: local}\n",
     )
     write(tmp_path / "inv" / "group_vars" / "all.yml", vaulted(f"db_password: {DB}\n"))
     write(tmp_path / "secrets.yml", inline("file_secret", FILE))
