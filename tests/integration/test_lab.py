@@ -190,8 +190,8 @@ def test_inventory_is_self_contained_with_managers_and_workers(lab: LabState) ->
     assert all_vars["ansible_user"] == "fleet"
     key = all_vars["ansible_ssh_private_key_file"]
     assert key == str(lab.key) and Path(key).is_absolute()
-    assert all_vars["ssh_known_hosts"] == str(lab.known_hosts)
-    assert all_vars["host_key_policy"] == "verify"
+    assert all_vars["fleetkit_known_hosts"] == str(lab.known_hosts)
+    assert all_vars["fleetkit_host_key_policy"] == "verify"
     groups = data["all"]["children"]
     assert list(groups["managers"]["hosts"]) == ["lab1"]
     assert list(groups["workers"]["hosts"]) == ["lab2", "lab3"]
