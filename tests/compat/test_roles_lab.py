@@ -8,7 +8,9 @@ in the second runs, and the hosts' resulting state as testinfra reads it
 (files under /srv/fkcompat/CASE, /etc/cron.d/fkcompat_CASE and unit files
 fkc_CASE_* with content, mode and owner; users and groups fkc_CASE_*; the
 units' enabled/running state; the case's sysctl keys). Each case's verify.py
-(testinfra tests) must pass on both hosts. Any difference fails unless
+(testinfra tests) must pass on both hosts, and again on the fleetkit side as
+`fleetkit verify verify.py -i <fleetkit inventory> --become --json` (exit 0, every
+test ok on node1 and node2). Any difference fails unless
 DELIBERATE lists it (and docs/contracts.md "Compat results on lab hosts" says
 why). Everything a case makes is removed from both hosts afterwards, and its
 sysctl values restored. Cases run in parallel; the total time is printed.
@@ -22,6 +24,7 @@ import itertools
 import json
 import os
 import shutil
+import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -81,11 +84,18 @@ def _inventories(lab: LabState, tmp: Path) -> tuple[Path, Path]:
             "children": shape,
         }
     }
+    # both spellings of the connection variables (Ansible's, and fleetkit's older short
+    # ones) while the inventory layer moves to Ansible's names
+    fk_host = address[FLEETKIT_HOST]
     fleetkit: dict[str, Any] = {
         "all": {
-            "hosts": {n: {"address": address[FLEETKIT_HOST]} for n in ("node1", "node2")},
+            "hosts": {n: {"ansible_host": fk_host, "address": fk_host} for n in ("node1", "node2")},
             "vars": {
                 **common,
+                "ansible_user": "fleet",
+                "ansible_ssh_private_key_file": str(lab.key),
+                "fleetkit_known_hosts": str(lab.known_hosts),
+                "fleetkit_host_key_policy": "verify",
                 "user": "fleet",
                 "ssh_key": str(lab.key),
                 "ssh_known_hosts": str(lab.known_hosts),
@@ -227,6 +237,33 @@ def _verify(case: Path, side: Side) -> list[str]:
     return problems
 
 
+def _fleetkit_verify(case: Path, work: Path, side: Side) -> list[str]:
+    """`fleetkit verify verify.py` on the fleetkit side's inventory: every test ok per host."""
+    argv = ["verify", "verify.py", "-i", str(side.inventory), "--become", "--json"]
+    proc = subprocess.run(
+        [str(BIN / "fleetkit"), *argv],
+        cwd=work,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    events = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+    results: dict[str, dict[str, str]] = {}
+    for e in events:
+        if e.get("event") == "host_result":
+            results.setdefault(str(e["host"]), {})[str(e["task"])] = str(e["status"])
+    tests = {f"verify.py::{t.__name__}" for t in _verify_tests(case)}
+    problems = []
+    if proc.returncode != 0:
+        problems.append(f"fleetkit verify exit {proc.returncode}:\n{proc.stdout[-3000:]}")
+    for inv_host in ("node1", "node2"):
+        got = results.get(inv_host, {})
+        if set(got) != tests or set(got.values()) != {"ok"}:
+            problems.append(f"fleetkit verify on {inv_host}: {got} (expected ok for {tests})")
+    return problems
+
+
 def _both_runs(case: Path, work: Path, ansible: Side, fleetkit: Side) -> list[str]:
     args_file = case / "args"
     args = args_file.read_text().split() if args_file.is_file() else []
@@ -294,6 +331,8 @@ def _case(case: Path, tmp: Path, sides: tuple[Side, Side]) -> tuple[str, list[st
         for side in sides:
             problems += _verify(case, side)
         marks.append(("verify", time.monotonic()))
+        problems += _fleetkit_verify(case, work, fleetkit)
+        marks.append(("fleetkit verify", time.monotonic()))
     finally:
         for side in sides:
             _cleanup(side.host, case.name)
