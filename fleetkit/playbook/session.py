@@ -125,7 +125,7 @@ def prepare(request: RunRequest) -> Prepared:
     """Validate everything the run needs; FleetkitError (exit 2) before any host is touched."""
     from fleetkit.inventory.extra_vars import parse_extra_vars
     from fleetkit.inventory.load import load_inventory
-    from fleetkit.inventory.select import select_hosts
+    from fleetkit.inventory.select import select_hosts, with_implicit_localhost
     from fleetkit.playbook.check import check_playbook, fallback_warnings
     from fleetkit.playbook.load import load_playbook
     from fleetkit.playbook.render import Renderer
@@ -136,9 +136,11 @@ def prepare(request: RunRequest) -> Prepared:
     if request.limit:
         select_hosts(inventory, "all", request.limit, cwd=request.cwd)
     playbook = load_playbook(request.playbook, extra, roles_path=roles_path())
+    # `hosts: localhost` without one in the inventory: Ansible's implicit localhost
+    inventory = with_implicit_localhost(inventory, *(play.hosts for play in playbook.plays))
     paths = template_paths(playbook.path, request.cwd)
     renderer = Renderer(paths)
-    warnings: list[str] = []
+    warnings: list[str] = list(inventory.warnings)
     plays: list[tuple[Play, tuple[str, ...]]] = []
     for play in playbook.plays:
         try:

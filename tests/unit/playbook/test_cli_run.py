@@ -209,3 +209,15 @@ def test_metrics_textfile_is_written(workdir: Path, capsys: pytest.CaptureFixtur
     assert 'fleetkit_run_tasks_total{playbook="site",status="changed"} 2.0' in text
     assert 'fleetkit_run_hosts{playbook="site",status="changed"} 2.0' in text
     assert "fleetkit_run_last_success_timestamp_seconds" in text
+
+
+def test_a_play_on_localhost_runs_on_the_implicit_localhost(tmp_path: Path) -> None:
+    """Ansible's implicit localhost (issue 16): `hosts: localhost` with no such host in
+    the inventory runs locally instead of "no play matches any host" (exit 2)."""
+    (tmp_path / "hosts.ini").write_text("[web]\nw1\n")
+    (tmp_path / "site.yml").write_text(
+        "- hosts: localhost\n  gather_facts: false\n  tasks:\n"
+        "    - command: echo implicit\n      register: out\n"
+    )
+    code = main(["run", str(tmp_path / "site.yml"), "-i", str(tmp_path / "hosts.ini")])
+    assert code == 0
