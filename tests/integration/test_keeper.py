@@ -88,7 +88,8 @@ def _addresses(lab: LabState) -> dict[str, str]:
 
     def walk(group: dict[str, object]) -> None:
         for name, hv in (group.get("hosts") or {}).items():  # type: ignore[attr-defined]
-            out[name] = (hv or {}).get("address", name)
+            host = hv or {}
+            out[name] = host.get("ansible_host") or host.get("address") or name
         for child in (group.get("children") or {}).values():  # type: ignore[attr-defined]
             walk(child or {})
 
