@@ -92,19 +92,12 @@ def run_health_on_cluster(
 
     from fleetkit.executor.adhoc import connection_factory
     from fleetkit.monitoring.cycle import Targets
-    from fleetkit.monitoring.health import hosts_of
+    from fleetkit.monitoring.health import per_host_checks
 
     if config.testinfra:
         raise UsageError("testinfra checks cannot run with --cluster (run them without it)")
     start = time.monotonic()
-    container_rules: dict[str, list[str]] = {h: [] for h in hosts}
-    for rule in config.containers:
-        for h in hosts_of(inventory, rule.hosts, hosts):
-            container_rules[h].append(rule.name)
-    commands: dict[str, list[CommandCheck]] = {h: [] for h in hosts}
-    for check in config.commands:
-        for h in hosts_of(inventory, check.hosts, hosts):
-            commands[h].append(check)
+    container_rules, commands = per_host_checks(inventory, config, hosts)
     whole = Targets.from_inventory(inventory, hosts)
     cluster_hosts = [*whole.managers, *whole.k8s_servers]
     factory = connection_factory(inventory, list(dict.fromkeys([*hosts, *cluster_hosts])))

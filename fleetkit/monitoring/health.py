@@ -201,6 +201,21 @@ def hosts_of(inventory: Inventory, pattern: str, selected: Sequence[str]) -> set
         raise MonitoringError(f"checks file: {err.message}", hint=err.hint) from None
 
 
+def per_host_checks(
+    inventory: Inventory, config: HealthConfig, hosts: Sequence[str]
+) -> tuple[dict[str, list[str]], dict[str, list[CommandCheck]]]:
+    """Each selected host's container rules (names) and command checks, by the file's patterns."""
+    container_rules: dict[str, list[str]] = {h: [] for h in hosts}
+    for rule in config.containers:
+        for h in hosts_of(inventory, rule.hosts, hosts):
+            container_rules[h].append(rule.name)
+    commands: dict[str, list[CommandCheck]] = {h: [] for h in hosts}
+    for check in config.commands:
+        for h in hosts_of(inventory, check.hosts, hosts):
+            commands[h].append(check)
+    return container_rules, commands
+
+
 def run_commands(
     pool: HostPool, plan: Mapping[str, list[CommandCheck]]
 ) -> dict[str, dict[str, CommandOutcome]]:
@@ -257,14 +272,7 @@ def run_health(
 ) -> HealthReport:
     """Probe hosts once, run the extra commands, and judge everything."""
     start = time.monotonic()
-    container_rules: dict[str, list[str]] = {h: [] for h in hosts}
-    for rule in config.containers:
-        for h in hosts_of(inventory, rule.hosts, hosts):
-            container_rules[h].append(rule.name)
-    commands: dict[str, list[CommandCheck]] = {h: [] for h in hosts}
-    for check in config.commands:
-        for h in hosts_of(inventory, check.hosts, hosts):
-            commands[h].append(check)
+    container_rules, commands = per_host_checks(inventory, config, hosts)
     own_pool = pool is None
     if pool is None:
         pool = open_pool(inventory, hosts, timeout)
