@@ -15,9 +15,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, ClassVar, Literal, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
 
 from fleetkit.connection.base import CommandResult, Connection, become_wrap
+
+if TYPE_CHECKING:
+    from fleetkit.orchestrators.factory import EngineOpener
 
 ArgType = Literal["str", "int", "float", "bool", "list", "dict", "raw", "path", "mode"]
 
@@ -124,6 +127,8 @@ class ModuleContext:
     sleep: Callable[[float], None] | None = None
     environment: Mapping[str, str] = field(default_factory=lambda: EMPTY)
     no_log: bool = False
+    docker_engine: EngineOpener | None = None
+    """The run's injected Docker engine opener (None: the host's engine over SSH)."""
 
     def run(self, command: str, *, stdin: bytes | None = None) -> CommandResult:
         """Run a shell command on the host with the task's become, environment and timeout.

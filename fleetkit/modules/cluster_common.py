@@ -37,7 +37,12 @@ PROGRESS_EVERY_S = 10.0
 def driver_context(ctx: ModuleContext) -> DriverContext:
     """The driver's view of a module call: host, connection, shell runner, variables."""
     return DriverContext(
-        host=ctx.host, conn=ctx.conn, run=ctx.run, variables=ctx.variables, become=ctx.become
+        host=ctx.host,
+        conn=ctx.conn,
+        run=ctx.run,
+        variables=ctx.variables,
+        become=ctx.become,
+        docker_engine=ctx.docker_engine,
     )
 
 

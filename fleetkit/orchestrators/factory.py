@@ -14,11 +14,14 @@ import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from fleetkit.connection.base import CommandResult, Connection
 from fleetkit.errors import OrchestratorError
 from fleetkit.orchestrators.base import Orchestrator
+
+if TYPE_CHECKING:
+    from fleetkit.orchestrators.engine import Engine
 
 
 @dataclass(frozen=True)
@@ -49,7 +52,9 @@ class DriverContext:
 
     `conn` is the host's open connection (streams to its sockets and loopback
     ports ride on it); `run` runs a shell command there with the task's become;
-    `variables` are the host's merged variables (driver settings live there).
+    `variables` are the host's merged variables (driver settings live there);
+    `docker_engine`, when given, opens the host's Docker engine instead of the
+    SSH tunnel (a run's injected factory: tests and bench pass a fake swarm's).
     """
 
     host: str
@@ -57,6 +62,11 @@ class DriverContext:
     run: Runner
     variables: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
     become: bool = False
+    docker_engine: EngineOpener | None = None
+
+
+EngineOpener = Callable[[DriverContext], "Engine"]
+"""Opens the Docker engine of a DriverContext's host (injected into a run by tests)."""
 
 
 class DriverModule(Protocol):

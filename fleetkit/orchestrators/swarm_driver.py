@@ -12,7 +12,10 @@ from fleetkit.orchestrators.swarm import SwarmOrchestrator
 
 
 def open_engine(ctx: DriverContext) -> Engine:
-    """The host's Docker engine, over the task's own connection (see swarm_client)."""
+    """The host's Docker engine: the run's injected opener, else over the task's own
+    connection (see swarm_client)."""
+    if ctx.docker_engine is not None:
+        return ctx.docker_engine(ctx)
     from fleetkit.orchestrators.swarm_client import DOCKER_SOCKET, engine_for
 
     variables = ctx.variables

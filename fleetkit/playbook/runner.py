@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from fleetkit.connection.base import STREAM_TIMEOUT_S, CommandResult, Connection, Stream
 from fleetkit.connection.spec import lookup as conn_lookup
@@ -32,6 +32,9 @@ from fleetkit.playbook.variables import OMIT, Layered, PlayScope
 from fleetkit.report.redact import register_secret
 from fleetkit.results import Status, StepResult
 from fleetkit.text import to_bool, truthy
+
+if TYPE_CHECKING:
+    from fleetkit.orchestrators.factory import EngineOpener
 
 DEFAULT_RETRIES = 3
 _T = TypeVar("_T")
@@ -148,6 +151,7 @@ class TaskRunner:
         check: bool = False,
         diff: bool = False,
         sleep: Callable[[float], None] = time.sleep,
+        docker_engine: EngineOpener | None = None,
     ) -> None:
         self.scope = scope
         self.renderer = scope.renderer
@@ -155,6 +159,7 @@ class TaskRunner:
         self.check = check
         self.diff = diff
         self.sleep = sleep
+        self.docker_engine = docker_engine
         self._names: dict[int, str] = {}
 
     def display_name(self, task: Task) -> str:
@@ -363,6 +368,7 @@ class TaskRunner:
             sleep=self.sleep,
             environment=MappingProxyType(environment),
             no_log=task.no_log,
+            docker_engine=self.docker_engine,
         )
 
     def _call(self, task: Task, module: Module, host: str, variables: Layered) -> _Item:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fleetkit.connection.base import Connection
 from fleetkit.connection.spec import LOCAL_NAMES, ConnectionSpec
@@ -23,6 +23,9 @@ from fleetkit.playbook.schema import Play, Playbook
 from fleetkit.report.base import Reporter
 from fleetkit.results import RunResult
 from fleetkit.text import did_you_mean
+
+if TYPE_CHECKING:
+    from fleetkit.orchestrators.factory import EngineOpener
 
 ConnectionMaker = Callable[[str], Connection]
 
@@ -256,8 +259,10 @@ def execute(
     *,
     connect: ConnectionMaker | None = None,
     sleep: Callable[[float], None] | None = None,
+    docker_engine: EngineOpener | None = None,
 ) -> RunResult:
-    """Run the prepared plays; connect makes a host's connection (SSH/local by default)."""
+    """Run the prepared plays; connect makes a host's connection (SSH/local by default),
+    docker_engine a host's Docker engine (over that connection by default)."""
     from fleetkit.connection.factory import ConnectionFactory
     from fleetkit.executor.pool import HostPool, default_forks
     from fleetkit.playbook.render import Renderer
@@ -285,6 +290,7 @@ def execute(
             options=options,
             sleep=sleep or time.sleep,
             refresh=partial(_refresh, prepared),
+            docker_engine=docker_engine,
         )
         return run.run(prepared.plays)
 

@@ -26,7 +26,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from functools import partial
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fleetkit.errors import ConnectionError as HostConnectionError
 from fleetkit.errors import FleetkitError
@@ -42,6 +42,9 @@ from fleetkit.playbook.schema import Frame, Play, Task
 from fleetkit.playbook.variables import PlayScope
 from fleetkit.report.base import Reporter
 from fleetkit.results import RunResult, Status, StepResult
+
+if TYPE_CHECKING:
+    from fleetkit.orchestrators.factory import EngineOpener
 
 GATHER_FACTS = "gather facts"
 FACTS_TIMEOUT_S = 30.0
@@ -140,6 +143,7 @@ class PlaybookRun:
         options: RunOptions | None = None,
         sleep: Callable[[float], None] = time.sleep,
         refresh: Refresh | None = None,
+        docker_engine: EngineOpener | None = None,
     ) -> None:
         self.pool = pool
         self.inventory = inventory
@@ -149,6 +153,7 @@ class PlaybookRun:
         self.options = options or RunOptions()
         self.sleep = sleep
         self.refresh = refresh
+        self.docker_engine = docker_engine
         self.states: dict[str, HostState] = {}
         self.steps: list[StepResult] = []
         self._ids = itertools.count(1_000_000)
@@ -255,6 +260,7 @@ class PlaybookRun:
             check=self.options.check,
             diff=self.options.diff,
             sleep=self.sleep,
+            docker_engine=self.docker_engine,
         )
         for h in hosts:
             self.states[h].notified.clear()

@@ -11,8 +11,12 @@
 
 Contract: each double implements the same interface as the real component
 (`Connection`, `Engine`, `TargetResult`), so code under test cannot tell them
-apart; hand one in through the injection points (`connect=` factories, engine
-factories) rather than patching module names. Package code outside this
+apart; hand one in through the injection points rather than patching module
+names: `execute(prepared, reporter, connect=FakeConnection,
+docker_engine=lambda ctx: swarm.engine(ctx.conn.name))` runs a playbook on fake
+hosts whose Docker engines are a FakeSwarm's (the Kubernetes driver needs no
+hook: it speaks HTTP over the connection's streams, which a FakeConnection
+serves from an in-memory listener). Package code outside this
 package must not import it (tests/unit/test_testing_package.py checks that):
 nothing a user runs depends on a double.
 """

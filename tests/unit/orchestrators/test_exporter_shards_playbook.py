@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from fleetkit.monitoring.shard import Shard
-from fleetkit.orchestrators import swarm_driver
 from fleetkit.testing.fake_swarm import FakeSwarm
 
 from .conftest import HOSTS, V1
@@ -18,9 +17,8 @@ pytestmark = pytest.mark.unit
 
 
 @pytest.fixture
-def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Runner:
+def run(tmp_path: Path) -> Runner:
     swarm = FakeSwarm(HOSTS)
-    monkeypatch.setattr(swarm_driver, "open_engine", lambda ctx: swarm.engine(ctx.conn.name))
     inventory = tmp_path / "hosts.yml"
     inventory.write_text(INVENTORY)
     return Runner(swarm, inventory)

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from fleetkit.orchestrators import swarm_driver
 from fleetkit.playbook.session import RunRequest, execute, prepare
 from fleetkit.report.jsonl import JsonLinesReporter
 from fleetkit.testing.fake_connection import FakeConnection
@@ -54,6 +53,7 @@ class Runner:
             JsonLinesReporter(stream),
             connect=FakeConnection,
             sleep=lambda s: None,
+            docker_engine=lambda ctx: self.swarm.engine(ctx.conn.name),
         )
         self.output += stream.getvalue()
         events = [json.loads(line) for line in stream.getvalue().splitlines()]
@@ -65,9 +65,8 @@ def changed(events: list[dict[str, object]]) -> int:
 
 
 @pytest.fixture
-def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Runner:
+def run(tmp_path: Path) -> Runner:
     swarm = FakeSwarm(HOSTS, bad_images=[BAD])
-    monkeypatch.setattr(swarm_driver, "open_engine", lambda ctx: swarm.engine(ctx.conn.name))
     inventory = tmp_path / "hosts.yml"
     inventory.write_text(INVENTORY)
     return Runner(swarm, inventory)
