@@ -179,6 +179,23 @@ class RunResult:
     def unreachable_hosts(self) -> tuple[str, ...]:
         return tuple(h for h, s in self.stats().items() if s.unreachable and not s.failed)
 
+    @property
+    def unfinished(self) -> tuple[str, ...]:
+        """The hosts an interrupted run (Ctrl-C, SIGTERM) did not take to its end.
+
+        For exec, the hosts with no result; for a playbook, every host neither failed
+        nor unreachable (the run stopped before its last task, so no such host is known
+        to be done; rerunning one that was is what idempotent tasks are for). Empty
+        when the run was not interrupted.
+        """
+        if not self.interrupted:
+            return ()
+        stats = self.stats()
+        if self.playbook:
+            return tuple(h for h in self.hosts if not (stats[h].failed or stats[h].unreachable))
+        reported = {s.host for s in self.steps}
+        return tuple(h for h in self.hosts if h not in reported)
+
     def exit_code(self) -> int:
         """0 all ok; 1 a host failed; 3 hosts unreachable and none failed; 130 interrupted."""
         return exit_code_for(

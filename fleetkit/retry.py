@@ -1,4 +1,5 @@
-"""Retry files: the hosts that failed or were unreachable, one per line, for `-l @FILE`.
+"""Retry files: the hosts that failed, were unreachable or did not finish an interrupted
+run, one per line, for `-l @FILE`.
 
 Written to .fleetkit/retry/<playbook>.retry under the directory fleetkit runs in,
 atomically (temp file + rename), so a rerun with `--limit @that-file` reaches
@@ -61,13 +62,14 @@ def record_retry(
     what: str = "",
     warn: Callable[[str], None] = warn_on_stderr,
 ) -> RunResult:
-    """result naming its retry file, written when hosts failed or were unreachable.
+    """result naming its retry file, written when hosts failed, were unreachable or did
+    not finish (an interrupted run).
 
     name is the file's stem (the playbook's, or `exec`); the path is shown
     relative to cwd when it is below it. If the file cannot be written, warn says
     why and result is returned as it was (no retry file).
     """
-    bad_set = set(result.failed_hosts) | set(result.unreachable_hosts)
+    bad_set = set(result.failed_hosts) | set(result.unreachable_hosts) | set(result.unfinished)
     bad = [h for h in result.hosts if h in bad_set]
     if not bad:
         return result

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
 import os
+import signal
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import FrameType
 from typing import Any, TypeVar
 
 import click
@@ -37,8 +41,37 @@ def run_cli(group: click.Group, argv: list[str]) -> int:
 
     quiet_paramiko()
 
-    with redacting():
+    with redacting(), terminate_as_interrupt():
         return _run(group, argv)
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM stops a command the way Ctrl-C does (issue 11).
+
+    Python's default for SIGTERM ends the process at once: no recap, no summary
+    event, no retry file, and the hosts' commands left running. Raised as
+    KeyboardInterrupt in the main thread instead, it takes the interrupted path:
+    pending hosts are cancelled, every host's state is reported, the retry file
+    lists the hosts that did not finish, exit 130. A handler someone else set
+    (an embedding program, the exporter's own) is left alone.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.getsignal(signal.SIGTERM)
+    if previous is not signal.SIG_DFL:
+        yield
+        return
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _run(group: click.Group, argv: list[str]) -> int:

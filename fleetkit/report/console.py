@@ -33,6 +33,16 @@ def _duration(seconds: float) -> str:
     return f"{seconds * 1000:.0f}ms" if seconds < 1 else f"{seconds:.1f}s"
 
 
+LISTED_HOSTS = 10
+
+
+def _listing(hosts: tuple[str, ...]) -> str:
+    """Host names, the first LISTED_HOSTS of them and how many more."""
+    shown = " ".join(hosts[:LISTED_HOSTS])
+    more = len(hosts) - LISTED_HOSTS
+    return f"{shown} (and {more} more)" if more > 0 else shown
+
+
 class ConsoleReporter:
     """Live, host-prefixed lines and a final recap."""
 
@@ -112,7 +122,12 @@ class ConsoleReporter:
                 segments.append((f"  {key}={value}", style))
             self._line(*segments)
         if run.interrupted:
-            self._line(("interrupted", "bold red"), (": hosts not listed did not finish", ""))
+            left = run.unfinished
+            self._line(
+                ("interrupted", "bold red"),
+                (f": {len(left)} host{'s' if len(left) != 1 else ''} did not finish", ""),
+                (f": {_listing(left)}" if left else "", ""),
+            )
         if run.retry_file:
             self._line(
                 ("retry the failed hosts with: ", ""), (f"--limit @{run.retry_file}", "bold")

@@ -53,11 +53,13 @@ class JsonLinesReporter:
         self._emit({"event": "warning", "msg": message})
 
     def summary(self, run: RunResult) -> None:
-        self._emit(
-            {
-                "event": "summary",
-                "hosts": run.counts(),
-                "duration_s": round(run.duration_s, 6),
-                "retry_file": run.retry_file,
-            }
-        )
+        event: dict[str, Any] = {
+            "event": "summary",
+            "hosts": run.counts(),
+            "duration_s": round(run.duration_s, 6),
+            "retry_file": run.retry_file,
+        }
+        if run.interrupted:  # added keys, only on an interrupted run's summary
+            event["interrupted"] = True
+            event["unfinished"] = list(run.unfinished)
+        self._emit(event)
