@@ -64,14 +64,15 @@ def fail(msg: str, **kw: Any) -> ModuleResult:
 
 
 def from_command(res: CommandResult, *, changed: bool = True, msg: str = "") -> ModuleResult:
-    """A result mirroring a command: failed on non-zero rc or timeout."""
+    """A result mirroring a command: failed on non-zero rc or timeout, changed either
+    way (Ansible's command, shell and script report a failed run as changed)."""
     failed = not res.ok
     if res.timed_out:
         msg = msg or "command timed out"
     elif failed and not msg:
         msg = f"non-zero return code {res.rc}"
     return ModuleResult(
-        changed=changed and not failed,
+        changed=changed,
         failed=failed,
         msg=msg,
         rc=res.rc,

@@ -245,9 +245,13 @@ class TaskRunner:
                 item = self._call(task, module, host, variables)
                 return self._outcome(task, host, start, [item], looped=False)
             done: list[_Item] = []
+            pending: dict[str, Any] = {}
             for index, value in enumerate(items):
                 if index and task.loop_pause:
                     self.sleep(task.loop_pause)
+                if pending:
+                    # a later item sees the earlier items' facts and registered value
+                    variables = self.scope.host(host, task, pending)
                 local = loop_vars(task, items, index)
                 scoped = variables.over(local)
                 label = self._label(task, value, local, variables)
@@ -267,6 +271,10 @@ class TaskRunner:
                 item.registered.update(local)
                 item.registered["_ansible_item_label"] = label
                 done.append(item)
+                if not item.failed:
+                    pending.update(item.module.facts)
+                if task.register:
+                    pending[task.register] = item.registered
             return self._outcome(task, host, start, done, looped=True)
         except TemplateError as err:
             return self._failed(task, host, start, f"{task.pos}: {err.message}")
@@ -457,7 +465,8 @@ class TaskRunner:
             registered["failed"] = failed
         if mr.skipped:
             changed = False
-        return _Item(mr, registered, failed, changed and not failed, mr.skipped)
+        # a failed item keeps its `changed`: ignore_errors counts it, as Ansible does
+        return _Item(mr, registered, failed, changed, mr.skipped)
 
     # verdicts -----------------------------------------------------------------------
 
@@ -534,7 +543,8 @@ class TaskRunner:
             result=result,
             registered=registered if task.register else None,
             facts=facts,
-            notify=task.notify if status is Status.CHANGED else (),
+            # an ignored failure counts as changed but notifies nothing, as in Ansible
+            notify=task.notify if status is Status.CHANGED and not ignored else (),
             meta=meta,
         )
 

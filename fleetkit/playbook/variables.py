@@ -23,6 +23,7 @@ Registered results and facts come from hosts and are never rendered again.
 
 from __future__ import annotations
 
+from collections import ChainMap
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -177,13 +178,23 @@ class PlayScope:
             "omit": OMIT,
         }
 
-    def host(self, host: str, task: Task | None = None) -> Layered:
-        """host's variables at play level, or inside task (with its task vars)."""
+    def host(
+        self,
+        host: str,
+        task: Task | None = None,
+        pending: Mapping[str, Any] | None = None,
+    ) -> Layered:
+        """host's variables at play level, or inside task (with its task vars).
+
+        `pending`: facts and the registered value of a loop's earlier items, seen by
+        its later items at the runtime layer (set_fact accumulating, as in Ansible).
+        """
         inv_host = self.inventory.hosts.get(host)
+        runtime = self.runtime.get(host, self._empty)
         layers: list[Layer] = [
             (self.magic(host), False),
             (self.extra, True),
-            (self.runtime.get(host, self._empty), False),
+            (ChainMap(dict(pending), runtime) if pending else runtime, False),
         ]
         role = task.role if task is not None else None
         if task is not None and task.vars:

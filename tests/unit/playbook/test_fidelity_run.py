@@ -1,0 +1,64 @@
+"""Running playbooks as ansible-core 2.19 does (issue 16): loops, verdicts, registered values,
+play host lists, handlers and failure budgets on a fake fleet."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from tests.unit.playbook.helpers import Fleet, run
+
+from fleetkit.testing.fake_connection import table
+
+pytestmark = pytest.mark.unit
+
+
+def test_set_fact_in_a_loop_sees_the_earlier_items(tmp_path: Path) -> None:
+    fleet = Fleet()
+    run(
+        tmp_path,
+        """
+        - hosts: web1
+          gather_facts: false
+          vars: {acc: []}
+          tasks:
+            - set_fact: {acc: "{{ acc + [item] }}"}
+              loop: [a, b, c]
+            - set_fact: {n: 0}
+            - set_fact: {n: "{{ n | int + item }}"}
+              loop: [1, 2, 3, 4]
+            - shell: "echo {{ acc | join(',') }} {{ n }}"
+        """,
+        fleet=fleet,
+    )
+    assert fleet.commands("web1")[-1] == "echo a,b,c 10"
+
+
+def test_a_failure_let_through_keeps_changed_and_failed_when_false_notifies(
+    tmp_path: Path,
+) -> None:
+    fleet = Fleet(table({"^false": (1, "", "")}))
+    out = run(
+        tmp_path,
+        """
+        - hosts: web1
+          gather_facts: false
+          tasks:
+            - {name: let, command: "false", failed_when: false, register: a, notify: h}
+            - {name: ign, command: "false", ignore_errors: true, register: b, notify: g}
+            - shell: "echo {{ a is changed }} {{ b is changed }} {{ b is failed }}"
+          handlers:
+            - {name: h, shell: handled-h}
+            - {name: g, shell: handled-g}
+        """,
+        fleet=fleet,
+    )
+    assert out.status("let") == {"web1": "changed"}
+    assert out.status("ign") == {"web1": "changed"}
+    assert out.results("ign")[0]["msg"].startswith("failed (ignored)")
+    assert "echo True True True" in fleet.commands("web1")
+    # failed_when: false made it a success: its handler runs; an ignored failure notifies none
+    assert "handled-h" in fleet.commands("web1")
+    assert "handled-g" not in fleet.commands("web1")
+    counts = out.result.stats()["web1"]
+    assert (counts.changed, counts.ignored, counts.failed) == (4, 1, 0)
