@@ -34,8 +34,20 @@ class Assert(Module):
             except FleetkitError as err:
                 return fail(f"assertion {expr!r} cannot be evaluated: {err.message}")
             if not ok:
-                msg = ctx.arg("fail_msg") or f"assertion failed: {expr}"
-                return fail(msg, data={"assertion": str(expr)})
+                given = ctx.arg("fail_msg")
+                value = {
+                    "changed": False,
+                    "failed": True,
+                    "assertion": str(expr),
+                    "evaluated_to": False,
+                    "msg": given or "Assertion failed",
+                }
+                return fail(
+                    given or f"assertion failed: {expr}",
+                    data={"assertion": str(expr)},
+                    registered=value,
+                )
+        msg = ctx.arg("success_msg") or "All assertions passed"
         if ctx.arg("quiet"):
-            return ModuleResult()
-        return ModuleResult(msg=ctx.arg("success_msg") or "all assertions passed")
+            return ModuleResult(data={"msg": msg})
+        return ModuleResult(msg=msg)

@@ -6,20 +6,24 @@ when its content differs, and mode/owner/group are fixed only when they differ.
 
 from __future__ import annotations
 
+import hashlib
 import posixpath
 from collections.abc import Mapping
-from typing import ClassVar
+from dataclasses import replace
+from typing import Any, ClassVar
 
 from fleetkit.modules.base import Arg, Module, ModuleContext, ModuleResult, fail
 from fleetkit.modules.remote import (
     RemoteError,
+    RemoteStat,
     attrs_differ,
     resolve_mode,
     set_attrs,
     sha256,
     stat,
+    stat_keys,
     unified_diff,
-    write,
+    write_file,
 )
 
 FILE_ARGS: dict[str, Arg] = {
@@ -33,32 +37,59 @@ FILE_ARGS: dict[str, Arg] = {
 
 
 def put_content(ctx: ModuleContext, dest: str, data: bytes) -> ModuleResult:
-    """Make dest hold data with the wanted attributes; honest changed, check and diff."""
+    """Make dest hold data with the wanted attributes; honest changed, check and diff,
+    and the value Ansible's copy registers."""
+    mr, after, source = _put(ctx, dest, data)
+    if mr.failed or ctx.check or after is None or not after.exists:
+        return mr
+    value: dict[str, Any] = {
+        "changed": mr.changed,
+        "failed": False,
+        "checksum": hashlib.sha1(data, usedforsecurity=False).hexdigest(),
+        "dest": dest,
+        "diff": [],
+        **stat_keys(after),
+    }
+    if source:
+        # the content was sent: Ansible registers its md5 and the uploaded source
+        value["md5sum"] = hashlib.md5(data, usedforsecurity=False).hexdigest()
+        value["src"] = source
+    else:
+        value["path"] = dest
+    if "backup_file" in mr.data:
+        value["backup_file"] = mr.data["backup_file"]
+    return replace(mr, registered=value)
+
+
+def _put(
+    ctx: ModuleContext, dest: str, data: bytes
+) -> tuple[ModuleResult, RemoteStat | None, str]:
+    """put_content's work: the result, the file's stat after (None: not known) and the
+    temporary file the content went through ('' when none was written)."""
     try:
         st = stat(ctx, dest, content=ctx.diff)
         if st.exists and st.kind == "directory":
-            return fail(f"{dest} is a directory: give a file path as dest")
+            return fail(f"{dest} is a directory: give a file path as dest"), None, ""
         mode = resolve_mode(st.mode if st.exists else 0o644, ctx.arg("mode"))
         owner: str | None = ctx.arg("owner")
         group: str | None = ctx.arg("group")
         if st.exists and not ctx.arg("force"):
-            return ModuleResult(msg=f"{dest} exists (force: no)", data={"dest": dest})
+            return ModuleResult(msg=f"{dest} exists (force: no)", data={"dest": dest}), None, ""
         if st.exists and st.kind == "file" and st.sha256 == sha256(data):
             changes = attrs_differ(st, mode, owner, group)
             if not changes:
-                return ModuleResult(msg="unchanged", data={"dest": dest})
+                return ModuleResult(msg="unchanged", data={"dest": dest}), st, ""
             if not ctx.check:
                 set_attrs(ctx, dest, mode, owner, group)
             verb = "would change" if ctx.check else "changed"
-            return ModuleResult(
-                changed=True, msg=f"{verb} {', '.join(changes)}", data={"dest": dest}
-            )
+            mr = ModuleResult(changed=True, msg=f"{verb} {', '.join(changes)}", data={"dest": dest})
+            return mr, (None if ctx.check else stat(ctx, dest, checksum=False)), ""
         diff = unified_diff(st.content if st.exists else None, data, dest) if ctx.diff else ""
         msg = f"{'would write' if ctx.check else 'wrote'} {len(data)} bytes"
         msg += "" if st.exists else " (new file)"
-        backup = ""
+        backup, source, after = "", "", None
         if not ctx.check:
-            backup = write(
+            written = write_file(
                 ctx,
                 dest,
                 data,
@@ -68,16 +99,18 @@ def put_content(ctx: ModuleContext, dest: str, data: bytes) -> ModuleResult:
                 backup=bool(ctx.arg("backup")) and st.exists,
                 keep=st,
             )
+            backup, source, after = written.backup, written.source, written.stat
     except RemoteError as err:
-        return fail(str(err))
+        return fail(str(err)), None, ""
     if backup:
-        return ModuleResult(
+        mr = ModuleResult(
             changed=True,
             msg=f"{msg}, backup {backup}",
             diff=diff,
             data={"dest": dest, "backup_file": backup},
         )
-    return ModuleResult(changed=True, msg=msg, diff=diff, data={"dest": dest})
+        return mr, after, source
+    return ModuleResult(changed=True, msg=msg, diff=diff, data={"dest": dest}), after, source
 
 
 class Copy(Module):

@@ -33,7 +33,11 @@ class Debug(Module):
                 value = ctx.templar.evaluate(var, ctx.variables)
             except FleetkitError as err:
                 return ModuleResult(msg=f"{var}: {err.message}")
-            return ModuleResult(msg=f"{var} = {show(value)}", data={var: value})
+            return ModuleResult(
+                msg=f"{var} = {show(value)}",
+                data={var: value},
+                registered={"changed": False, "failed": False, var: value},
+            )
         msg = ctx.arg("msg")
         if msg is None:
             msg = "Hello world!"

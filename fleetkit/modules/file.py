@@ -1,13 +1,18 @@
 """file: make a path a file, directory, symlink or nothing, with mode and owner.
 
 It stats the path first and acts only on what differs. `touch` creates a
-missing file but leaves an existing one's timestamps alone, so a second run
-reports no change.
+missing file and, as Ansible's, sets an existing one's access and modification
+times to now (changed) unless `access_time`/`modification_time: preserve` keep
+them (roles give both for idempotence); either may also be a timestamp in
+`*_time_format` (default %Y%m%d%H%M.%S), set only when it differs. It registers
+Ansible's keys: path (dest for touch and link), state and the stat keys.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
+from datetime import datetime
 from typing import Any, ClassVar
 
 from fleetkit.modules.base import Arg, Module, ModuleContext, ModuleResult, fail
@@ -20,9 +25,13 @@ from fleetkit.modules.remote import (
     resolve_mode,
     set_attrs,
     stat,
+    stat_keys,
 )
 
 STATES = ("file", "directory", "absent", "link", "touch")
+TIME_FORMAT = "%Y%m%d%H%M.%S"
+"""Ansible's default access/modification time format, also what `touch -t` reads."""
+TIMES = (("access_time", "-a", "%X"), ("modification_time", "-m", "%Y"))
 
 
 class File(Module):
@@ -35,11 +44,23 @@ class File(Module):
         "owner": Arg("str"),
         "group": Arg("str"),
         "force": Arg("bool", default=False),
+        "access_time": Arg("str"),
+        "access_time_format": Arg("str", default=TIME_FORMAT),
+        "modification_time": Arg("str"),
+        "modification_time_format": Arg("str", default=TIME_FORMAT),
     }
 
     def check_args(self, args: Mapping[str, Any]) -> list[str]:
         if args.get("state") == "link" and args.get("src") is None:
             return ["module file: state=link needs src (the link's target)"]
+        for name, _, _ in TIMES:
+            value = args.get(name)
+            if value is None or value in ("now", "preserve"):
+                continue
+            try:
+                datetime.strptime(str(value), str(args.get(f"{name}_format") or TIME_FORMAT))
+            except ValueError:
+                return [f"module file: {name} {value!r} is not now, preserve or in its format"]
         return []
 
     def run(self, ctx: ModuleContext) -> ModuleResult:
@@ -47,21 +68,82 @@ class File(Module):
         state = str(ctx.arg("state"))
         try:
             st = stat(ctx, path, checksum=False)
-            if state == "absent":
-                return self._absent(ctx, path, st)
+            mr = self._state(ctx, path, state, st)
+            if mr.failed or state == "absent":
+                if state == "absent" and not mr.failed:
+                    value = {"changed": mr.changed, "failed": False, "path": path}
+                    mr = replace(mr, registered={**value, "state": "absent"})
+                return mr
+            if not (st.exists and state == "touch"):
+                mr = self._times(ctx, path, state, mr)
+            if mr.changed and ctx.check:
+                return mr
+            after = stat(ctx, path, checksum=False) if mr.changed else st
+            if not after.exists:
+                return mr
+            where = "dest" if state in ("touch", "link") else "path"
+            value = {"changed": mr.changed, "failed": False, where: path, **stat_keys(after)}
             if state == "link":
-                return self._link(ctx, path, st)
-            if state == "directory":
-                return self._create(ctx, path, st, "directory", f"mkdir -p {q(path)}")
-            if state == "touch":
-                return self._create(ctx, path, st, "file", f"touch {q(path)}")
-            if not st.exists:
-                return fail(f"{path} does not exist (state=touch creates it)")
-            if st.kind == "directory":
-                return fail(f"{path} is a directory (state=directory manages directories)")
-            return self._attrs(ctx, path, st)
+                value["src"] = str(ctx.arg("src"))
+            return replace(mr, registered=value)
         except (RemoteError, ValueError) as err:
             return fail(str(err))
+
+    def _state(self, ctx: ModuleContext, path: str, state: str, st: RemoteStat) -> ModuleResult:
+        if state == "absent":
+            return self._absent(ctx, path, st)
+        if state == "link":
+            return self._link(ctx, path, st)
+        if state == "directory":
+            return self._create(ctx, path, st, "directory", f"mkdir -p {q(path)}")
+        if state == "touch":
+            return self._touch(ctx, path, st)
+        if not st.exists:
+            return fail(f"{path} does not exist (state=touch creates it)")
+        if st.kind == "directory":
+            return fail(f"{path} is a directory (state=directory manages directories)")
+        return self._attrs(ctx, path, st)
+
+    def _touch(self, ctx: ModuleContext, path: str, st: RemoteStat) -> ModuleResult:
+        """touch: create a missing file; an existing one gets its times (now by default)."""
+        if not st.exists:
+            return self._create(ctx, path, st, "file", f"touch {q(path)}")
+        if st.kind not in ("file", "link"):
+            return fail(f"{path} exists and is a {st.kind}, not a file")
+        attrs = self._attrs(ctx, path, st)
+        if attrs.failed:
+            return attrs
+        return self._times(ctx, path, "touch", attrs)
+
+    def _times(self, ctx: ModuleContext, path: str, state: str, mr: ModuleResult) -> ModuleResult:
+        """Set access/modification times as asked (touch: now unless preserve; other
+        states: preserve unless given); changed when a time was set."""
+        default = "now" if state == "touch" else "preserve"
+        steps: list[str] = []
+        for name, flag, field in TIMES:
+            value = str(ctx.arg(name) or default)
+            if value == "preserve":
+                continue
+            if value == "now":
+                steps.append(f"touch {flag} -h {q(path)} && echo C")
+                continue
+            fmt = str(ctx.arg(f"{name}_format") or TIME_FORMAT)
+            stamp = datetime.strptime(value, fmt).strftime(TIME_FORMAT)
+            steps.append(
+                f'r=$(mktemp) && touch -t {stamp} "$r" && w=$(stat -c %Y "$r") && rm -f "$r"'
+                f' && {{ [ "$(stat -c {field} {q(path)})" = "$w" ]'
+                f" || {{ touch {flag} -h -t {stamp} {q(path)} && echo C; }}; }}"
+            )
+        if not steps:
+            return mr
+        if ctx.check:
+            return replace(mr, changed=True, msg=mr.msg + " (times would be set)")
+        res = ctx.run(" && ".join(steps))
+        if not res.ok:
+            return fail(f"cannot set the times of {path}: {res.stderr.strip()}", rc=res.rc)
+        if "C" not in res.stdout.split():
+            return mr
+        return replace(mr, changed=True, msg=f"{mr.msg}; times set")
 
     def _absent(self, ctx: ModuleContext, path: str, st: RemoteStat) -> ModuleResult:
         if not st.exists:

@@ -13,6 +13,7 @@ import difflib
 import hashlib
 import shlex
 from dataclasses import dataclass
+from typing import Any
 
 from fleetkit.connection.base import CommandResult
 from fleetkit.modules.base import ModuleContext
@@ -134,6 +135,16 @@ def owner_spec(owner: str | None, group: str | None) -> str:
     return ""
 
 
+@dataclass(frozen=True)
+class Written:
+    """What write_file did: the backup made ('' if none), the temporary file the data
+    went through and the file's stat once in place."""
+
+    backup: str
+    source: str
+    stat: RemoteStat
+
+
 def write(
     ctx: ModuleContext,
     path: str,
@@ -150,6 +161,24 @@ def write(
     `keep` is the file's current stat: its owner is kept (best effort) unless
     owner/group say otherwise, since a rename would otherwise hand it to us.
     """
+    return write_file(
+        ctx, path, data, mode=mode, owner=owner, group=group, backup=backup, keep=keep
+    ).backup
+
+
+def write_file(
+    ctx: ModuleContext,
+    path: str,
+    data: bytes,
+    *,
+    mode: int | str | None,
+    owner: str | None = None,
+    group: str | None = None,
+    backup: bool = False,
+    keep: RemoteStat | None = None,
+) -> Written:
+    """write, also telling the temporary file used and the file's stat after (same
+    round trip)."""
     p = q(path)
     steps = [
         "set -e",
@@ -170,13 +199,35 @@ def write(
             'if [ -f "$p" ]; then b="$p.$(date +%Y%m%d%H%M%S)~"; cp -p "$p" "$b"; echo "B:$b"; fi'
         )
     steps.append('mv -f "$tmp" "$p"')
+    steps.append('echo "W:$tmp"; echo T:file')
+    steps.append('echo "S:$(stat -c \'%a %u %g %U %G %s\' "$p")"')
     res = ctx.run("; ".join(steps), stdin=data)
     if not res.ok:
         raise RemoteError(f"cannot write {path}: {_why(res)}")
+    made, source = "", ""
     for line in res.stdout.splitlines():
         if line.startswith("B:"):
-            return line[2:]
-    return ""
+            made = line[2:]
+        elif line.startswith("W:"):
+            source = line[2:]
+    try:
+        after = parse_stat(res.stdout)
+    except RemoteError:
+        after = RemoteStat(exists=False)
+    return Written(made, source, after)
+
+
+def stat_keys(st: RemoteStat) -> dict[str, Any]:
+    """The stat keys Ansible's file and copy register for a path that exists."""
+    return {
+        "uid": st.uid,
+        "gid": st.gid,
+        "owner": st.owner,
+        "group": st.group,
+        "mode": f"{st.mode:04o}",
+        "size": st.size,
+        "state": st.kind if st.kind in ("file", "directory", "link") else "file",
+    }
 
 
 def _mode_arg(mode: int | str | None) -> str:

@@ -12,4 +12,8 @@ class SetFact(Module):
 
     def run(self, ctx: ModuleContext) -> ModuleResult:
         facts = {k: v for k, v in ctx.args.items() if k != "cacheable"}
-        return ModuleResult(msg=", ".join(sorted(facts)), facts=facts)
+        return ModuleResult(
+            msg=", ".join(sorted(facts)),
+            facts=facts,
+            registered={"ansible_facts": facts, "changed": False, "failed": False},
+        )

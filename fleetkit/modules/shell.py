@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from fleetkit.modules.base import Arg, Module, ModuleContext, ModuleResult, from_command
-from fleetkit.modules.command import COMMON_ARGS, guard, stdin_bytes, with_chdir
+from fleetkit.modules.base import Arg, Module, ModuleContext, ModuleResult
+from fleetkit.modules.command import COMMON_ARGS, guard, stdin_bytes, timed, with_chdir
 from fleetkit.modules.remote import q
 
 
@@ -22,11 +22,12 @@ class Shell(Module):
     }
 
     def run(self, ctx: ModuleContext) -> ModuleResult:
-        early = guard(ctx)
+        line = str(ctx.arg("cmd"))
+        early = guard(ctx, line)
         if early is not None:
             return early
-        cmd = str(ctx.arg("cmd"))
+        cmd = line
         executable: str | None = ctx.arg("executable")
         if executable:
             cmd = f"exec {q(executable)} -c {q(cmd)}"
-        return from_command(ctx.run(with_chdir(ctx, cmd), stdin=stdin_bytes(ctx)))
+        return timed(lambda: ctx.run(with_chdir(ctx, cmd), stdin=stdin_bytes(ctx)), line)

@@ -171,4 +171,8 @@ class Stat(Module):
         except ValueError as err:
             return fail(str(err))
         msg = "exists" if info["exists"] else "does not exist"
-        return ModuleResult(msg=f"{path} {msg}", data={"stat": info})
+        return ModuleResult(
+            msg=f"{path} {msg}",
+            data={"stat": info},
+            registered={"changed": False, "failed": False, "stat": info},
+        )

@@ -138,6 +138,8 @@ class _Item:
     failed: bool
     changed: bool
     skipped: bool
+    args: Mapping[str, Any] = field(default_factory=lambda: EMPTY)
+    """The module's prepared arguments."""
 
 
 class TaskRunner:
@@ -258,16 +260,16 @@ class TaskRunner:
                 if not self._when(task, scoped):
                     false = next((c for c in task.when if not self.condition(c, scoped)), "")
                     skipped = {
-                        "skipped": True,
-                        "changed": False,
-                        "skip_reason": "Conditional result was False",
-                        "false_condition": false,
+                        **_when_skipped(false),
                         **local,
                         "_ansible_item_label": label,
                     }
                     done.append(_Item(ModuleResult(skipped=True), skipped, False, False, True))
                     continue
                 item = self._call(task, module, host, scoped)
+                if not module.local and not item.skipped:
+                    # Ansible keeps a module's invocation in each loop item's result
+                    item.registered["invocation"] = {"module_args": item.args}
                 item.registered.update(local)
                 item.registered["_ansible_item_label"] = label
                 done.append(item)
@@ -399,12 +401,12 @@ class TaskRunner:
             attempts += task.retries
         elif task.until is not None:
             attempts += DEFAULT_RETRIES
-        item = self._attempt(task, module, ctx, variables, attempts)
+        item = replace(self._attempt(task, module, ctx, variables, attempts), args=args)
         for _ in range(2, attempts + 1):
             if self._until(task, variables, item):
                 break
             self.sleep(task.delay)
-            item = self._attempt(task, module, ctx, variables, attempts, item)
+            item = replace(self._attempt(task, module, ctx, variables, attempts, item), args=args)
         else:
             if attempts > 1 and not self._until(task, variables, item):
                 what = "until condition still false" if task.until is not None else "still failing"
@@ -418,7 +420,7 @@ class TaskRunner:
                 )
                 # Ansible reports attempts = retries when they are exhausted
                 registered = {**item.registered, "failed": True, "attempts": attempts - 1}
-                item = _Item(mr, registered, True, item.changed, False)
+                item = _Item(mr, registered, True, item.changed, False, args)
         return item
 
     def _until(self, task: Task, variables: Layered, item: _Item) -> bool:
@@ -480,14 +482,8 @@ class TaskRunner:
         if failed and task.ignore_errors is not False:
             ignored = self._ignored(task, host)
         if looped:
-            registered: dict[str, Any] = {
-                "changed": changed,
-                "failed": failed,
-                "skipped": skipped or not items,
-                "results": [i.registered for i in items],
-                "msg": _loop_msg(items),
-            }
-            msg = registered["msg"]
+            registered = _loop_registered(items)
+            msg = _loop_msg(items)
             mr = ModuleResult(
                 rc=next((i.module.rc for i in items if i.failed), None),
                 stdout="\n".join(i.module.stdout for i in items if i.module.stdout),
@@ -564,7 +560,7 @@ class TaskRunner:
             status=Status.SKIPPED,
             msg=f"when: {false} is false",
             duration_s=time.monotonic() - start,
-            data=MappingProxyType({"skipped": True, "changed": False}),
+            data=MappingProxyType(_when_skipped(false)),
             no_log=task.no_log,
         )
         return Outcome(result=result, registered=result.data if task.register else None)
@@ -652,16 +648,59 @@ def _as_bool(value: Any) -> bool:
         return False
 
 
-def _register(mr: ModuleResult) -> dict[str, Any]:
-    """The value `register:` stores: Ansible's familiar keys plus the module's data."""
-    if mr.registered is not None:
-        return dict(mr.registered)
-    out: dict[str, Any] = {
-        "changed": mr.changed,
-        "failed": mr.failed,
-        "skipped": mr.skipped,
-        "msg": mr.msg,
+def _when_skipped(condition: Any) -> dict[str, Any]:
+    """What a task (or loop item) skipped by `when:` registers, as Ansible does."""
+    return {
+        "changed": False,
+        "false_condition": condition,
+        "skip_reason": "Conditional result was False",
+        "skipped": True,
     }
+
+
+def _loop_registered(items: list[_Item]) -> dict[str, Any]:
+    """A loop's registered value, as Ansible's task executor builds it from its items."""
+    if not items:
+        return {
+            "changed": False,
+            "skipped": True,
+            "skipped_reason": "No items in the list",
+            "results": [],
+        }
+    out: dict[str, Any] = {
+        "changed": any(i.changed for i in items),
+        "results": [i.registered for i in items],
+        "skipped": all(i.skipped for i in items),
+    }
+    if any(i.failed for i in items):
+        out["failed"] = True
+        out["msg"] = "One or more items failed"
+    else:
+        out["msg"] = "All items skipped" if out["skipped"] else "All items completed"
+    return out
+
+
+TRACEBACK_UNAVAILABLE = "(traceback unavailable)"
+"""The `exception` ansible-core 2.19 registers with a failure that has no traceback."""
+
+
+def _register(mr: ModuleResult) -> dict[str, Any]:
+    """The value `register:` stores: Ansible's keys (changed, failed; msg and exception
+    when failed; skipped only when skipped) plus the module's data, or the whole value
+    a module shaped itself."""
+    if mr.registered is not None:
+        out = dict(mr.registered)
+        if out.get("failed"):
+            out.setdefault("exception", TRACEBACK_UNAVAILABLE)
+        return out
+    out = {"changed": mr.changed, "failed": mr.failed}
+    if mr.skipped:
+        out["skipped"] = True
+    if mr.failed:
+        out["msg"] = mr.msg
+        out["exception"] = TRACEBACK_UNAVAILABLE
+    elif mr.msg:
+        out["msg"] = mr.msg
     if mr.rc is not None or mr.stdout or mr.stderr:
         out.update(
             rc=mr.rc,

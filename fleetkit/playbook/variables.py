@@ -23,7 +23,6 @@ Registered results and facts come from hosts and are never rendered again.
 
 from __future__ import annotations
 
-from collections import ChainMap
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -194,7 +193,7 @@ class PlayScope:
         layers: list[Layer] = [
             (self.magic(host), False),
             (self.extra, True),
-            (ChainMap(dict(pending), runtime) if pending else runtime, False),
+            ({**runtime, **pending} if pending else runtime, False),
         ]
         role = task.role if task is not None else None
         if task is not None and task.vars:

@@ -103,3 +103,46 @@ def test_script_uploads_and_runs_a_controller_script(run_local: RunModule, tmp_p
     script.write_text('#!/bin/sh\necho "hello $1"\n')
     res = run_local("script", {"cmd": "hello.sh world"})
     assert res.changed and res.stdout == "hello world\n"
+
+
+def test_command_and_shell_register_ansibles_keys(run_local: RunModule, tmp_path: Path) -> None:
+    res = run_local("command", {"cmd": "echo hi"})
+    assert res.registered is not None
+    value = dict(res.registered)
+    assert sorted(value) == sorted(
+        [
+            "changed",
+            "cmd",
+            "delta",
+            "end",
+            "failed",
+            "msg",
+            "rc",
+            "start",
+            "stderr",
+            "stderr_lines",
+            "stdout",
+            "stdout_lines",
+        ]
+    )
+    assert value["cmd"] == ["echo", "hi"] and value["stdout"] == "hi" and value["msg"] == ""
+    assert value["delta"].startswith("0:00:")
+    shell = run_local("shell", {"cmd": "exit 3"})
+    assert shell.registered is not None and shell.registered["cmd"] == "exit 3"
+    # Ansible's command reports a failed run as changed, with its own message
+    assert shell.failed and shell.changed and shell.registered["msg"] == "non-zero return code"
+
+
+def test_creates_and_removes_register_rc_0_and_why(run_local: RunModule, tmp_path: Path) -> None:
+    made = tmp_path / "made"
+    made.write_text("")
+    res = run_local("command", {"cmd": "echo hi", "creates": str(made)})
+    assert res.registered is not None and not res.changed
+    assert res.registered["rc"] == 0
+    assert res.registered["stdout"] == f"skipped, since {made} exists"
+    assert res.registered["stdout_lines"] == [f"skipped, since {made} exists"]
+    assert res.registered["msg"] == f"Did not run command since '{made}' exists"
+    assert res.registered["start"] is None
+    gone = run_local("shell", {"cmd": "echo hi", "removes": str(tmp_path / "nope")})
+    assert gone.registered is not None and gone.registered["rc"] == 0
+    assert gone.registered["stdout"] == f"skipped, since {tmp_path / 'nope'} does not exist"

@@ -39,7 +39,7 @@ def test_debug_var_undefined_says_so_without_failing() -> None:
 
 def test_assert_passes_when_every_expression_holds() -> None:
     res = run("assert", {"n": 3}, that=["n > 2", "n is number"])
-    assert not res.failed and res.msg == "all assertions passed"
+    assert not res.failed and res.msg == "All assertions passed"
 
 
 def test_assert_fails_naming_the_false_expression() -> None:

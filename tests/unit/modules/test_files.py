@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import stat
+import time
 from pathlib import Path
 
 import pytest
@@ -148,12 +149,74 @@ def test_file_link_points_at_src(run_local: RunModule, tmp_path: Path) -> None:
     assert moved.changed and os.readlink(link) == "/etc/hosts"
 
 
-def test_file_touch_creates_but_does_not_change_an_existing_file(
+def test_file_touch_sets_an_existing_files_times_unless_preserve(
     run_local: RunModule, tmp_path: Path
 ) -> None:
     path = tmp_path / "stamp"
     assert run_local("file", {"path": str(path), "state": "touch"}).changed
-    assert not run_local("file", {"path": str(path), "state": "touch"}).changed
+    os.utime(path, (1_000_000, 1_000_000))
+    # as Ansible's: an existing file's times become now, and that is a change
+    assert run_local("file", {"path": str(path), "state": "touch"}).changed
+    assert path.stat().st_mtime > 1_000_000 and path.stat().st_atime > 1_000_000
+    keep = {"path": str(path), "state": "touch", "access_time": "preserve"}
+    keep["modification_time"] = "preserve"
+    os.utime(path, (1_000_000, 1_000_000))
+    assert not run_local("file", keep).changed
+    assert path.stat().st_mtime == 1_000_000
+
+
+def test_file_sets_a_given_modification_time_only_when_it_differs(
+    run_local: RunModule, tmp_path: Path
+) -> None:
+    path = tmp_path / "f"
+    path.write_text("x")
+    args = {"path": str(path), "state": "file", "modification_time": "202001021304.05"}
+    assert run_local("file", args).changed
+    assert time.localtime(path.stat().st_mtime)[:6] == (2020, 1, 2, 13, 4, 5)
+    assert not run_local("file", args).changed
+
+
+def test_file_and_copy_register_ansibles_keys(run_local: RunModule, tmp_path: Path) -> None:
+    made = run_local("file", {"path": str(tmp_path / "d"), "state": "directory", "mode": "0750"})
+    assert made.registered is not None
+    assert sorted(made.registered) == sorted(
+        ["changed", "failed", "gid", "group", "mode", "owner", "path", "size", "state", "uid"]
+    )
+    assert made.registered["mode"] == "0750" and made.registered["state"] == "directory"
+    touched = run_local("file", {"path": str(tmp_path / "t"), "state": "touch"})
+    assert touched.registered is not None and touched.registered["dest"] == str(tmp_path / "t")
+    gone = run_local("file", {"path": str(tmp_path / "t"), "state": "absent"})
+    assert gone.registered == {
+        "changed": True,
+        "failed": False,
+        "path": str(tmp_path / "t"),
+        "state": "absent",
+    }
+    args = {"dest": str(tmp_path / "c"), "content": "x\n", "mode": "0640"}
+    copied = run_local("copy", args)
+    assert copied.registered is not None
+    assert sorted(copied.registered) == sorted(
+        [
+            "changed",
+            "checksum",
+            "dest",
+            "diff",
+            "failed",
+            "gid",
+            "group",
+            "md5sum",
+            "mode",
+            "owner",
+            "size",
+            "src",
+            "state",
+            "uid",
+        ]
+    )
+    assert copied.registered["checksum"] == "6fcf9dfbd479ed82697fee719b9f8c610a11ff2a"
+    again = run_local("copy", args)
+    assert again.registered is not None and not again.changed
+    assert "path" in again.registered and "md5sum" not in again.registered
 
 
 def test_file_state_file_on_a_missing_path_fails(run_local: RunModule, tmp_path: Path) -> None:

@@ -62,3 +62,44 @@ def test_a_failure_let_through_keeps_changed_and_failed_when_false_notifies(
     assert "handled-g" not in fleet.commands("web1")
     counts = out.result.stats()["web1"]
     assert (counts.changed, counts.ignored, counts.failed) == (4, 1, 0)
+
+
+def _keys(value: object) -> list[str]:
+    assert isinstance(value, dict)
+    return sorted(k for k in value if not k.startswith("_ansible"))
+
+
+def test_registered_values_have_ansibles_keys(tmp_path: Path) -> None:
+    out = run(
+        tmp_path,
+        """
+        - hosts: web1
+          gather_facts: false
+          tasks:
+            - {name: dbg, debug: msg=hi, register: a}
+            - {name: var, debug: var=inventory_hostname, register: b}
+            - {name: fact, set_fact: {x: 1}, register: c}
+            - {name: failing, fail: msg=no, ignore_errors: true, register: d}
+            - {name: skip, command: echo, when: false, register: e}
+            - {name: loop, command: "echo {{ item }}", loop: [a], register: f}
+            - {name: none, command: "echo {{ item }}", loop: [], register: g}
+            - {name: ok, assert: {that: [1 == 1]}, register: h}
+        """,
+    )
+    values = {s.task: dict(s.data) for s in out.result.steps}
+    assert _keys(values["dbg"]) == ["changed", "failed", "msg"]
+    assert _keys(values["var"]) == ["changed", "failed", "inventory_hostname"]
+    assert _keys(values["fact"]) == ["ansible_facts", "changed", "failed"]
+    assert _keys(values["failing"]) == ["changed", "exception", "failed", "msg"]
+    assert _keys(values["skip"]) == ["changed", "false_condition", "skip_reason", "skipped"]
+    assert values["skip"]["false_condition"] is False
+    assert _keys(values["loop"]) == ["changed", "msg", "results", "skipped"]
+    assert values["loop"]["msg"] == "All items completed"
+    assert "invocation" in values["loop"]["results"][0]
+    assert values["none"] == {
+        "changed": False,
+        "skipped": True,
+        "skipped_reason": "No items in the list",
+        "results": [],
+    }
+    assert values["ok"]["msg"] == "All assertions passed"
