@@ -238,13 +238,44 @@ def _short(value: Any) -> str:
     return text if len(text) <= 30 else f"{text[:27]}..."
 
 
+def _undefined_class() -> type[Any]:
+    """Ansible's undefined: strict (printing, testing or iterating it fails) yet
+    chainable (`a.b.c | default(x)` and `a.b.c is defined` work when a.b is missing),
+    its message naming plain types ('dict object'), never fleetkit's own classes."""
+    from jinja2 import ChainableUndefined, StrictUndefined
+    from jinja2.utils import missing
+
+    class Undefined(ChainableUndefined, StrictUndefined):
+        __slots__ = ()
+
+        @property
+        def _undefined_message(self) -> str:
+            if self._undefined_hint:
+                return str(self._undefined_hint)
+            if self._undefined_obj is missing:
+                return f"{self._undefined_name!r} is undefined"
+            obj = self._undefined_obj
+            kind = (
+                "dict"
+                if isinstance(obj, Mapping)
+                else "list"
+                if isinstance(obj, (list, tuple))
+                else type(obj).__name__
+            )
+            if not isinstance(self._undefined_name, str):
+                return f"'{kind} object' has no element {self._undefined_name!r}"
+            return f"'{kind} object' has no attribute {self._undefined_name!r}"
+
+    return Undefined
+
+
 def _environment(search_paths: Sequence[Path]) -> Environment:
-    from jinja2 import FileSystemLoader, StrictUndefined
+    from jinja2 import FileSystemLoader
 
     from fleetkit.playbook.filters import FILTERS, TESTS
 
     env = _limited_environment_class()(
-        undefined=StrictUndefined,
+        undefined=_undefined_class(),
         loader=FileSystemLoader([str(p) for p in search_paths]),
         trim_blocks=True,
         keep_trailing_newline=True,
@@ -543,4 +574,15 @@ class Renderer:
             if isinstance(inner, nodes.Name):
                 guarded.add(inner.name)
             guarded.update(n.name for n in inner.find_all(nodes.Name))
+        # what may never be evaluated (`a == 1 or nope`, `x if c else nope`) is no
+        # certain need: Jinja, like Ansible, evaluates it only when it is reached
+        lazy: list[nodes.Node] = [n.right for n in ast.find_all((nodes.And, nodes.Or))]
+        for cond in ast.find_all(nodes.CondExpr):
+            lazy.append(cond.expr1)
+            if cond.expr2 is not None:
+                lazy.append(cond.expr2)
+        for node in lazy:
+            if isinstance(node, nodes.Name):
+                guarded.add(node.name)
+            guarded.update(n.name for n in node.find_all(nodes.Name))
         return needed - guarded

@@ -103,3 +103,43 @@ def test_registered_values_have_ansibles_keys(tmp_path: Path) -> None:
         "results": [],
     }
     assert values["ok"]["msg"] == "All assertions passed"
+
+
+def test_undefined_is_chainable_and_its_message_names_plain_types(tmp_path: Path) -> None:
+    fleet = Fleet()
+    out = run(
+        tmp_path,
+        """
+        - hosts: web1
+          gather_facts: false
+          vars: {a: {b: {}}}
+          tasks:
+            - shell: >-
+                echo {{ a.x.y | default('d') }} {{ zz.b | default('z') }}
+                {{ a.b.c is defined }} {{ a.x.y is defined }} {{ nope.x.y is undefined }}
+            - {name: bad, shell: "echo {{ a.x.y }}"}
+        """,
+        fleet=fleet,
+    )
+    assert fleet.commands("web1")[0] == "echo d z False False True"
+    msg = out.results("bad")[0]["msg"]
+    assert "'dict object' has no attribute 'x'" in msg
+    assert "YamlMap" not in msg and "fleetkit" not in msg
+
+
+def test_a_name_only_an_unreached_operand_reads_is_no_pre_run_error(tmp_path: Path) -> None:
+    fleet = Fleet()
+    out = run(
+        tmp_path,
+        """
+        - hosts: web1
+          gather_facts: false
+          vars: {a: 1}
+          tasks:
+            - {name: or, shell: "echo or", when: a == 1 or nope}
+            - {name: cond, shell: "echo {{ 'x' if a == 1 else nope }}"}
+        """,
+        fleet=fleet,
+    )
+    assert fleet.commands("web1") == ["echo or", "echo x"]
+    assert out.result.exit_code() == 0
