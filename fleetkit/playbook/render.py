@@ -581,8 +581,8 @@ class Renderer:
             lazy.append(cond.expr1)
             if cond.expr2 is not None:
                 lazy.append(cond.expr2)
-        for node in lazy:
-            if isinstance(node, nodes.Name):
-                guarded.add(node.name)
-            guarded.update(n.name for n in node.find_all(nodes.Name))
+        for part in lazy:
+            if isinstance(part, nodes.Name):
+                guarded.add(part.name)
+            guarded.update(n.name for n in part.find_all(nodes.Name))
         return needed - guarded
