@@ -2,8 +2,9 @@
 
 Hosts run ahead through a *segment* of tasks independently; a segment ends where
 a task needs the other hosts: run_once, flush_handlers, a task that reads
-`hostvars`, or every task when the play has any_errors_fatal or a failure budget
-(max_fail_percentage), since those must stop all hosts between tasks.
+`hostvars` or ansible_play_hosts/ansible_play_batch/play_hosts, or every task
+when the play has any_errors_fatal or a failure budget (max_fail_percentage),
+since those must stop all hosts between tasks.
 """
 
 from __future__ import annotations
@@ -98,10 +99,15 @@ def filter_tasks(
     return tuple(t for t in tasks if selected(t, tags, skip))
 
 
+OTHER_HOSTS = frozenset({"hostvars", "ansible_play_hosts", "ansible_play_batch", "play_hosts"})
+"""Variables that show the other hosts' state (their values, or which of them failed)."""
+
+
 def reads_other_hosts(task: Task, renderer: Renderer) -> bool:
-    """True when task's templates read `hostvars` (other hosts' state): it must wait."""
+    """True when task's templates read `hostvars` or the play's live host lists (other
+    hosts' state): it must wait for them."""
     every = task_names(task, renderer, guarded=True) | renderer.names(dict(task.vars), guarded=True)
-    return "hostvars" in every
+    return not OTHER_HOSTS.isdisjoint(every)
 
 
 def uses_facts(play: Play, renderer: Renderer) -> bool:

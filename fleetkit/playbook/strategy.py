@@ -7,7 +7,8 @@ block of lines completes before the next one starts), so the output reads as a
 linear run. Segments end at run_once tasks, handler flushes and tasks reading
 `hostvars`; with any_errors_fatal or max_fail_percentage every task is its own
 segment so failures are counted between tasks. The failure budget
-(max_fail_percentage) spans the whole play, not one batch.
+(max_fail_percentage) is counted per serial batch, as Ansible counts it: the
+batch's failed hosts over its size.
 
 Results are data: a failed host drops out of the play and the others go on; an
 unreachable host is reported once and skipped after that.
@@ -254,6 +255,7 @@ class PlaybookRun:
             check=self.options.check,
             diff=self.options.diff,
         )
+        scope.lost = lambda h: self.states[h].failed or self.states[h].unreachable
         runner = TaskRunner(
             scope,
             self.pool.connection,
@@ -276,6 +278,7 @@ class PlaybookRun:
     def _batch(
         self, plan: PlayPlan, batch: list[str], play_hosts: list[str], runner: TaskRunner
     ) -> None:
+        runner.scope.batch = list(batch)
         gather = self._segments(
             plan.play, plan.segments, batch, play_hosts, runner, plan.gather_facts
         )
@@ -436,15 +439,19 @@ class PlaybookRun:
         return [h for h in hosts if not (self.states[h].failed or self.states[h].unreachable)]
 
     def _check_budget(self, play: Play, batch: list[str], play_hosts: list[str]) -> None:
-        lost = [h for h in play_hosts if self.states[h].failed or self.states[h].unreachable]
-        if play.any_errors_fatal and any(h in lost for h in batch):
-            bad = ", ".join(h for h in batch if h in lost)
-            raise _Stop(f"play '{play.name}': any_errors_fatal and {bad} failed: stopping the run")
-        if play.max_fail_percentage is not None and play_hosts:
-            percent = 100.0 * len(lost) / len(play_hosts)
+        """any_errors_fatal, and max_fail_percentage over the current batch (Ansible's)."""
+        lost = [h for h in batch if self.states[h].failed or self.states[h].unreachable]
+        if play.any_errors_fatal and lost:
+            raise _Stop(
+                f"play '{play.name}': any_errors_fatal and {', '.join(lost)} failed:"
+                " stopping the run"
+            )
+        if play.max_fail_percentage is not None and batch:
+            percent = 100.0 * len(lost) / len(batch)
             if percent > play.max_fail_percentage:
+                of = "hosts" if len(batch) == len(play_hosts) else "hosts of the batch"
                 raise _Stop(
-                    f"play '{play.name}': {len(lost)} of {len(play_hosts)} hosts failed"
+                    f"play '{play.name}': {len(lost)} of {len(batch)} {of} failed"
                     f" ({percent:.0f}% > max_fail_percentage {play.max_fail_percentage:g}%):"
                     " stopping the run"
                 )
@@ -592,11 +599,12 @@ class PlaybookRun:
             self._emit(result)
         if outcome.result.status in (Status.FAILED, Status.UNREACHABLE):
             return
+        # the other hosts share its registered value and facts; its handler is notified
+        # on the host that ran it only, as in Ansible
         shared = Outcome(
             result=StepResult(first, outcome.result.task, Status.OK),
             registered=outcome.registered,
             facts=outcome.facts,
-            notify=outcome.notify,
         )
         for h in hosts[1:]:
             self._apply(h, shared, task.register, task)

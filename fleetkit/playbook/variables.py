@@ -2,8 +2,10 @@
 
 Highest first (a higher layer hides a lower one's key whole):
 
-1. magic: inventory_hostname, group_names, groups, hostvars, facts, play_hosts,
-   playbook_dir, ansible_check_mode
+1. magic: inventory_hostname, group_names, groups, hostvars, facts, playbook_dir,
+   ansible_check_mode, ansible_play_name and the play's host lists, as Ansible's:
+   ansible_play_hosts_all (every host of the play), ansible_play_hosts (those not
+   failed), ansible_play_batch and play_hosts (the current serial batch's not failed)
 2. extra vars (-e)
 3. the loop variable (item, or loop_var) and ansible_loop index
 4. registered results and set_fact values (per host, for the rest of the run)
@@ -23,7 +25,7 @@ Registered results and facts come from hosts and are never rendered again.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from fleetkit.errors import TemplateError
@@ -46,7 +48,9 @@ MAGIC_NAMES = frozenset(
         "facts",
         "play_hosts",
         "ansible_play_hosts",
+        "ansible_play_hosts_all",
         "ansible_play_batch",
+        "ansible_play_name",
         "playbook_dir",
         "ansible_check_mode",
         "ansible_diff_mode",
@@ -108,8 +112,36 @@ class Layered(Mapping[str, Any]):
         return Layered(self._renderer, ((mapping, templated), *self._layers))
 
 
+class _Magic(Mapping[str, Any]):
+    """A host's magic variables; the play's host lists are computed when read (they
+    change as hosts fail and batches pass)."""
+
+    __slots__ = ("_lazy", "_values")
+
+    def __init__(self, values: dict[str, Any], lazy: Mapping[str, Callable[[], Any]]) -> None:
+        self._values = values
+        self._lazy = lazy
+
+    def __getitem__(self, key: str) -> Any:
+        if key in self._lazy:
+            return self._lazy[key]()
+        return self._values[key]
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._values or key in self._lazy
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self._values
+        yield from self._lazy
+
+    def __len__(self) -> int:
+        return len(self._values) + len(self._lazy)
+
+
 class HostVarsView(Mapping[str, Mapping[str, Any]]):
-    """`hostvars`: every inventory host's variables (as seen at play level), lazily."""
+    """`hostvars`: every inventory host's variables, lazily: its inventory vars, facts,
+    registered and set_fact values, -e and magic variables, as Ansible's hostvars
+    (no play vars, vars_files or role variables)."""
 
     __slots__ = ("_scope",)
 
@@ -119,7 +151,7 @@ class HostVarsView(Mapping[str, Mapping[str, Any]]):
     def __getitem__(self, host: str) -> Mapping[str, Any]:
         if host not in self._scope.inventory.hosts:
             raise KeyError(host)
-        return self._scope.host(host)
+        return self._scope.hostvars_of(host)
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._scope.inventory.hosts)
@@ -158,24 +190,49 @@ class PlayScope:
             self.groups[name] = list(inventory.group_hosts(name))
         self.hostvars = HostVarsView(self)
         self._empty: Mapping[str, Any] = {}
+        self.batch: list[str] = list(play_hosts)
+        """The current serial batch (the strategy sets it before each)."""
+        self.lost: Callable[[str], bool] = lambda host: False
+        """Whether a host failed or is unreachable (the strategy sets it)."""
+        self._lists: Mapping[str, Callable[[], Any]] = {
+            "ansible_play_hosts_all": lambda: list(self.play_hosts),
+            "ansible_play_hosts": lambda: [h for h in self.play_hosts if not self.lost(h)],
+            "ansible_play_batch": self._batch,
+            "play_hosts": self._batch,
+        }
 
-    def magic(self, host: str) -> dict[str, Any]:
+    def _batch(self) -> list[str]:
+        return [h for h in self.batch if not self.lost(h)]
+
+    def magic(self, host: str) -> Mapping[str, Any]:
         inv_host = self.inventory.hosts.get(host)
-        return {
+        values = {
             "inventory_hostname": host,
             "inventory_hostname_short": host.split(".", maxsplit=1)[0],
             "group_names": list(inv_host.groups) if inv_host else [],
             "groups": self.groups,
             "hostvars": self.hostvars,
             "facts": self.facts.get(host, self._empty),
-            "play_hosts": self.play_hosts,
-            "ansible_play_hosts": self.play_hosts,
-            "ansible_play_batch": self.play_hosts,
+            "ansible_play_name": self.play.name,
             "playbook_dir": str(self.play.directory),
             "ansible_check_mode": self.check,
             "ansible_diff_mode": self.diff,
             "omit": OMIT,
         }
+        return _Magic(values, self._lists)
+
+    def hostvars_of(self, host: str) -> Layered:
+        """What `hostvars[host]` holds: magic, -e, its runtime values and inventory vars."""
+        inv_host = self.inventory.hosts.get(host)
+        return Layered(
+            self.renderer,
+            [
+                (self.magic(host), False),
+                (self.extra, True),
+                (self.runtime.get(host, self._empty), False),
+                (inv_host.vars if inv_host else self._empty, True),
+            ],
+        )
 
     def host(
         self,

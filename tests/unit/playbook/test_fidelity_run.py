@@ -143,3 +143,83 @@ def test_a_name_only_an_unreached_operand_reads_is_no_pre_run_error(tmp_path: Pa
     )
     assert fleet.commands("web1") == ["echo or", "echo x"]
     assert out.result.exit_code() == 0
+
+
+HOSTS3 = ("h1", "h2", "h3")
+
+
+def test_play_host_lists_follow_batches_and_failures(tmp_path: Path) -> None:
+    fleet = Fleet(table({"^false": (1, "", "")}))
+    run(
+        tmp_path,
+        """
+        - hosts: all
+          gather_facts: false
+          serial: 2
+          tasks:
+            - shell: "{{ 'false' if inventory_hostname == 'h1' else 'true' }}"
+            - shell: >-
+                echo {{ ansible_play_batch }} {{ play_hosts }} {{ ansible_play_hosts }}
+                {{ ansible_play_hosts_all }} {{ ansible_play_name }}
+        """,
+        fleet=fleet,
+        hosts=HOSTS3,
+    )
+    assert fleet.commands("h2")[-1] == ("echo ['h2'] ['h2'] ['h2', 'h3'] ['h1', 'h2', 'h3'] all")
+    assert fleet.commands("h3")[-1] == ("echo ['h3'] ['h3'] ['h2', 'h3'] ['h1', 'h2', 'h3'] all")
+
+
+def test_run_once_notifies_its_handler_on_the_host_that_ran_it(tmp_path: Path) -> None:
+    fleet = Fleet()
+    run(
+        tmp_path,
+        """
+        - hosts: all
+          gather_facts: false
+          tasks:
+            - {shell: make, run_once: true, notify: h}
+          handlers:
+            - {name: h, shell: "handled {{ inventory_hostname }}"}
+        """,
+        fleet=fleet,
+        hosts=HOSTS3,
+    )
+    assert fleet.commands("h1") == ["make", "handled h1"]
+    assert fleet.commands("h2") == [] and fleet.commands("h3") == []
+
+
+def test_hostvars_of_another_host_hold_no_play_vars(tmp_path: Path) -> None:
+    fleet = Fleet()
+    run(
+        tmp_path,
+        """
+        - hosts: all
+          gather_facts: false
+          vars: {pv: play}
+          tasks:
+            - set_fact: {fv: fact}
+            - shell: "echo {{ hostvars['h2'].pv | default('none') }} {{ hostvars['h2'].fv }}"
+              when: inventory_hostname == 'h1'
+        """,
+        fleet=fleet,
+        hosts=HOSTS3,
+    )
+    assert fleet.commands("h1") == ["echo none fact"]
+
+
+def test_a_task_reading_the_play_hosts_waits_for_the_others(tmp_path: Path) -> None:
+    fleet = Fleet(table({"^false": (1, "", "")}), delays={"h2": 0.2})
+    run(
+        tmp_path,
+        """
+        - hosts: all
+          gather_facts: false
+          tasks:
+            - shell: "{{ 'false' if inventory_hostname == 'h2' else 'true' }}"
+            - shell: "echo {{ ansible_play_hosts }}"
+        """,
+        fleet=fleet,
+        hosts=HOSTS3,
+    )
+    # h1 does not run ahead of slow h2's failure: it sees h2 gone, as under Ansible
+    assert fleet.commands("h1")[-1] == "echo ['h1', 'h3']"
