@@ -26,13 +26,21 @@ class Assert(Module):
     def run(self, ctx: ModuleContext) -> ModuleResult:
         for expr in ctx.arg("that"):
             try:
-                ok = (
+                value = (
                     expr
                     if isinstance(expr, bool)
-                    else truthy(ctx.templar.evaluate(str(expr), ctx.variables))
+                    else ctx.templar.evaluate(str(expr), ctx.variables)
                 )
             except FleetkitError as err:
                 return fail(f"assertion {expr!r} cannot be evaluated: {err.message}")
+            if not isinstance(value, bool):
+                # ansible-core 2.19: an assertion, like any conditional, must be boolean
+                return fail(
+                    f"assertion {expr!r}: its result ({truthy(value)}) was derived from a"
+                    f" value of type '{type(value).__name__}'; conditionals must have a"
+                    " boolean result"
+                )
+            ok = value
             if not ok:
                 given = ctx.arg("fail_msg")
                 value = {

@@ -329,19 +329,33 @@ class TaskRunner:
         except TemplateError:
             return value
 
-    def condition(self, expr: Any, variables: Mapping[str, Any]) -> bool:
-        """One when/changed_when/failed_when/until condition."""
+    def condition(self, expr: Any, variables: Mapping[str, Any], *, strict: bool = True) -> bool:
+        """One when/changed_when/failed_when/until condition.
+
+        As in ansible-core 2.19 a condition must be a boolean or an expression with a
+        boolean result: a string, list or number fails the task (TemplateError), where
+        it used to be taken as truthy. strict=False keeps truthiness (ignore_errors).
+        """
         if isinstance(expr, bool):
             return expr
-        if isinstance(expr, int):
-            return bool(expr)
+        if strict and not isinstance(expr, str):
+            raise TemplateError(
+                f"conditional {expr!r} is a {_type_name(expr)}: conditional expressions"
+                " must be strings"
+            )
         text = str(expr)
         value = (
             self.renderer.render(text, variables)
             if is_template(text)
             else (self.renderer.evaluate(text, variables))
         )
-        return truthy(value)
+        if isinstance(value, bool) or not strict:
+            return truthy(value)
+        raise TemplateError(
+            f"conditional {text!r}: its result ({bool(value)}) was derived from a value"
+            f" of type '{_type_name(value)}'; conditionals must have a boolean result"
+            " (`| bool`, `| length > 0`, `is truthy`)"
+        )
 
     def _when(self, task: Task, variables: Mapping[str, Any]) -> bool:
         return all(self.condition(c, variables) for c in task.when)
@@ -548,7 +562,7 @@ class TaskRunner:
         if isinstance(task.ignore_errors, bool):
             return task.ignore_errors
         try:
-            return self.condition(task.ignore_errors, self.scope.host(host, task))
+            return self.condition(task.ignore_errors, self.scope.host(host, task), strict=False)
         except TemplateError:
             return False
 
@@ -637,6 +651,17 @@ class _RoleTemplar:
     def find_template(self, name: str) -> Path:
         found: Path = self._renderer.find_template(name, self._first)
         return found
+
+
+def _type_name(value: Any) -> str:
+    """A value's type as Ansible names it (dict, list, str, int...), never an internal class."""
+    if isinstance(value, Mapping):
+        return "dict"
+    if isinstance(value, (list, tuple)):
+        return "list"
+    if isinstance(value, str):
+        return "str"
+    return type(value).__name__
 
 
 def _as_bool(value: Any) -> bool:

@@ -223,3 +223,29 @@ def test_a_task_reading_the_play_hosts_waits_for_the_others(tmp_path: Path) -> N
     )
     # h1 does not run ahead of slow h2's failure: it sees h2 gone, as under Ansible
     assert fleet.commands("h1")[-1] == "echo ['h1', 'h3']"
+
+
+def test_a_condition_that_is_not_boolean_fails_the_task(tmp_path: Path) -> None:
+    fleet = Fleet()
+    out = run(
+        tmp_path,
+        """
+        - hosts: web1
+          gather_facts: false
+          vars: {s: some text, items: [a], flag: "False"}
+          tasks:
+            - {name: str, shell: echo s, when: s, ignore_errors: true}
+            - {name: list, shell: echo l, when: items, ignore_errors: true}
+            - {name: changed, shell: echo c, changed_when: s, ignore_errors: true}
+            - {name: ok, shell: echo ok, when: [items | length > 0, not flag | bool]}
+            - {name: that, assert: {that: [s]}, ignore_errors: true}
+        """,
+        fleet=fleet,
+    )
+    for name in ("str", "list", "changed", "that"):
+        (result,) = out.results(name)
+        assert result["msg"].startswith("failed (ignored)"), name
+        assert "must have a boolean result" in result["msg"], name
+    assert "type 'str'" in out.results("str")[0]["msg"]
+    assert "type 'list'" in out.results("list")[0]["msg"]
+    assert fleet.commands("web1") == ["echo c", "echo ok"]
