@@ -2,10 +2,15 @@
 
 Reports changed unless `creates`/`removes` say there is nothing to do; in check
 mode it runs nothing: it predicts from `creates`/`removes`, else it is skipped.
+As Ansible's (expand_argument_vars, default true), each word's `$NAME`/`${NAME}`
+is replaced by the host's environment variable when it is set (left as written
+when not) and a leading `~` by the home directory, on the host, with the task's
+environment; no other shell syntax is interpreted.
 """
 
 from __future__ import annotations
 
+import re
 import shlex
 from collections.abc import Callable
 from dataclasses import replace
@@ -18,6 +23,37 @@ from fleetkit.modules.remote import q
 
 Cmd = str | list[str]
 """What `cmd` registers: the command line (shell) or its words (command)."""
+
+_VAR = re.compile(r"\$(\w+|\{[^}]*\})")
+"""What Python's os.path.expandvars (Ansible's expansion) replaces."""
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_TILDE = re.compile(r"~[A-Za-z0-9_.-]*(/|\Z)")
+
+
+def expanded(word: str) -> str:
+    """Shell text for word with Ansible's expandvars/expanduser done by the host's shell:
+    `"${NAME-\\$NAME}"` is the variable when set (even empty) and `$NAME` when unset
+    (`}` escaped too for the `${NAME}` form),
+    as expandvars; a leading `~` or `~user` stays unquoted for tilde expansion; the rest
+    is quoted."""
+    out: list[str] = []
+    tilde = _TILDE.match(word)
+    if tilde:
+        out.append(tilde.group())
+        word = word[tilde.end() :]
+    at = 0
+    for m in _VAR.finditer(word):
+        name = m.group(1).strip("{}") if m.group(1).startswith("{") else m.group(1)
+        if not _NAME.match(name):
+            continue  # not a name the host's environment can hold: left as written
+        if m.start() > at:
+            out.append(shlex.quote(word[at : m.start()]))
+        literal = m.group().replace("$", "\\$").replace("}", "\\}")
+        out.append(f'"${{{name}-{literal}}}"')
+        at = m.end()
+    if at < len(word) or not out:
+        out.append(shlex.quote(word[at:]))
+    return "".join(out)
 
 
 def registered(mr: ModuleResult, cmd: Cmd, **times: str | None) -> dict[str, Any]:
@@ -113,6 +149,7 @@ class Command(Module):
     args: ClassVar[dict[str, Arg]] = {
         "cmd": Arg("str", aliases=("_raw_params",)),
         "argv": Arg("list"),
+        "expand_argument_vars": Arg("bool", default=True),
         **COMMON_ARGS,
     }
     exclusive = (("cmd", "argv"),)
@@ -132,7 +169,6 @@ class Command(Module):
             return early
         if not words:
             return fail("empty command")
-        command = " ".join(shlex.quote(w) for w in words)
-        return timed(
-            lambda: ctx.run(with_chdir(ctx, command), stdin=stdin_bytes(ctx)), words
-        )
+        quote = shlex.quote if ctx.arg("expand_argument_vars") is False else expanded
+        command = " ".join(quote(w) for w in words)
+        return timed(lambda: ctx.run(with_chdir(ctx, command), stdin=stdin_bytes(ctx)), words)

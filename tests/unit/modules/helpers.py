@@ -25,6 +25,7 @@ def make_ctx(
     variables: Mapping[str, Any] | None = None,
     playbook_dir: Path = Path("."),
     templates: tuple[Path, ...] = (),
+    environment: Mapping[str, str] | None = None,
 ) -> ModuleContext:
     mod = lookup(module)
     assert mod is not None
@@ -40,4 +41,5 @@ def make_ctx(
         diff=diff,
         playbook_dir=playbook_dir,
         sleep=lambda s: None,
+        environment=dict(environment or {}),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -31,8 +32,8 @@ def test_command_does_not_interpret_shell_syntax(run_local: RunModule) -> None:
 
 
 def test_command_argv_is_quoted_word_by_word(run_local: RunModule) -> None:
-    res = run_local("command", {"argv": ["printf", "%s|", "two words", "$HOME"]})
-    assert res.stdout == "two words|$HOME|"
+    res = run_local("command", {"argv": ["printf", "%s|", "two words", "*", "$(id)"]})
+    assert res.stdout == "two words|*|$(id)|"
 
 
 def test_a_non_zero_exit_fails_with_the_return_code(run_local: RunModule) -> None:
@@ -146,3 +147,19 @@ def test_creates_and_removes_register_rc_0_and_why(run_local: RunModule, tmp_pat
     gone = run_local("shell", {"cmd": "echo hi", "removes": str(tmp_path / "nope")})
     assert gone.registered is not None and gone.registered["rc"] == 0
     assert gone.registered["stdout"] == f"skipped, since {tmp_path / 'nope'} does not exist"
+
+
+def test_command_expands_set_variables_and_tilde_as_ansible(run_local: RunModule) -> None:
+    res = run_local(
+        "command",
+        {"cmd": 'printf "[%s]" "$GREETING" ${GREETING}x $NOT_SET_ANYWHERE_X ~ "a b*"'},
+        environment={"GREETING": "hi there"},
+    )
+    home = os.path.expanduser("~")
+    assert res.stdout == f"[hi there][hi therex][$NOT_SET_ANYWHERE_X][{home}][a b*]"
+    kept = run_local(
+        "command",
+        {"argv": ["printf", "%s", "$GREETING"], "expand_argument_vars": False},
+        environment={"GREETING": "hi"},
+    )
+    assert kept.stdout == "$GREETING"
