@@ -779,6 +779,7 @@ class _Loader:
             "known": ctx.known,
             **values,
             "name": name,
+            "given_name": raw_name if isinstance(raw_name, str) else "",
         }
         if handler:
             return Handler(**common)

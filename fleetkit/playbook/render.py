@@ -269,6 +269,11 @@ def _undefined_class() -> type[Any]:
     return Undefined
 
 
+def _finalize(value: Any) -> Any:
+    """An expression's output in text: None prints as nothing, as in Ansible."""
+    return "" if value is None else value
+
+
 def _environment(search_paths: Sequence[Path]) -> Environment:
     from jinja2 import FileSystemLoader
 
@@ -276,6 +281,7 @@ def _environment(search_paths: Sequence[Path]) -> Environment:
 
     env = _limited_environment_class()(
         undefined=_undefined_class(),
+        finalize=_finalize,
         loader=FileSystemLoader([str(p) for p in search_paths]),
         trim_blocks=True,
         keep_trailing_newline=True,

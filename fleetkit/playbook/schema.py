@@ -119,6 +119,9 @@ class Task:
     include: Include | None = None
     known: frozenset[str] = frozenset()
     """Names the task's context defines at run time (include loop vars, ansible_failed_*)."""
+    given_name: str = ""
+    """The name the playbook gave ('' when `name` is fleetkit's default, as Ansible's
+    task name is then; ansible_failed_task.name shows it)."""
 
     @property
     def where(self) -> str:

@@ -96,7 +96,7 @@ class HostState:
                     "msg": result.msg,
                 }
                 self.vars["ansible_failed_task"] = {
-                    "name": result.task,
+                    "name": task.given_name if task is not None else result.task,
                     "action": task.module if task is not None else "",
                 }
         elif status is Status.UNREACHABLE:

@@ -249,3 +249,27 @@ def test_a_condition_that_is_not_boolean_fails_the_task(tmp_path: Path) -> None:
     assert "type 'str'" in out.results("str")[0]["msg"]
     assert "type 'list'" in out.results("list")[0]["msg"]
     assert fleet.commands("web1") == ["echo c", "echo ok"]
+
+
+def test_none_prints_as_nothing_and_an_unnamed_failed_task_has_no_name(tmp_path: Path) -> None:
+    fleet = Fleet(table({"^false": (1, "", "")}))
+    run(
+        tmp_path,
+        """
+        - hosts: web1
+          gather_facts: false
+          vars: {no_value: null}
+          tasks:
+            - block:
+                - command: "false"
+              rescue:
+                - shell: >-
+                    echo [{{ ansible_failed_task.name }}] [{{ no_value }}] {{ no_value is none }}
+            - block:
+                - {name: named, command: "false"}
+              rescue:
+                - shell: "echo [{{ ansible_failed_task.name }}]"
+        """,
+        fleet=fleet,
+    )
+    assert fleet.commands("web1") == ["false", "echo [] [] True", "false", "echo [named]"]
