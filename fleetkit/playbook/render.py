@@ -18,6 +18,7 @@ import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from types import GeneratorType
 from typing import TYPE_CHECKING, Any
 
 from fleetkit import safeio
@@ -270,8 +271,27 @@ def _undefined_class() -> type[Any]:
 
 
 def _finalize(value: Any) -> Any:
-    """An expression's output in text: None prints as nothing, as in Ansible."""
-    return "" if value is None else value
+    """An expression's output in text, as Ansible prints it: None as nothing, a lazy
+    result (a generator from map or unique) as its list, tuples as lists."""
+    if value is None:
+        return ""
+    if isinstance(value, GeneratorType):
+        value = list(value)
+    return _lists(value)
+
+
+def _lists(value: Any) -> Any:
+    """value with every tuple inside it (in lists and dicts) a list, rebuilt only where
+    there is one."""
+    if isinstance(value, tuple):
+        return [_lists(v) for v in value]
+    if isinstance(value, list):
+        items = [_lists(v) for v in value]
+        return items if any(a is not b for a, b in zip(items, value, strict=True)) else value
+    if isinstance(value, dict):
+        pairs = {k: _lists(v) for k, v in value.items()}
+        return pairs if any(pairs[k] is not v for k, v in value.items()) else value
+    return value
 
 
 def _environment(search_paths: Sequence[Path]) -> Environment:
@@ -457,7 +477,9 @@ class Renderer:
                 ctx = tmpl.new_context(variables, shared=True)  # type: ignore[arg-type]
                 for _ in tmpl.root_render_func(ctx):
                     pass
-            value = ctx.vars[RESULT]
+                value = ctx.vars[RESULT]
+                if isinstance(value, GeneratorType):
+                    value = list(value)  # a lazy filter result (map, unique) is a list
             if isinstance(value, Undefined):
                 str(value)  # raises UndefinedError with the missing name
             return value

@@ -58,3 +58,15 @@ def test_conditions_and_template_files_keep_jinjas_escapes(tmp_path: Path) -> No
 )
 def test_copy_content_is_written_as_ansible_writes_it(content: Any, written: str) -> None:
     assert _text(content) == written
+
+
+def test_text_prints_none_as_nothing_and_tuples_and_lazy_results_as_lists() -> None:
+    r = Renderer()
+    text = r.render(
+        "[{{ none }}] {{ [3, 1, 3, 2] | unique }} {{ [1, 2] | zip(['a', 'b']) | list }}"
+        " {{ {'b': 1, 'a': 2} | dictsort }} {{ [1, 2] | map('string') }}",
+        {},
+    )
+    assert text == "[] [3, 1, 2] [[1, 'a'], [2, 'b']] [['a', 2], ['b', 1]] ['1', '2']"
+    assert r.render("{{ none }}", {}) is None
+    assert r.render("{{ [1, 1, 2] | unique }}", {}) == [1, 2]
