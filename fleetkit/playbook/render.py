@@ -281,9 +281,9 @@ def _finalize(value: Any) -> Any:
 
 
 def _lists(value: Any) -> Any:
-    """value with every tuple inside it (in lists and dicts) a list, rebuilt only where
-    there is one."""
-    if isinstance(value, tuple):
+    """value with every plain tuple inside it (in lists and dicts) a list, rebuilt only
+    where there is one; a named tuple (groupby's groups) stays one, as in Ansible."""
+    if type(value) is tuple:
         return [_lists(v) for v in value]
     if isinstance(value, list):
         items = [_lists(v) for v in value]

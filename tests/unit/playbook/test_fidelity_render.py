@@ -68,5 +68,7 @@ def test_text_prints_none_as_nothing_and_tuples_and_lazy_results_as_lists() -> N
         {},
     )
     assert text == "[] [3, 1, 2] [[1, 'a'], [2, 'b']] [['a', 2], ['b', 1]] ['1', '2']"
+    grouped = r.render("groups {{ [{'g': 'x'}, {'g': 'y'}] | groupby('g') }}", {})
+    assert grouped == "groups [('x', [{'g': 'x'}]), ('y', [{'g': 'y'}])]"
     assert r.render("{{ none }}", {}) is None
     assert r.render("{{ [1, 1, 2] | unique }}", {}) == [1, 2]
