@@ -54,10 +54,7 @@ ANSIBLE_HOST, FLEETKIT_HOST = "lab2", "lab3"
 PARALLEL_CASES = 4
 DELIBERATE: dict[str, dict[str, tuple[int, int]]] = {}
 
-OPEN: dict[str, str] = {
-    "services": "issue 10 open: the ansible-playbook side's snapshot finds nothing on lab2"
-    " (cause not found yet); its fleetkit verify passes",
-}
+OPEN: dict[str, str] = {}
 """Cases known to differ, not deliberate: reported, and the test fails once one matches
 (so it leaves this list as soon as it is fixed)."""
 """case -> recap key -> (ansible, fleetkit) that docs/contracts.md lists as deliberate."""
@@ -91,22 +88,16 @@ def _inventories(lab: LabState, tmp: Path) -> tuple[Path, Path]:
             "children": shape,
         }
     }
-    # both spellings of the connection variables (Ansible's, and fleetkit's older short
-    # ones) while the inventory layer moves to Ansible's names
     fk_host = address[FLEETKIT_HOST]
     fleetkit: dict[str, Any] = {
         "all": {
-            "hosts": {n: {"ansible_host": fk_host, "address": fk_host} for n in ("node1", "node2")},
+            "hosts": {n: {"ansible_host": fk_host} for n in ("node1", "node2")},
             "vars": {
                 **common,
                 "ansible_user": "fleet",
                 "ansible_ssh_private_key_file": str(lab.key),
                 "fleetkit_known_hosts": str(lab.known_hosts),
                 "fleetkit_host_key_policy": "verify",
-                "user": "fleet",
-                "ssh_key": str(lab.key),
-                "ssh_known_hosts": str(lab.known_hosts),
-                "host_key_policy": "verify",
             },
             "children": shape,
         }
@@ -171,8 +162,8 @@ def snapshot(host: Any, name: str, sysctl_keys: list[str]) -> dict[str, Any]:
     prefix = f"fkc_{name}_"
     listing = host.check_output(
         f"find /srv/fkcompat/{name} /etc/cron.d/fkcompat_{name} /etc/systemd/system"
-        f" \\( -path '/etc/systemd/system*' -a ! -name '{prefix}*' \\) -prune -o"
-        " -printf '%p|%y|%m|%u|%g|%l\\n' 2>/dev/null; true"
+        f" \\( -path '/etc/systemd/system/*' -a ! -name '{prefix}*' \\) -prune -o"
+        " ! -path /etc/systemd/system -printf '%p|%y|%m|%u|%g|%l\\n' 2>/dev/null; true"
     )
     files: dict[str, Any] = {}
     for line in sorted(listing.splitlines()):

@@ -91,9 +91,10 @@ class _Interface(paramiko.ServerInterface):
     def check_channel_exec_request(self, channel: paramiko.Channel, command: bytes) -> bool:
         def answer() -> None:
             time.sleep(REPLY_FIRST_S)
-            channel.sendall(b"ok\n")
-            channel.send_exit_status(0)
-            channel.close()
+            with contextlib.suppress(OSError, EOFError):  # the client may be gone already
+                channel.sendall(b"ok\n")
+                channel.send_exit_status(0)
+                channel.close()
 
         threading.Thread(target=answer, daemon=True).start()
         return True
@@ -106,11 +107,11 @@ def _pump(a: paramiko.Channel, b: socket.socket) -> None:
         try:
             while data := read.recv(65536):  # type: ignore[attr-defined]
                 write.sendall(data)  # type: ignore[attr-defined]
-        except OSError:
+        except (OSError, EOFError):  # paramiko raises EOFError on a transport gone
             pass
         finally:
             for end in (a, b):
-                with contextlib.suppress(OSError):
+                with contextlib.suppress(OSError, EOFError):
                     end.close()
 
     threading.Thread(target=one_way, args=(a, b), daemon=True).start()
