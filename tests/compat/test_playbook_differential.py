@@ -151,13 +151,6 @@ def _need_ansible() -> None:
         pytest.fail("ansible-playbook is not installed (pip install -e '.[test]')")
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="issue 16 is open: cases still differ from ansible-core 2.19 (set_fact in loops,"
-    " $VARS in command, changed on let-through failures, play host lists, run_once handlers,"
-    " max_fail_percentage per batch, hostvars play vars, non-boolean when, registered keys,"
-    " attempts, touch, chainable undefined); the run prints each difference",
-)
 def test_every_playbook_case_means_the_same_under_ansible_playbook_and_fleetkit(
     tmp_path: Path,
 ) -> None:
