@@ -61,9 +61,7 @@ def put_content(ctx: ModuleContext, dest: str, data: bytes) -> ModuleResult:
     return replace(mr, registered=value)
 
 
-def _put(
-    ctx: ModuleContext, dest: str, data: bytes
-) -> tuple[ModuleResult, RemoteStat | None, str]:
+def _put(ctx: ModuleContext, dest: str, data: bytes) -> tuple[ModuleResult, RemoteStat | None, str]:
     """put_content's work: the result, the file's stat after (None: not known) and the
     temporary file the content went through ('' when none was written)."""
     try:
