@@ -65,6 +65,12 @@ UNIX_REASONS = {
 
 
 def _reason(err: BaseException) -> str:
+    """An error in words. paramiko's NoValidConnectionsError reads "[Errno None] Unable
+    to connect to port 22 on ..."; its per-address errors say what happened
+    ("Connection refused")."""
+    if isinstance(err, paramiko.ssh_exception.NoValidConnectionsError) and err.errors:
+        seen = dict.fromkeys(getattr(e, "strerror", None) or str(e) for e in err.errors.values())
+        return "; ".join(seen)
     return str(err) or type(err).__name__
 
 
@@ -224,7 +230,8 @@ class SSHConnection(Connection):
             self._fab.client.close()
             raise ConnectionError(
                 f"{self.name}: authentication failed for {where}: {err}",
-                hint="check user and ssh_key in the inventory (or ~/.ssh/config)",
+                hint="check ansible_user and ansible_ssh_private_key_file in the inventory"
+                " (or ~/.ssh/config)",
             ) from None
         except TimeoutError:
             self._fab.client.close()
@@ -233,8 +240,9 @@ class SSHConnection(Connection):
             ) from None
         except (paramiko.SSHException, OSError, EOFError) as err:
             self._fab.client.close()
-            reason = str(err) or type(err).__name__
-            raise ConnectionError(f"{self.name}: cannot connect to {where}: {reason}") from None
+            raise ConnectionError(
+                f"{self.name}: cannot connect to {where}: {_reason(err)}"
+            ) from None
         transport = self._fab.client.get_transport()
         if transport is not None:
             transport.set_keepalive(KEEPALIVE_S)

@@ -38,6 +38,8 @@ def test_json_run_has_only_json_on_stdout_and_no_traceback(tmp_path: Path) -> No
     results = {e["host"]: e for e in events if e["event"] == "host_result"}
     assert set(results) == {"closed", "refused"}
     assert all(r["status"] == "unreachable" for r in results.values())
+    # in words, not paramiko's "[Errno None] Unable to connect to port N on 127.0.0.1"
+    assert results["refused"]["msg"].endswith(": Connection refused"), results["refused"]
     assert "Traceback" not in proc.stderr and "paramiko" not in proc.stderr
     assert "Exception (client)" not in proc.stderr
 
