@@ -306,6 +306,10 @@ FULL_PLAYBOOK = """\
   tasks:
     - name: big file
       copy: {content: "{{ 'x' * 200000 }}", dest: /srv/fkfull/conf}
+      register: copied
+      ignore_errors: true
+    - name: the copy failed on the full disk only
+      assert: {that: ["copied is failed == (inventory_hostname == victim)"]}
     - name: big template
       template: {src: big.j2, dest: /srv/fkfull/templated}
 """
@@ -324,7 +328,7 @@ def test_disk_full_during_copy_leaves_the_old_file_whole(
             [*FLEETKIT, "exec", "all", "-i", str(fault_inventory), "--become", "--", prepare],
             check=True, capture_output=True, timeout=60,
         )  # fmt: skip
-        argv = ["run", "full.yml", "-i", str(fault_inventory)]
+        argv = ["run", "full.yml", "-i", str(fault_inventory), "-e", f"victim={victim}"]
         out = run_with_fault(argv, at_s=None, fault=lambda: None, cwd=tmp_path, timeout=90)
         listing = lab_faults.in_host(
             victim, "sh", "-c", "ls -A /srv/fkfull; cat /srv/fkfull/conf /srv/fkfull/templated"
@@ -338,6 +342,6 @@ def test_disk_full_during_copy_leaves_the_old_file_whole(
         check=True, capture_output=True, timeout=60,
     )  # fmt: skip
     outcomes.add(
-        "run: the victim's disk full during copy (64 KiB tmpfs, 200 KB file)",
-        out.describe(victim) + ", old file intact, no temp file left",
+        "run: the victim's disk full during copy and template (64 KiB tmpfs, 200 KB files)",
+        out.describe(victim) + ", both old files intact, no temp file left",
     )
