@@ -158,21 +158,27 @@ def regex_replace(
 def regex_search(
     value: Any, pattern: str, *groups: str, ignorecase: bool = False, multiline: bool = False
 ) -> Any:
+    from fleetkit.errors import TemplateError
+
+    wanted: list[int | str] = []
+    for g in groups:  # as Ansible: only \N and \g<name>, checked before matching
+        named = re.match(r"\\g<(\S+)>", g)
+        number = re.match(r"\\(\d+)", g)
+        if named:
+            wanted.append(named.group(1))
+        elif number:
+            wanted.append(int(number.group(1)))
+        else:
+            raise TemplateError(
+                f"regex_search: argument {g!r} is not a group reference (\\N or \\g<name>)"
+            )
     flags = _flags(ignorecase, multiline)
     match = safe_regex(pattern, flags).search(str(value))
     if match is None:
         return None
-    if not groups:
+    if not wanted:
         return match.group(0)
-    out: list[Any] = []
-    for g in groups:
-        if g.startswith("\\g<") and g.endswith(">"):
-            out.append(match.group(g[3:-1]))
-        elif g.startswith("\\"):
-            out.append(match.group(int(g[1:])))
-        else:
-            out.append(match.group(g))
-    return out
+    return [match.group(g) for g in wanted]
 
 
 def regex_findall(

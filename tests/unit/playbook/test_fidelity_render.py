@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 import yaml
 
+from fleetkit.errors import TemplateError
 from fleetkit.modules.copy import _text
 from fleetkit.playbook.render import Renderer
 
@@ -72,3 +73,15 @@ def test_text_prints_none_as_nothing_and_tuples_and_lazy_results_as_lists() -> N
     assert grouped == "groups [('x', [{'g': 'x'}]), ('y', [{'g': 'y'}])]"
     assert r.render("{{ none }}", {}) is None
     assert r.render("{{ [1, 1, 2] | unique }}", {}) == [1, 2]
+
+
+def test_regex_search_group_arguments_are_ansibles_only() -> None:
+    r = Renderer()
+    variables = {"s": "key=value", "pat": r"(\w+)=(\w+)", "two": r"\2", "one": r"\1"}
+    assert r.render("{{ s | regex_search(pat, two, one) }}", variables) == ["value", "key"]
+    named = {"s": "key=value", "pat": r"(?P<k>\w+)=", "ref": r"\g<k>"}
+    assert r.render("{{ s | regex_search(pat, ref) }}", named) == ["key"]
+    assert r.render("{{ 'none' | regex_search(pat, one) }}", variables) is None
+    for bad in ("k", r"\\2"):
+        with pytest.raises(TemplateError, match="not a group reference"):
+            r.render("{{ s | regex_search(pat, bad) }}", {**variables, "bad": bad})
