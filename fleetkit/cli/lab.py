@@ -84,9 +84,11 @@ def up(count: int, docker: bool, inventory_out: Path) -> int:
 def down() -> int:
     """Remove the lab and everything it made (safe on any partial state, and twice).
 
-    Stops every process in the lab's namespaces (sshd, dockerd, containers) and
-    the registry, unmounts, deletes netns, veths, bridge fkbr0 and the lab's
-    iptables rules, and removes /var/lib/fleetkit/lab. The inventory files
+    Stops the lab's processes (sshd and its sessions, dockerd, containers, what
+    playbooks left running) and the registry; a shell someone entered a lab host
+    with from outside (nsenter) is left running and named. Then it unmounts,
+    deletes netns, veths, bridge fkbr0 and the lab's iptables rules, and removes
+    /var/lib/fleetkit/lab. The inventory files
     `lab up` wrote are removed too, unless they were changed since.
     """
     from fleetkit.lab import lab_down

@@ -59,9 +59,13 @@ class Tools:
 
 
 def which(command: str) -> str | None:
-    """Absolute path of command on PATH or the usual sbin/bin folders."""
-    path = os.environ.get("PATH", "")
-    return shutil.which(command, path=f"{path}{os.pathsep}{SEARCH_PATH}" if path else SEARCH_PATH)
+    """Absolute path of command in the system's sbin/bin folders (SEARCH_PATH).
+
+    Never the caller's PATH: the lab runs these as root, so a `sudo -E` or a PATH
+    with a writable folder in front would let anyone who can write there run code
+    as root (issue 12).
+    """
+    return shutil.which(command, path=SEARCH_PATH)
 
 
 def require_root(action: str) -> None:

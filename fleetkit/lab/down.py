@@ -48,13 +48,32 @@ def lab_namespace_inodes(paths: LabPaths, record: StateRecord | None) -> set[int
     return {ino for f in files if (ino := procs.ns_inode(f)) is not None}
 
 
-def lab_processes(paths: LabPaths, record: StateRecord | None) -> list[int]:
-    """Every process in a lab namespace (like `ip netns pids`), their descendants
-    (containers run in namespaces of their own) and the lab registry."""
-    pids = set(procs.pids_in_namespaces(lab_namespace_inodes(paths, record)))
-    pids |= set(registry.registry_pids(paths))
-    pids |= set(procs.children_of(pids))
-    return sorted(pids)
+def lab_processes(paths: LabPaths, record: StateRecord | None) -> tuple[list[int], list[int]]:
+    """(the lab's processes, processes that entered the lab from outside).
+
+    The lab's: its recorded daemons, the registry, every process in a lab namespace
+    whose parent is init (daemons, container shims, what a playbook left running),
+    and all their descendants (containers run in namespaces of their own). A process
+    in a lab namespace started by something outside the lab (an operator's
+    `nsenter ... bash`, a debugger) is someone's session: `lab down` leaves it alone
+    and says so (issue 12).
+    """
+    parent = procs.parents()
+    inside = set(procs.pids_in_namespaces(lab_namespace_inodes(paths, record)))
+    daemons = set(registry.registry_pids(paths))
+    if record is not None:
+        daemons |= {p for h in record.hosts for p in (h.sshd_pid, h.dockerd_pid) if p}
+    return split_lab_processes(inside, daemons & set(parent), parent)
+
+
+def split_lab_processes(
+    inside: set[int], daemons: set[int], parent: dict[int, int]
+) -> tuple[list[int], list[int]]:
+    """(lab, visitors) among inside (processes in lab namespaces) and daemons."""
+    roots = daemons | {p for p in inside if parent.get(p, 1) in (0, 1)}
+    lab = procs.descendants(roots, parent)
+    visitors = procs.descendants(inside - lab, parent) - lab
+    return sorted(lab), sorted(visitors)
 
 
 def _unmount_all(paths: LabPaths) -> None:
@@ -90,9 +109,14 @@ def teardown(tools: Tools, paths: LabPaths, say: Progress) -> bool:
     """Remove whatever exists of the lab (caller holds the lock). True if anything was found."""
     record = load_record(paths)
     found = leftovers(paths)
-    pids = lab_processes(paths, record)
+    pids, visitors = lab_processes(paths, record)
     if not found and not pids and record is None:
         return False
+    if visitors:
+        say(
+            f"left {len(visitors)} processes that entered the lab from outside running"
+            f" (pids {' '.join(map(str, visitors[:10]))}): they lose the lab's network"
+        )
     if pids:
         say(f"stopping {len(pids)} lab processes")
         procs.stop_processes(pids)

@@ -19,7 +19,8 @@ from fleetkit.lab.layout import BRIDGE_ADDRESS, LAB_USER, HostSpec, LabPaths
 
 # The machine's directories each host gets a private, writable copy of.
 # /var comes last: the other overlays' upper dirs are reached through it.
-OVERLAY_DIRS = ("etc", "home", "root", "srv", "opt", "var")
+# /usr too, so `apt`, `pip` or a copy to /usr/local on a lab host changes that host only.
+OVERLAY_DIRS = ("etc", "home", "root", "srv", "opt", "usr", "var")
 SFTP_SERVER = "/usr/lib/openssh/sftp-server"
 DOCKER_DATA = "var/lib/docker"
 
@@ -62,6 +63,18 @@ def _without(text: str, name: str) -> str:
     return "".join(f"{ln}\n" for ln in lines)
 
 
+def _locked(text: str, marker: str) -> str:
+    """A shadow-style file with every password field replaced by marker: a lab host
+    gets the machine's account names, never their password hashes (issue 12)."""
+    out = []
+    for line in text.splitlines():
+        parts = line.split(":")
+        if len(parts) > 1:
+            parts[1] = marker
+        out.append(":".join(parts))
+    return "".join(f"{ln}\n" for ln in out)
+
+
 def pick_id(passwd: str, group: str, start: int = 1000) -> int:
     """The lowest id >= start free both as a uid and as a gid (lab user and its group)."""
     used = _ids(passwd, 2) | _ids(group, 2)
@@ -90,9 +103,9 @@ def make_template(
 ) -> HostTemplate:
     """The files shared by all hosts, derived from the machine's own account files."""
     passwd = _without(read_machine_file("/etc/passwd"), LAB_USER)
-    shadow = _without(read_machine_file("/etc/shadow"), LAB_USER)
+    shadow = _locked(_without(read_machine_file("/etc/shadow"), LAB_USER), "*")
     group = _without(read_machine_file("/etc/group"), LAB_USER)
-    gshadow = _without(read_machine_file("/etc/gshadow"), LAB_USER)
+    gshadow = _locked(_without(read_machine_file("/etc/gshadow"), LAB_USER), "!")
     uid = pick_id(passwd, group)
     today = int(time.time() // 86400)
     passwd += f"{LAB_USER}:x:{uid}:{uid}:fleetkit lab user:/home/{LAB_USER}:/bin/sh\n"

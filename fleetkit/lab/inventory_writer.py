@@ -9,12 +9,15 @@ works with ansible-playbook too and sets no variable a playbook could mean other
 from __future__ import annotations
 
 import hashlib
+import os
+import stat
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from fleetkit.errors import LabError
 from fleetkit.lab.layout import LAB_USER, HostSpec, LabPaths, manager_count
 from fleetkit.lab.state import atomic_write
 
@@ -23,6 +26,8 @@ HEADER = """\
 # Hosts are Linux namespaces on this machine; `fleetkit lab down` removes them
 # (and this file, unless it was changed since it was written).
 """
+
+HEADER_FIRST_LINE = HEADER.splitlines(keepends=True)[0].encode("utf-8")
 
 
 def inventory_data(
@@ -74,6 +79,34 @@ def file_digest(path: Path) -> str | None:
         return hashlib.sha256(path.read_bytes()).hexdigest()
     except OSError:
         return None
+
+
+def check_target(path: Path) -> None:
+    """LabError unless path is free for the lab's inventory: missing, or a regular file
+    an earlier `lab up` wrote (it starts with HEADER's first line).
+
+    `lab up` runs as root: without this, `--inventory-out /etc/hosts` (or a symlink
+    planted where the inventory goes) would overwrite any file on the machine.
+    """
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return
+    if stat.S_ISLNK(st.st_mode):
+        raise LabError(
+            f"--inventory-out {path} is a symbolic link: the lab writes only files it owns",
+            hint="remove the link or choose another --inventory-out",
+        )
+    if not stat.S_ISREG(st.st_mode):
+        raise LabError(f"--inventory-out {path} exists and is not a regular file")
+    with open(path, "rb") as f:
+        head = f.read(len(HEADER_FIRST_LINE))
+    if head != HEADER_FIRST_LINE:
+        raise LabError(
+            f"--inventory-out {path} exists and was not written by `fleetkit lab up`:"
+            " it is left as it is",
+            hint="choose another --inventory-out, or remove the file first",
+        )
 
 
 def write_inventory(path: Path, text: str) -> str:

@@ -153,8 +153,8 @@ def _status_field(pid: int, name: str) -> int:
     return 0
 
 
-def children_of(pids: Collection[int]) -> list[int]:
-    """Every descendant of pids (transitively), from /proc/*/stat parent ids."""
+def parents() -> dict[int, int]:
+    """pid -> parent pid of every process, from /proc/*/stat."""
     parent: dict[int, int] = {}
     for pid in all_pids():
         try:
@@ -162,6 +162,22 @@ def children_of(pids: Collection[int]) -> list[int]:
             parent[pid] = int(stat[stat.rfind(")") + 2 :].split()[1])
         except (OSError, ValueError, IndexError):
             continue
+    return parent
+
+
+def descendants(pids: Collection[int], parent: dict[int, int]) -> set[int]:
+    """pids and every descendant of theirs in the pid -> parent table."""
+    seen = set(pids)
+    frontier = set(pids)
+    while frontier:
+        frontier = {p for p, pp in parent.items() if pp in frontier and p not in seen}
+        seen |= frontier
+    return seen
+
+
+def children_of(pids: Collection[int]) -> list[int]:
+    """Every descendant of pids (transitively), from /proc/*/stat parent ids."""
+    parent = parents()
     out: list[int] = []
     seen = set(pids)
     frontier = set(pids)

@@ -22,7 +22,13 @@ from fleetkit.lab import images, mounts, network, registry
 from fleetkit.lab.checks import Tools, check_prerequisites
 from fleetkit.lab.down import leftovers, teardown
 from fleetkit.lab.hostfs import HostTemplate, make_template, populate_host
-from fleetkit.lab.inventory_writer import digest, file_digest, inventory_text, write_inventory
+from fleetkit.lab.inventory_writer import (
+    check_target,
+    digest,
+    file_digest,
+    inventory_text,
+    write_inventory,
+)
 from fleetkit.lab.keys import KeyPair, generate_ed25519, known_hosts_text, write_private_key
 from fleetkit.lab.layout import (
     BRIDGE,
@@ -75,6 +81,7 @@ def lab_up(
     tools = check_prerequisites(docker=docker)
     specs = host_specs(hosts)
     inventory_out = Path(os.path.abspath(inventory_out))
+    check_target(inventory_out)
     with lab_lock(paths, say):
         state = _reuse_live_lab(paths, hosts, docker, inventory_out, say)
         if state is not None:

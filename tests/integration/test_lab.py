@@ -175,6 +175,23 @@ def test_hosts_reach_only_the_lab(lab: LabState) -> None:
     assert ssh(lab, host, f'python3 -c "{connect}"').returncode == 0
 
 
+def test_a_file_written_to_usr_stays_on_its_host(lab: LabState) -> None:
+    one, other = lab.hosts[0], lab.hosts[1]
+    probe = f"/usr/local/bin/fleetkit-probe-{uuid.uuid4().hex}"
+    ssh_ok(lab, one, f"echo {one.name} | sudo -n tee {probe} >/dev/null")
+    try:
+        assert ssh_ok(lab, one, f"cat {probe}").strip() == one.name
+        assert ssh(lab, other, f"test -e {probe}").returncode == 1
+        assert not Path(probe).exists()  # the machine's /usr is untouched
+    finally:
+        ssh_ok(lab, one, f"sudo -n rm -f {probe}")
+
+
+def test_a_lab_host_holds_no_password_hash_of_the_machine(lab: LabState) -> None:
+    shadow = ssh_ok(lab, lab.hosts[0], "sudo -n cat /etc/shadow")
+    assert {line.split(":")[1] for line in shadow.splitlines()} <= {"*"}
+
+
 def test_lab_state_is_hidden_inside_hosts(lab: LabState) -> None:
     out = ssh_ok(lab, lab.hosts[0], "sudo -n ls -A /var/lib/fleetkit")
     assert out.strip() == ""
