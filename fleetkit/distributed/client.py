@@ -295,9 +295,9 @@ def _failure_msg(future: Any) -> str:
 
 def _cleanup(client: Any, queue: Any, shards: Sequence[ShardPlan], run_id: str) -> None:
     """Release the run's queue and claims on the scheduler (best effort)."""
-    variable = dask().Variable
+    event = dask().Event
     with contextlib.suppress(Exception):
         queue.close()
     for shard in shards:
         with contextlib.suppress(Exception):
-            variable(f"fleetkit-{run_id}-shard-{shard.index}-claimed", client=client).delete()
+            event(f"fleetkit-{run_id}-shard-{shard.index}-claimed", client=client).clear()

@@ -12,6 +12,7 @@ A shard whose worker is lost gives its hosts a failed `reachable` check with msg
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -19,6 +20,7 @@ from typing import Any
 
 from fleetkit.connection.spec import ConnectionSpec
 from fleetkit.distributed.client import NO_WORKER_LEFT, WORKER_LOST, connect, workers_of
+from fleetkit.distributed.dask_api import dask
 from fleetkit.distributed.shard import ShardPlan, plan_shards
 from fleetkit.errors import ClusterError, UsageError
 from fleetkit.inventory.model import Inventory
@@ -45,21 +47,22 @@ class HealthShardJob:
     timeout: float
 
 
+def claim_name(run_id: str, index: int) -> str:
+    """The scheduler-side name a health shard claims itself under (see worker_task.claim)."""
+    return f"fleetkit-{run_id}-health-{index}-claimed"
+
+
 def run_health_shard(job: HealthShardJob) -> list[CheckResult]:
     """On the worker: one collection cycle, the extra commands and the verdicts."""
     from fleetkit.connection.factory import ConnectionFactory
-    from fleetkit.distributed.dask_api import dask
+    from fleetkit.distributed.worker_task import claim
     from fleetkit.executor.pool import HostPool, default_forks
     from fleetkit.monitoring.cycle import Collection, Targets
     from fleetkit.monitoring.health import evaluate, run_commands
 
     distributed = dask()
-    claim = distributed.Variable(f"fleetkit-{job.run_id}-health-{job.index}-claimed")
-    try:
-        claim.get(timeout=0)
+    if not claim(claim_name(job.run_id, job.index), distributed.get_client()):
         raise RuntimeError(f"health shard {job.index} started again: not re-run")
-    except TimeoutError:
-        claim.set(distributed.get_worker().address)
     capped = {
         h: replace(s, connect_timeout=min(s.connect_timeout, job.timeout))
         for h, s in job.specs.items()
@@ -103,13 +106,13 @@ def run_health_on_cluster(
     factory = connection_factory(inventory, list(dict.fromkeys([*hosts, *cluster_hosts])))
     groups = {h: inventory.hosts[h].groups for h in hosts}
     client = client_factory(address)
+    run_id = uuid.uuid4().hex[:16]
+    futures: dict[int, Any] = {}
     try:
         try:
             placement = plan_shards(hosts, groups, workers_of(client))
         except (OSError, TimeoutError) as err:
             raise ClusterError(f"the Dask scheduler at {address} did not answer: {err}") from err
-        run_id = uuid.uuid4().hex[:16]
-        futures: dict[int, Any] = {}
         for shard in placement.shards:
             first = shard.index == 0
             members = [*shard.hosts, *(cluster_hosts if first else [])]
@@ -138,6 +141,9 @@ def run_health_on_cluster(
             )
         by_shard = _gather(client, futures, {s.index: s for s in placement.shards})
     finally:
+        for index in futures:  # release the claims on the scheduler (best effort)
+            with contextlib.suppress(Exception):
+                dask().Event(claim_name(run_id, index), client=client).clear()
         client.close(timeout=5)
     results = _ordered(hosts, placement.unplaced, by_shard)
     return HealthReport(

@@ -5,7 +5,7 @@ No second execution engine: the shard opens a HostPool over its hosts' Connectio
 local `fleetkit exec` does, on a thread of its own. Only the Dask task thread talks to
 the scheduler (sync calls from other threads of a worker were seen to hang under
 load): it sends results to the run's Queue in small batches as they complete and
-polls the stop Event. A shard claims itself first (a Dask Variable): if the scheduler
+polls the stop Event. A shard claims itself first (a Dask Event): if the scheduler
 starts it a second time, after the worker that ran it died, it refuses and touches no
 host, so non-idempotent work is never silently re-run. A stop Event set by the client
 (Ctrl-C) closes the pool: no further host starts.
@@ -63,17 +63,20 @@ class _Sender:
                 self.put(RESULTS, batch)
 
 
-def _claim(job: ShardJob, client: Any, address: str) -> bool:
-    """True the first time this shard starts; False on any later start (a re-run)."""
+def claim(name: str, client: Any) -> bool:
+    """True the first time this is asked for name on the scheduler; False after.
+
+    A Dask Event under a Lock: `is_set` answers without an error. (A Variable's
+    `get(timeout=0)` did too, but the scheduler logged a TimeoutError traceback at
+    ERROR for every first start.)
+    """
     distributed = dask()
-    with distributed.Lock(f"{job.claim_name}-lock"):
-        claim = distributed.Variable(job.claim_name, client=client)
-        try:
-            claim.get(timeout=0)
-        except TimeoutError:
-            claim.set(address)
-            return True
-        return False
+    with distributed.Lock(f"{name}-lock"):
+        event = distributed.Event(name, client=client)
+        if event.is_set():
+            return False
+        event.set()
+        return True
 
 
 def run_shard(job: ShardJob) -> int:
@@ -82,7 +85,7 @@ def run_shard(job: ShardJob) -> int:
     worker = distributed.get_worker()
     client = distributed.get_client()
     sender = _Sender(distributed.Queue(job.queue_name, client=client), job.index)
-    if not _claim(job, client, worker.address):
+    if not claim(job.claim_name, client):
         sender.put(REFUSED, f"shard {job.index} started again on {worker.address}: not re-run")
         return 0
     sender.put(STARTED, (worker.address, str(worker.name)))
