@@ -88,8 +88,8 @@ def down() -> int:
     playbooks left running) and the registry; a shell someone entered a lab host
     with from outside (nsenter) is left running and named. Then it unmounts,
     deletes netns, veths, bridge fkbr0 and the lab's iptables rules, and removes
-    /var/lib/fleetkit/lab. The inventory files
-    `lab up` wrote are removed too, unless they were changed since.
+    /var/lib/fleetkit/lab. The inventory files `lab up` wrote are removed too,
+    unless they were changed since.
     """
     from fleetkit.lab import lab_down
 
