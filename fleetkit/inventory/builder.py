@@ -19,7 +19,7 @@ from fleetkit.connection.spec import legacy_warning
 from fleetkit.errors import InventoryError, Position
 from fleetkit.inventory.hostnames import check_host_name
 from fleetkit.inventory.model import Group, Host, Inventory, freeze, walk_hosts
-from fleetkit.inventory.vars import PRIORITY_VAR, VarsFiles, host_precedence
+from fleetkit.inventory.vars import PRIORITY_VAR, HostLayers, VarsFiles, host_precedence
 
 # letters (any script, as Python identifiers), digits, '_', '-', '.'
 GROUP_NAME = re.compile(r"^\w[\w.-]*$")
@@ -138,22 +138,26 @@ class InventoryBuilder:
             for direct in host.groups:
                 member_of |= ancestors.of(direct)
             member_of.discard(ROOT)
-            ranked = order.sorted(member_of)
-            merged: dict[str, Any] = dict(inline[ROOT])
+            ranked = tuple(order.sorted(member_of))
+            base: dict[str, Any] = dict(inline[ROOT])
             for group in ranked:
-                merged.update(inline[group])
+                base.update(inline[group])
             for files in vars_files:  # group_vars/all of every source, then the others
-                merged.update(files.groups.get(ROOT, {}))
+                base.update(files.groups.get(ROOT, {}))
+            group_files: dict[str, Any] = {}
             for files in vars_files:
                 for group in ranked:
-                    merged.update(files.groups.get(group, {}))
+                    group_files.update(files.groups.get(group, {}))
             own = _merged(host.vars, (f.hosts.get(name) for f in vars_files))
-            merged.update(own)
+            layers = HostLayers(
+                groups=freeze(base), group_files=freeze(group_files), own=freeze(own), ranked=ranked
+            )
             hosts[name] = Host(
                 name=name,
-                vars=freeze(merged),
+                vars=freeze(layers.merged(name)),
                 groups=tuple(sorted(member_of)),
-                own_vars=freeze(own),
+                own_vars=layers.own,
+                layers=layers,
             )
         return Inventory(
             source=self.source,

@@ -12,6 +12,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from fleetkit.inventory.vars import HostLayers
+
 
 def freeze(mapping: Mapping[str, Any]) -> Mapping[str, Any]:
     """A read-only view of a copy of mapping (values are not deep-copied)."""
@@ -33,6 +35,8 @@ class Host:
     groups: tuple[str, ...] = ()
     own_vars: Mapping[str, Any] = field(default_factory=lambda: freeze({}))
     """The host's own vars (inventory sources, then host_vars/), as --export shows them."""
+    layers: HostLayers | None = None
+    """`vars` by precedence row (None: `vars` is all there is), for the playbook's rows."""
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ from pathlib import Path
 from fleetkit import safeio
 from fleetkit.errors import PatternError, Position
 from fleetkit.inventory.model import Host, Inventory, freeze
+from fleetkit.inventory.vars import HostLayers
 
 IMPLICIT_LOCALHOST = ("localhost", "127.0.0.1")
 
@@ -81,12 +82,14 @@ def with_implicit_localhost(
     if not wanted or any(name in inv.hosts for name in IMPLICIT_LOCALHOST):
         return inv
     name = wanted[0]
-    host_vars = {
-        **inv.groups["all"].vars,
-        "ansible_python_interpreter": python or sys.executable,
-        "ansible_connection": "local",
-    }
-    hosts = {**inv.hosts, name: Host(name=name, vars=freeze(host_vars), groups=())}
+    layers = HostLayers(
+        groups=inv.groups["all"].vars,
+        own=freeze(
+            {"ansible_python_interpreter": python or sys.executable, "ansible_connection": "local"}
+        ),
+    )
+    implicit = Host(name=name, vars=freeze(layers.merged(name)), groups=(), layers=layers)
+    hosts = {**inv.hosts, name: implicit}
     return replace(inv, hosts=hosts, implicit=inv.implicit | {name})
 
 

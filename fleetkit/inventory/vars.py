@@ -9,17 +9,19 @@ highest; a later layer replaces a key whole (`hash_behaviour=replace`):
    `ansible_group_priority` (default 1, higher wins; read from inventory
    sources only, never from group_vars files), then name (`b` beats `a`)
 3. group_vars/all beside each inventory source (sources in order)
-4. (playbook group_vars/all: issue 17, not read here)
+4. group_vars/all beside the playbook (the directory of the play's playbook file)
 5. group_vars/<group> for the host's other groups, in the order of 2
-6. (playbook group_vars/<group>: issue 17)
+6. group_vars/<group> beside the playbook, in the order of 2
 7. the host's vars from the inventory sources (`host:port` sets ansible_port)
 8. host_vars/<host> beside each inventory source
-9. (playbook host_vars/<host>: issue 17); extra vars (`-e`) on top, applied by
+9. host_vars/<host> beside the playbook; extra vars (`-e`) on top, applied by
    the caller with `merge_extra`
 
 So `group_vars/all.yml: http_port: 80` beats a child group's inventory
 `[web:vars] http_port=8080`, as in Ansible. Depth and priority decide only
-within a layer.
+within a layer. An Inventory holds rows 1-3, 5 and 7-8 per host (HostLayers);
+rows 4, 6 and 9 are slotted in per playbook directory by
+fleetkit.inventory.playbook_vars (`HostLayers.merged`).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from typing import Any, Protocol
 from fleetkit.errors import InventoryError
 
 PRIORITY_VAR = "ansible_group_priority"
+ROOT_GROUP = "all"
 
 
 class _HasChildren(Protocol):
@@ -44,6 +47,33 @@ class VarsFiles:
 
     groups: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     hosts: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class HostLayers:
+    """A host's inventory variables kept by row, so the playbook's rows slot in between.
+
+    `groups`: rows 1-3 merged (inventory sources' group vars, then group_vars/all);
+    `group_files`: row 5 merged; `own`: rows 7-8 merged; `ranked`: the host's groups
+    (`all` excluded) in merge order, for row 6.
+    """
+
+    groups: Mapping[str, Any] = field(default_factory=dict)
+    group_files: Mapping[str, Any] = field(default_factory=dict)
+    own: Mapping[str, Any] = field(default_factory=dict)
+    ranked: tuple[str, ...] = ()
+
+    def merged(self, name: str, playbook: VarsFiles | None = None) -> dict[str, Any]:
+        """The host's vars, rows 1-9 (the playbook's rows 4, 6, 9 from `playbook`)."""
+        pb = playbook or VarsFiles()
+        out = dict(self.groups)
+        out.update(pb.groups.get(ROOT_GROUP, {}))
+        out.update(self.group_files)
+        for group in self.ranked:
+            out.update(pb.groups.get(group, {}))
+        out.update(self.own)
+        out.update(pb.hosts.get(name, {}))
+        return out
 
 
 def merge_extra(host_vars: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from fleetkit.connection.base import Connection
 from fleetkit.connection.spec import LOCAL_NAMES, ConnectionSpec
 from fleetkit.errors import PatternError, PlaybookError, TemplateError
 from fleetkit.inventory.model import Inventory
+from fleetkit.inventory.playbook_vars import PlaybookVars
 from fleetkit.playbook.schema import Play, Playbook
 from fleetkit.report.base import Reporter
 from fleetkit.results import RunResult
@@ -59,6 +60,12 @@ class Prepared:
     specs: Mapping[str, ConnectionSpec]
     warnings: tuple[str, ...] = ()
     search_paths: tuple[Path, ...] = ()
+    playbook_vars: PlaybookVars = field(default_factory=PlaybookVars)
+    """group_vars/ and host_vars/ beside each play's playbook file (rows 4, 6, 9)."""
+
+    def play_inventory(self, inventory: Inventory, play: Play) -> Inventory:
+        """inventory with the vars beside play's playbook file, as ansible-playbook reads them."""
+        return self.playbook_vars.apply(inventory, play.directory)
 
     @property
     def hosts(self) -> tuple[str, ...]:
@@ -160,13 +167,17 @@ def prepare(request: RunRequest) -> Prepared:
             + (f" within --limit {request.limit}" if request.limit else ""),
             hint="check each play's hosts: pattern against `fleetkit inventory --graph`",
         )
-    specs = HostSpecs(inventory, extra)
+    # connection settings from the top-level playbook's group_vars/host_vars too
+    playbook_vars = PlaybookVars()
+    specs = HostSpecs(playbook_vars.apply(inventory, playbook.path.parent), extra)
     selected = {h for _, hosts in plays for h in hosts}
     for name in selected:
         specs[name]  # bad connection variables are input errors: report them now
     known: set[str] = set(extra)
-    for name in selected:
-        known.update(inventory.hosts[name].vars)
+    for play, hosts in plays:
+        seen_by_play = playbook_vars.apply(inventory, play.directory)
+        for name in hosts:
+            known.update(seen_by_play.hosts[name].vars)
     check_playbook(playbook, renderer, known, extra=extra)
     _check_delegates(playbook, inventory)
     return Prepared(
@@ -178,6 +189,7 @@ def prepare(request: RunRequest) -> Prepared:
         specs=specs,
         warnings=tuple(warnings),
         search_paths=paths,
+        playbook_vars=playbook_vars,
     )
 
 
@@ -290,6 +302,7 @@ def execute(
             options=options,
             sleep=sleep or time.sleep,
             refresh=partial(_refresh, prepared),
+            play_inventory=prepared.play_inventory,
             docker_engine=docker_engine,
         )
         return run.run(prepared.plays)
@@ -310,7 +323,8 @@ def _refresh(prepared: Prepared, plays: Sequence[Play]) -> tuple[Inventory, list
         except PatternError:
             selected.append(())
     if isinstance(prepared.specs, HostSpecs):
-        prepared.specs.reload(inventory)
+        top = prepared.playbook.path.parent
+        prepared.specs.reload(prepared.playbook_vars.apply(inventory, top))
     return inventory, selected
 
 

@@ -125,6 +125,9 @@ Refresh = Callable[[Sequence[Play]], tuple[Inventory, Sequence[Sequence[str]]]]
 """meta: refresh_inventory: re-read the inventory; the new one and the hosts of the given
 (later) plays in it."""
 
+PlayInventory = Callable[[Inventory, Play], Inventory]
+"""The inventory as one play sees it (its playbook's group_vars/ and host_vars/ added)."""
+
 
 class _Stop(Exception):
     """The run stops here (any_errors_fatal or the failure budget is spent)."""
@@ -145,6 +148,7 @@ class PlaybookRun:
         sleep: Callable[[float], None] = time.sleep,
         refresh: Refresh | None = None,
         docker_engine: EngineOpener | None = None,
+        play_inventory: PlayInventory | None = None,
     ) -> None:
         self.pool = pool
         self.inventory = inventory
@@ -155,6 +159,7 @@ class PlaybookRun:
         self.sleep = sleep
         self.refresh = refresh
         self.docker_engine = docker_engine
+        self.play_inventory = play_inventory
         self.states: dict[str, HostState] = {}
         self.steps: list[StepResult] = []
         self._ids = itertools.count(1_000_000)
@@ -244,7 +249,11 @@ class PlaybookRun:
         self.reporter.play_start(play.name, hosts)
         scope = PlayScope(
             renderer=self.renderer,
-            inventory=self.inventory,
+            inventory=(
+                self.play_inventory(self.inventory, play)
+                if self.play_inventory is not None
+                else self.inventory
+            ),
             extra=self.extra,
             play=play,
             play_hosts=hosts,

@@ -28,14 +28,26 @@ Deliberate = Mapping[str, Mapping[str, tuple[int, int]]]
 
 
 def inventory(tmp: Path, hosts: Sequence[str] = ("localhost",)) -> Path:
-    """An INI inventory of hosts that all run locally."""
+    """An INI inventory of hosts that all run locally.
+
+    A case copied to tmp/src may hold an `inventory_side/` folder for the inventory's
+    own files (the playbook's are beside site.yml): its `hosts.ini` is appended to the
+    generated one (groups, `[g:vars]`), its group_vars/ and host_vars/ are copied
+    beside the inventory.
+    """
     inv = tmp / "hosts.ini"
+    side = tmp / "src" / "inventory_side"
+    more = side / "hosts.ini"
     inv.write_text(
         "".join(
             f"{h} ansible_connection=local ansible_python_interpreter={sys.executable}\n"
             for h in hosts
         )
+        + (more.read_text() if more.is_file() else "")
     )
+    for name in ("group_vars", "host_vars"):
+        if (side / name).is_dir():
+            shutil.copytree(side / name, tmp / name)
     return inv
 
 
