@@ -41,6 +41,7 @@ LOOP_KEYS = (
     "with_fileglob",
     "with_sequence",
     "with_subelements",
+    "with_first_found",
 )
 """The keys that make a task loop: loop: or with_<lookup>: (one per task)."""
 ORDERS = ("inventory", "reverse_inventory", "sorted", "reverse_sorted", "shuffle")

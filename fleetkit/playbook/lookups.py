@@ -281,6 +281,14 @@ def _pipe(terms: list[Any], variables: Mapping[str, Any], *_: Any) -> list[Any]:
     return out
 
 
+def _first_found(
+    terms: list[Any], variables: Mapping[str, Any], _: Renderer, opts: Mapping[str, Any]
+) -> list[Any]:
+    from fleetkit.playbook.first_found import first_found
+
+    return list(first_found(terms, variables, opts))
+
+
 class _Over(Mapping[str, Any]):
     """top over base, without copying base (a Layered view renders on access)."""
 
@@ -314,6 +322,7 @@ LOOPS: Mapping[str, Plugin] = {
     "fileglob": _fileglob,
     "sequence": _sequence,
     "subelements": _subelements,
+    "first_found": _first_found,
 }
 """The lookups a with_<name>: loop may name."""
 
@@ -327,9 +336,15 @@ PLUGINS: Mapping[str, Plugin] = {
 """Every lookup plugin fleetkit has (lookup('name', ...), query('name', ...))."""
 
 
-def run_loop(name: str, value: Any, variables: Mapping[str, Any], renderer: Renderer) -> list[Any]:
-    """The items of a with_<name>: loop whose rendered value is `value`."""
+def run_loop(
+    name: str, value: Any, variables: Mapping[str, Any], renderer: Renderer, module: str = ""
+) -> list[Any]:
+    """The items of a with_<name>: loop whose rendered value is `value` (module: the task's)."""
     terms = list(value) if isinstance(value, (list, tuple)) else [value]
+    if name == "first_found":  # searches the folder the task's module implies first
+        from fleetkit.playbook.first_found import first_found, loop_subdir
+
+        return list(first_found(terms, variables, {}, subdir=loop_subdir(module)))
     return LOOPS[name](terms, variables, renderer, {})
 
 

@@ -287,6 +287,9 @@ class TaskRunner:
 
         variables = self.scope.host(host, task)
         try:
+            items = self._items(task, variables)
+            if items is not None:
+                return self._include_vars_loop(task, host, start, variables, items)
             if not self._when(task, variables):
                 return self._skipped(task, host, start, variables)
             args = self.renderer.render(dict(task.args), variables)
@@ -304,6 +307,48 @@ class TaskRunner:
         )
         return Outcome(result=result, registered=dict(result.data), facts=values)
 
+    def _include_vars_loop(
+        self, task: Task, host: str, start: float, variables: Layered, items: list[Any]
+    ) -> Outcome:
+        """include_vars in a loop (the with_first_found idiom): each item's files, in order,
+        later items' values winning; a loop of no items is skipped, as in Ansible."""
+        from fleetkit.playbook.include_vars import read_vars
+
+        values: dict[str, Any] = {}
+        files: list[str] = []
+        results: list[dict[str, Any]] = []
+        for index in range(len(items)):
+            local = loop_vars(task, items, index)
+            scoped = variables.over(local)
+            if not self._when(task, scoped):
+                false = next((c for c in task.when if not self.condition(c, scoped)), "")
+                results.append({**_when_skipped(false), **local})
+                continue
+            args = self.renderer.render(dict(task.args), scoped)
+            found, read = read_vars(args, task, self.scope.play.directory)
+            values.update(found)
+            files += read
+            results.append(
+                {"ansible_facts": found, "ansible_included_var_files": read, "changed": False}
+                | local
+            )
+        skipped = all(r.get("skipped") for r in results)
+        data: dict[str, Any] = {"changed": False, "results": results, "skipped": skipped}
+        if not results:
+            data["skipped_reason"] = "No items in the list"
+        else:
+            data["msg"] = "All items skipped" if skipped else "All items completed"
+        result = StepResult(
+            host=host,
+            task=self.display_name(task),
+            status=Status.SKIPPED if skipped else Status.OK,
+            msg=", ".join(files) or data.get("msg", "No items in the list"),
+            duration_s=time.monotonic() - start,
+            data=MappingProxyType(data),
+            no_log=task.no_log,
+        )
+        return Outcome(result=result, registered=dict(data), facts=values)
+
     # pieces -------------------------------------------------------------------------
 
     def _items(self, task: Task, variables: Layered) -> list[Any] | None:
@@ -311,7 +356,7 @@ class TaskRunner:
             return None
         value = self.renderer.render(task.loop, variables)
         if task.loop_with:
-            return run_loop(task.loop_with, value, variables, self.renderer)
+            return run_loop(task.loop_with, value, variables, self.renderer, task.module)
         if isinstance(value, Mapping):
             raise TemplateError("loop needs a list; for a mapping use '| dict2items'")
         if isinstance(value, str):
