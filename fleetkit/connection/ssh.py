@@ -287,9 +287,7 @@ class SSHConnection(Connection):
             ) from None
         try:
             deadlines.exec_request(chan, full, handshake)
-            if stdin:
-                _send_all(chan, stdin)
-            chan.shutdown_write()
+            self._send_stdin(chan, stdin)
         except deadlines.PeerTimeout:
             self.close()  # a server that ignores requests is stuck: drop the whole connection
             raise ConnectionError(
@@ -309,6 +307,21 @@ class SSHConnection(Connection):
         if timeout is not None and result.rc == TIMEOUT_RC and result.duration_s >= timeout:
             return replace(result, rc=None, timed_out=True)
         return result
+
+    def _send_stdin(self, chan: paramiko.Channel, stdin: bytes | None) -> None:
+        """stdin to the command, then EOF. A command that ended (or closed the channel)
+        before reading all of it is not a lost connection: like a broken pipe, its exit
+        status and output are the result (a module launcher that finds no Python exits
+        127 before reading its payload)."""
+        try:
+            if stdin:
+                _send_all(chan, stdin)
+            chan.shutdown_write()
+        except (OSError, EOFError):
+            transport = chan.get_transport()
+            ended = chan.closed or chan.eof_received or chan.exit_status_ready()
+            if not (ended and transport is not None and transport.is_active()):
+                raise
 
     def _collect(
         self, chan: paramiko.Channel, start: float, deadline: float | None

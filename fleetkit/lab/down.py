@@ -52,24 +52,28 @@ def lab_processes(paths: LabPaths, record: StateRecord | None) -> tuple[list[int
     """(the lab's processes, processes that entered the lab from outside).
 
     The lab's: its recorded daemons, the registry, every process in a lab namespace
-    whose parent is init (daemons, container shims, what a playbook left running),
-    and all their descendants (containers run in namespaces of their own). A process
-    in a lab namespace started by something outside the lab (an operator's
-    `nsenter ... bash`, a debugger) is someone's session: `lab down` leaves it alone
-    and says so (issue 12).
+    that leads its own session (the lab starts its daemons with setsid; daemons and
+    shims a playbook started do the same) or whose parent is init (orphans a
+    playbook left running), and all their descendants (containers run in namespaces
+    of their own). A process in a lab namespace started from a session outside the
+    lab (an operator's `nsenter ... bash` in a terminal, a debugger) is someone's
+    session: `lab down` leaves it alone and says so (issue 12).
     """
-    parent = procs.parents()
+    table = procs.process_table()
     inside = set(procs.pids_in_namespaces(lab_namespace_inodes(paths, record)))
     daemons = set(registry.registry_pids(paths))
     if record is not None:
         daemons |= {p for h in record.hosts for p in (h.sshd_pid, h.dockerd_pid) if p}
-    return split_lab_processes(inside, daemons & set(parent), parent)
+    leaders = {p for p in inside if p in table and table[p][1] == p}
+    parent = {pid: ppid for pid, (ppid, _) in table.items()}
+    return split_lab_processes(inside, (daemons | leaders) & set(parent), parent)
 
 
 def split_lab_processes(
     inside: set[int], daemons: set[int], parent: dict[int, int]
 ) -> tuple[list[int], list[int]]:
-    """(lab, visitors) among inside (processes in lab namespaces) and daemons."""
+    """(lab, visitors) among inside (processes in lab namespaces); daemons are the lab's
+    own roots (recorded daemons, session leaders)."""
     roots = daemons | {p for p in inside if parent.get(p, 1) in (0, 1)}
     lab = procs.descendants(roots, parent)
     visitors = procs.descendants(inside - lab, parent) - lab

@@ -155,14 +155,20 @@ def _status_field(pid: int, name: str) -> int:
 
 def parents() -> dict[int, int]:
     """pid -> parent pid of every process, from /proc/*/stat."""
-    parent: dict[int, int] = {}
+    return {pid: ppid for pid, (ppid, _) in process_table().items()}
+
+
+def process_table() -> dict[int, tuple[int, int]]:
+    """pid -> (parent pid, session id) of every process, from /proc/*/stat."""
+    table: dict[int, tuple[int, int]] = {}
     for pid in all_pids():
         try:
             stat = (PROC / str(pid) / "stat").read_text(encoding="utf-8", errors="replace")
-            parent[pid] = int(stat[stat.rfind(")") + 2 :].split()[1])
+            fields = stat[stat.rfind(")") + 2 :].split()  # state ppid pgrp session ...
+            table[pid] = (int(fields[1]), int(fields[3]))
         except (OSError, ValueError, IndexError):
             continue
-    return parent
+    return table
 
 
 def descendants(pids: Collection[int], parent: dict[int, int]) -> set[int]:

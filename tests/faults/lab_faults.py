@@ -210,7 +210,22 @@ def kill_dockerd(host: str) -> int:
     """SIGKILL the host's dockerd (its containerd and containers keep running); the pid."""
     pid = _recorded(host)
     os.kill(pid, signal.SIGKILL)
+    _reaped(pid)
     return pid
+
+
+def _reaped(pid: int, timeout: float = 10.0) -> None:
+    """Wait until a killed daemon is gone from the process table: reaped here when this
+    process started it (a lab made in-process, as the test session does), else by
+    init. A zombie still counts as running for dockerd's pid-file check."""
+    try:
+        os.waitpid(pid, 0)
+        return
+    except ChildProcessError:
+        pass
+    deadline = time.monotonic() + timeout
+    while os.path.exists(f"/proc/{pid}") and time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 def restart_dockerd(host: str) -> int:
@@ -240,8 +255,7 @@ def registry_stopped() -> Iterator[None]:
 
     pid = _recorded()
     os.kill(pid, signal.SIGKILL)
-    with suppress(ChildProcessError):
-        os.waitpid(pid, os.WNOHANG)
+    _reaped(pid)
     try:
         yield
     finally:

@@ -46,6 +46,7 @@ class Mode(Enum):
     STALL_AFTER_AUTH = "stall-after-auth"
     CLOSE = "close"
     OK = "ok"
+    EXIT_EARLY = "exit-early"
 
 
 class _Interface(paramiko.ServerInterface):
@@ -79,7 +80,7 @@ class _Interface(paramiko.ServerInterface):
         if mode is Mode.NO_EXEC_REPLY:
             self._server.stopping.wait()
             return False
-        target = _flood if mode is Mode.FLOOD else _answer_ok
+        target = {Mode.FLOOD: _flood, Mode.EXIT_EARLY: _exit_early}.get(mode, _answer_ok)
         threading.Thread(target=target, args=(channel, self._server), daemon=True).start()
         return True
 
@@ -89,6 +90,19 @@ def _answer_ok(chan: paramiko.Channel, server: StuckServer) -> None:
     try:
         chan.sendall(b"ok\n")
         chan.send_exit_status(0)
+    except (OSError, EOFError, paramiko.SSHException):
+        pass
+    finally:
+        chan.close()
+
+
+def _exit_early(chan: paramiko.Channel, server: StuckServer) -> None:
+    """Exit 127 with a message and close at once, reading none of stdin (a command
+    that fails before it reads its input, as `python -` that does not exist)."""
+    time.sleep(REPLY_FIRST_S)
+    try:
+        chan.sendall_stderr(b"no such interpreter\n")
+        chan.send_exit_status(127)
     except (OSError, EOFError, paramiko.SSHException):
         pass
     finally:

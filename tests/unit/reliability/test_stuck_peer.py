@@ -272,3 +272,25 @@ def test_open_command_stream_is_bounded_too(
         assert raised and isinstance(raised[0], (ConnectionError, paramiko.SSHException))
     finally:
         conn.close()
+
+
+def test_a_command_that_exits_before_reading_its_stdin_is_its_exit_status(
+    tmp_path: Path,
+) -> None:
+    """Writing stdin to a channel the command already closed is a broken pipe, not a lost
+    connection: the result is the command's exit status and output (the Ansible module
+    launcher exits 127 at once when the interpreter is missing; before the fix the host
+    came out unreachable, 'connection lost: Socket is closed', depending on timing)."""
+    from fleetkit.connection.factory import ConnectionFactory
+    from fleetkit.connection.spec import ConnectionSpec
+
+    with StuckServer(Mode.EXIT_EARLY) as server:
+        spec = ConnectionSpec.for_host("early", server.host_vars(tmp_path))
+        conn = ConnectionFactory({"early": spec})("early")
+        try:
+            for _ in range(5):  # the race went both ways: every try must hold
+                result = conn.run("python3 -", stdin=b"x" * (8 << 20), timeout=20)
+                assert result.rc == 127
+                assert result.stderr == "no such interpreter\n"
+        finally:
+            conn.close()
