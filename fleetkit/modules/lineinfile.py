@@ -18,7 +18,7 @@ from fleetkit.modules.remote import (
     set_attrs,
     stat,
     unified_diff,
-    write,
+    write_file,
 )
 
 
@@ -89,7 +89,7 @@ class LineInFile(Module):
             diff = unified_diff(before if st.exists else None, after, path) if ctx.diff else ""
             if ctx.check:
                 return ModuleResult(changed=True, msg=f"would have {what}", diff=diff)
-            write(
+            write_file(
                 ctx,
                 path,
                 after,

@@ -1,9 +1,9 @@
 """Remote file primitives shared by file-changing modules, each in one round trip.
 
 `stat` reads type, mode, owner, checksum (and content when a diff or an edit
-needs it) with one command; `write` replaces a file atomically (temp file in the
-same directory, chmod/chown, optional backup, rename). Modules compare what
-`stat` returns with the wanted state and call `write` only when they differ.
+needs it) with one command; `write_file` replaces a file atomically (temp file in
+the same directory, chmod/chown, optional backup, rename). Modules compare what
+`stat` returns with the wanted state and call `write_file` only when they differ.
 """
 
 from __future__ import annotations
@@ -145,27 +145,6 @@ class Written:
     stat: RemoteStat
 
 
-def write(
-    ctx: ModuleContext,
-    path: str,
-    data: bytes,
-    *,
-    mode: int | str | None,
-    owner: str | None = None,
-    group: str | None = None,
-    backup: bool = False,
-    keep: RemoteStat | None = None,
-) -> str:
-    """Replace path with data atomically; returns the backup path ('' if none).
-
-    `keep` is the file's current stat: its owner is kept (best effort) unless
-    owner/group say otherwise, since a rename would otherwise hand it to us.
-    """
-    return write_file(
-        ctx, path, data, mode=mode, owner=owner, group=group, backup=backup, keep=keep
-    ).backup
-
-
 def write_file(
     ctx: ModuleContext,
     path: str,
@@ -177,8 +156,12 @@ def write_file(
     backup: bool = False,
     keep: RemoteStat | None = None,
 ) -> Written:
-    """write, also telling the temporary file used and the file's stat after (same
-    round trip)."""
+    """Replace path with data atomically: what was done (backup, temporary file, the
+    file's stat once in place), in one round trip.
+
+    `keep` is the file's current stat: its owner is kept (best effort) unless
+    owner/group say otherwise, since a rename would otherwise hand it to us.
+    """
     p = q(path)
     steps = [
         "set -e",

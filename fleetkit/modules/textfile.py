@@ -21,7 +21,7 @@ from fleetkit.modules.remote import (
     set_attrs,
     stat,
     unified_diff,
-    write,
+    write_file,
 )
 
 
@@ -71,7 +71,7 @@ def edit_file(ctx: ModuleContext, path: str, change: Change, spec: FileSpec) -> 
                 return fail(f"cannot remove {path}: {res.stderr.strip()}", rc=res.rc)
             return ModuleResult(changed=True, msg=what, diff=diff)
         mode = resolve_mode(st.mode if st.exists else spec.default_mode, spec.mode)
-        backup = write(
+        backup = write_file(
             ctx,
             path,
             new,
@@ -80,7 +80,7 @@ def edit_file(ctx: ModuleContext, path: str, change: Change, spec: FileSpec) -> 
             group=spec.group,
             backup=spec.backup and st.exists,
             keep=st,
-        )
+        ).backup
     except (RemoteError, EditError, ValueError) as err:
         return fail(str(err))
     data = {"backup_file": backup} if backup else {}
