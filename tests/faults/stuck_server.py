@@ -85,28 +85,29 @@ class _Interface(paramiko.ServerInterface):
         return True
 
 
-def _answer_ok(chan: paramiko.Channel, server: StuckServer) -> None:
+def _reply(chan: paramiko.Channel, out: bytes, err: bytes, rc: int) -> None:
+    """Answer an exec with out, err and exit status rc, then close, reading no stdin."""
     time.sleep(REPLY_FIRST_S)
     try:
-        chan.sendall(b"ok\n")
-        chan.send_exit_status(0)
+        if out:
+            chan.sendall(out)
+        if err:
+            chan.sendall_stderr(err)
+        chan.send_exit_status(rc)
     except (OSError, EOFError, paramiko.SSHException):
         pass
     finally:
         chan.close()
+
+
+def _answer_ok(chan: paramiko.Channel, server: StuckServer) -> None:
+    _reply(chan, b"ok\n", b"", 0)
 
 
 def _exit_early(chan: paramiko.Channel, server: StuckServer) -> None:
-    """Exit 127 with a message and close at once, reading none of stdin (a command
-    that fails before it reads its input, as `python -` that does not exist)."""
-    time.sleep(REPLY_FIRST_S)
-    try:
-        chan.sendall_stderr(b"no such interpreter\n")
-        chan.send_exit_status(127)
-    except (OSError, EOFError, paramiko.SSHException):
-        pass
-    finally:
-        chan.close()
+    """Exit 127 with a message at once, reading none of stdin (a command that fails
+    before it reads its input, as `python -` that does not exist)."""
+    _reply(chan, b"", b"no such interpreter\n", 127)
 
 
 def _flood(chan: paramiko.Channel, server: StuckServer) -> None:

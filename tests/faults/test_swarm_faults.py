@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import json
 import subprocess
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -90,13 +90,6 @@ def running_images(inventory: Path) -> set[str]:
     return set(text.split())
 
 
-def in_background(fn: Callable[[], Any]) -> tuple[threading.Thread, list[Any]]:
-    box: list[Any] = []
-    thread = threading.Thread(target=lambda: box.append(fn()), daemon=True)
-    thread.start()
-    return thread, box
-
-
 @pytest.fixture(scope="module")
 def swarm(swarm_service: str, lab: LabState) -> Iterator[Path]:
     """The session's swarm with this module's service (3 replicas of v1), removed after."""
@@ -115,16 +108,15 @@ def swarm(swarm_service: str, lab: LabState) -> Iterator[Path]:
 
 def test_a_worker_dockerd_killed_during_scale(swarm: Path, lab: LabState, outcomes: Table) -> None:
     worker = lab.hosts[-1].name
-    thread, box = in_background(
-        lambda: play(swarm, "scale.yml", f"service={SERVICE}", "replicas=9", "wait_timeout=180")
+    pool = ThreadPoolExecutor(1)
+    running = pool.submit(
+        play, swarm, "scale.yml", f"service={SERVICE}", "replicas=9", "wait_timeout=180"
     )
     time.sleep(1.0)
     start = time.monotonic()
     lab_faults.kill_dockerd(worker)
     try:
-        thread.join(300)
-        assert not thread.is_alive()
-        rc, _, output = box[0]
+        rc, _, output = running.result(timeout=300)
         took = time.monotonic() - start
         assert "Traceback" not in output
         assert rc == 0, output  # the swarm reschedules the lost node's tasks
@@ -132,6 +124,7 @@ def test_a_worker_dockerd_killed_during_scale(swarm: Path, lab: LabState, outcom
         svc = service(swarm)
         assert svc["running"] == 9 and worker not in svc["per_node"], svc
     finally:
+        pool.shutdown(wait=False)
         lab_faults.restart_dockerd(worker)
     eventually(lambda: node_states(swarm)[worker] == "ready")
     outcomes.add(
@@ -159,16 +152,15 @@ def test_the_leader_dockerd_killed_during_a_rolling_update_with_three_managers(
     proc = fleetkit("run", str(roles("manager", leader)), "-i", str(swarm))
     assert proc.returncode == 0, proc.stdout + proc.stderr
     try:
-        thread, box = in_background(
-            lambda: play(swarm, "rolling-update.yml", f"service={SERVICE}", f"image={v2}", *FAST)
+        pool = ThreadPoolExecutor(1)
+        running = pool.submit(
+            play, swarm, "rolling-update.yml", f"service={SERVICE}", f"image={v2}", *FAST
         )
         time.sleep(3.0)  # the update is under way (one task per 2 s + monitor)
         start = time.monotonic()
         lab_faults.kill_dockerd(leader)
         try:
-            thread.join(300)
-            assert not thread.is_alive()
-            rc, events, output = box[0]
+            rc, events, output = running.result(timeout=300)
             took = time.monotonic() - start
             assert "Traceback" not in output
             failed = [str(e["msg"]) for e in events if e.get("status") in ("failed", "unreachable")]
@@ -182,6 +174,7 @@ def test_the_leader_dockerd_killed_during_a_rolling_update_with_three_managers(
             )  # fmt: skip
             assert rc2 == 0, output2
         finally:
+            pool.shutdown(wait=False)
             lab_faults.restart_dockerd(leader)
         eventually(lambda: node_states(swarm)[leader] == "ready")
     finally:
