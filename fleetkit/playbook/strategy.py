@@ -263,8 +263,8 @@ class PlaybookRun:
             facts={h: state.facts for h, state in self.states.items()},
             check=self.options.check,
             diff=self.options.diff,
+            lost=lambda h: self.states[h].failed or self.states[h].unreachable,
         )
-        scope.lost = lambda h: self.states[h].failed or self.states[h].unreachable
         runner = TaskRunner(
             scope,
             self.pool.connection,

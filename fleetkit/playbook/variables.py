@@ -175,6 +175,7 @@ class PlayScope:
         facts: Mapping[str, Mapping[str, Any]],
         check: bool = False,
         diff: bool = False,
+        lost: Callable[[str], bool] | None = None,
     ) -> None:
         self.renderer = renderer
         self.inventory = inventory
@@ -192,8 +193,8 @@ class PlayScope:
         self._empty: Mapping[str, Any] = {}
         self.batch: list[str] = list(play_hosts)
         """The current serial batch (the strategy sets it before each)."""
-        self.lost: Callable[[str], bool] = lambda host: False
-        """Whether a host failed or is unreachable (the strategy sets it)."""
+        self.lost: Callable[[str], bool] = lost or (lambda host: False)
+        """Whether a host failed or is unreachable (the strategy's host states)."""
         self._lists: Mapping[str, Callable[[], Any]] = {
             "ansible_play_hosts_all": lambda: list(self.play_hosts),
             "ansible_play_hosts": lambda: [h for h in self.play_hosts if not self.lost(h)],
