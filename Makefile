@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 FLEETKIT := $(BIN)/fleetkit
-DEBIAN_PACKAGES := openssh-server openssh-client sudo iproute2 util-linux procps psmisc \
+DEBIAN_PACKAGES := openssh-server openssh-client sudo iproute2 util-linux tini procps psmisc \
 	iptables docker.io busybox-static docker-registry prometheus prometheus-node-exporter \
 	python3-venv curl ca-certificates less
 DEMO_HOSTS ?= 3

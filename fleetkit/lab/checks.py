@@ -16,7 +16,7 @@ from fleetkit.errors import LabError
 SEARCH_PATH = os.pathsep.join(
     ["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"]
 )
-BASE_PACKAGES = ("openssh-server", "sudo", "iproute2", "util-linux")
+BASE_PACKAGES = ("openssh-server", "sudo", "iproute2", "util-linux", "tini")
 DOCKER_PACKAGES = ("docker.io", "docker-registry", "busybox-static")
 
 # command -> Debian package that provides it
@@ -29,6 +29,8 @@ BASE_COMMANDS = {
     "mount": "mount",
     "hostname": "hostname",
     "sh": "dash",
+    "tini": "tini",
+    "sleep": "coreutils",
 }
 DOCKER_COMMANDS = {
     "dockerd": "docker.io",
@@ -51,6 +53,8 @@ class Tools:
     mount: str
     hostname: str
     sh: str
+    tini: str = "tini"  # each host's init: pid 1 of its PID namespace, reaps orphans
+    sleep: str = "sleep"
     iptables: str | None = None  # only needed when a DOCKER-USER chain exists
     dockerd: str | None = None
     docker: str | None = None
@@ -113,6 +117,8 @@ def check_prerequisites(*, docker: bool = False) -> Tools:
         mount=_must(found, "mount"),
         hostname=_must(found, "hostname"),
         sh=_must(found, "sh"),
+        tini=_must(found, "tini"),
+        sleep=_must(found, "sleep"),
         iptables=which("iptables"),
         dockerd=found.get("dockerd"),
         docker=found.get("docker"),

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from fleetkit.errors import LabError
 from fleetkit.lab.checks import Tools
-from fleetkit.lab.host import enter_argv, spawn_daemon, wait_until_answering
+from fleetkit.lab.host import spawn_in_host, wait_until_answering
 from fleetkit.lab.layout import HostSpec, LabPaths, registry_address
 
 CGROUP_PREFIX = "fleetkit-lab-"
@@ -44,7 +44,7 @@ def dockerd_log(paths: LabPaths, spec: HostSpec) -> Path:
 def start_dockerd(tools: Tools, paths: LabPaths, spec: HostSpec) -> int:
     """Start the host's dockerd inside its namespaces; returns the dockerd pid."""
     assert tools.dockerd is not None
-    return spawn_daemon([*enter_argv(tools, paths, spec), tools.dockerd], dockerd_log(paths, spec))
+    return spawn_in_host(tools, paths, spec, [tools.dockerd], dockerd_log(paths, spec))
 
 
 def socket_path(dockerd_pid: int) -> Path:

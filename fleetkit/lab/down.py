@@ -63,7 +63,7 @@ def lab_processes(paths: LabPaths, record: StateRecord | None) -> tuple[list[int
     inside = set(procs.pids_in_namespaces(lab_namespace_inodes(paths, record)))
     daemons = set(registry.registry_pids(paths))
     if record is not None:
-        daemons |= {p for h in record.hosts for p in (h.sshd_pid, h.dockerd_pid) if p}
+        daemons |= {p for h in record.hosts for p in (h.init_pid, h.sshd_pid, h.dockerd_pid) if p}
     leaders = {p for p in inside if p in table and table[p][1] == p}
     parent = {pid: ppid for pid, (ppid, _) in table.items()}
     return split_lab_processes(inside, (daemons | leaders) & set(parent), parent)

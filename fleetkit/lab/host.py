@@ -1,8 +1,11 @@
-"""One lab host: its mount and UTS namespaces, its mounts, and daemons started inside.
+"""One lab host: its mount, UTS and PID namespaces, its mounts, and daemons started inside.
 
 The namespaces are kept alive by bind-mounting them to files in the state dir
-(`unshare --mount=FILE --uts=FILE`), so no process has to hold them and every
-later command enters them with `nsenter` (never `ip netns exec`: it remounts /sys).
+(`unshare --mount=FILE --uts=FILE`), so every later command enters them with
+`nsenter` (never `ip netns exec`: it remounts /sys). A PID namespace also needs
+its init alive: each host runs `tini` as its pid 1 (it reaps the orphans a
+playbook leaves), and its /proc is its own, so a host's root sees and signals the
+host's processes only, and `/proc/1/root` is the host's own root (issue 12).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
 
 from fleetkit.errors import LabError
-from fleetkit.lab import procs
+from fleetkit.lab import mounts, procs
 from fleetkit.lab.checks import Tools
 from fleetkit.lab.hostfs import DOCKER_DATA, OVERLAY_DIRS
 from fleetkit.lab.layout import NETNS_DIR, HostSpec, LabPaths
@@ -81,6 +84,9 @@ def host_script(paths: LabPaths, spec: HostSpec) -> str:
         # This namespace copied the machine's mounts: drop the lab's namespace files
         # (they would keep other hosts' namespaces alive) before anything else.
         f"umount -l {q(str(paths.ns_dir))} {q(str(NETNS_DIR))} 2>/dev/null || true",
+        # and the lab's secrets (the client key): detached, not hidden, so no unmount
+        # inside the host brings them back.
+        f"umount -l {q(str(paths.secret_dir))}",
         "for f in /proc/sys/net/ipv6/conf/eth0/disable_ipv6"
         " /proc/sys/net/ipv6/conf/default/disable_ipv6; do"
         ' if [ -w "$f" ]; then echo 1 > "$f"; fi; done',
@@ -122,21 +128,90 @@ def make_namespaces(tools: Tools, paths: LabPaths, spec: HostSpec) -> None:
 
 
 def enter_argv(tools: Tools, paths: LabPaths, spec: HostSpec) -> list[str]:
-    """The nsenter prefix that runs a command inside the host (mount, UTS, net)."""
+    """The nsenter prefix that runs a command inside the host (mount, UTS, net, PID).
+
+    nsenter forks to enter the PID namespace: the command is nsenter's child.
+    """
     return [
         tools.nsenter,
         f"--mount={paths.mnt_ns(spec.name)}",
         f"--uts={paths.uts_ns(spec.name)}",
         f"--net={spec.netns_path}",
+        f"--pid={paths.pid_ns(spec.name)}",
         "--",
     ]
+
+
+def init_log(paths: LabPaths, spec: HostSpec) -> Path:
+    """The host's init output (tini), in the state dir."""
+    return paths.host_dir(spec.name) / "init.log"
+
+
+# Run inside the host's PID namespace: the machine's /proc (every machine process,
+# /proc/1/root the machine's root) is detached, the host's own mounted in its place.
+OWN_PROC = "umount -l /proc && mount -t proc -o nosuid,nodev,noexec proc /proc"
+
+
+def start_init(tools: Tools, paths: LabPaths, spec: HostSpec) -> int:
+    """Start the host's init (pid 1 of a new PID namespace), pin that namespace and mount
+    the host's own /proc. Returns the pid of the `unshare` holding the init: its death
+    kills the init, and so every process of the host.
+    """
+    argv = [
+        tools.nsenter, f"--mount={paths.mnt_ns(spec.name)}", f"--uts={paths.uts_ns(spec.name)}",
+        f"--net={spec.netns_path}", "--",
+        tools.unshare, "--pid", "--fork", "--kill-child", "--",
+        tools.tini, "--", tools.sleep, "infinity",
+    ]  # fmt: skip
+    log = init_log(paths, spec)
+    holder = spawn_daemon(argv, log)
+    init = child_of(holder, log, what="init")
+    pin = paths.pid_ns(spec.name)
+    pin.touch(mode=0o600, exist_ok=True)
+    mounts.bind(Path(f"/proc/{init}/ns/pid"), pin)
+    proc = subprocess.run(
+        [*enter_argv(tools, paths, spec), tools.sh, "-c", OWN_PROC],
+        capture_output=True, text=True, timeout=SCRIPT_TIMEOUT_S, check=False,
+        env=DAEMON_ENV, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    if proc.returncode != 0:
+        raise LabError(f"{spec.name}: mounting its own /proc failed: {proc.stderr.strip()}")
+    return holder
+
+
+def child_of(pid: int, log: Path, *, what: str, timeout_s: float = 10.0) -> int:
+    """The first child of pid (nsenter or unshare forks the real process); LabError naming
+    what if pid exits first or has none within timeout_s."""
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            found = children.read_text(encoding="ascii").split()
+        except OSError:
+            found = []
+        if found:
+            return int(found[0])
+        if not procs.is_running(pid):
+            raise LabError(f"{what} exited at start: {tail(log)}")
+        if time.monotonic() > deadline:
+            raise LabError(f"{what} did not start within {timeout_s:.0f}s: {tail(log)}")
+        time.sleep(0.002)
+
+
+def spawn_in_host(
+    tools: Tools, paths: LabPaths, spec: HostSpec, argv: Sequence[str], log: Path
+) -> int:
+    """Start argv as a daemon inside the host (see spawn_daemon); returns the daemon's pid
+    as the machine sees it (nsenter's child, since entering a PID namespace forks)."""
+    entered = spawn_daemon([*enter_argv(tools, paths, spec), *argv], log)
+    return child_of(entered, log, what=f"{spec.name}: {Path(argv[0]).name}")
 
 
 def spawn_daemon(argv: Sequence[str], log: Path) -> int:
     """Start argv detached (own session, stdin /dev/null, output to log) and return its pid.
 
-    nsenter execs its command, so the pid is the daemon's own. posix_spawn (not
-    Popen) because the lab outlives this process: nothing here waits for it.
+    posix_spawn (not Popen) because the lab outlives this process: nothing here
+    waits for it.
     """
     flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND
     return os.posix_spawn(
@@ -159,8 +234,8 @@ def sshd_log(paths: LabPaths, spec: HostSpec) -> Path:
 
 def start_sshd(tools: Tools, paths: LabPaths, spec: HostSpec) -> int:
     """Start the host's sshd in its namespaces; returns the sshd pid."""
-    argv = [*enter_argv(tools, paths, spec), tools.sshd, "-D", "-e", "-f", "/etc/ssh/sshd_config"]
-    return spawn_daemon(argv, sshd_log(paths, spec))
+    argv = [tools.sshd, "-D", "-e", "-f", "/etc/ssh/sshd_config"]
+    return spawn_in_host(tools, paths, spec, argv, sshd_log(paths, spec))
 
 
 def accepting(addresses: Sequence[str], *, port: int = 22, timeout: float = 0.5) -> set[str]:

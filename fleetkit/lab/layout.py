@@ -53,9 +53,19 @@ class LabPaths:
         return self.root / ".lab.lock"
 
     @property
+    def secret_dir(self) -> Path:
+        """A tmpfs of its own on the machine, detached in every host's mount namespace.
+
+        Being another filesystem, it shows as an empty folder through a host's /var
+        overlay (overlayfs does not cross a lower layer's mounts), whatever a host's
+        root unmounts (issue 12).
+        """
+        return self.state_dir / "secret"
+
+    @property
     def key(self) -> Path:
         """The lab client's private key (0600); the .pub beside it."""
-        return self.state_dir / "id_ed25519"
+        return self.secret_dir / "id_ed25519"
 
     @property
     def known_hosts(self) -> Path:
@@ -64,7 +74,7 @@ class LabPaths:
 
     @property
     def ns_dir(self) -> Path:
-        """A private bind mount holding the per-host mount and UTS namespace files."""
+        """A private bind mount holding the per-host mount, UTS and PID namespace files."""
         return self.state_dir / "ns"
 
     @property
@@ -88,6 +98,10 @@ class LabPaths:
     def uts_ns(self, name: str) -> Path:
         """The file a host's UTS namespace is bound to."""
         return self.ns_dir / f"{name}.uts"
+
+    def pid_ns(self, name: str) -> Path:
+        """The file a host's PID namespace is bound to (alive while the host's init runs)."""
+        return self.ns_dir / f"{name}.pid"
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,18 @@ def bind_private(path: Path) -> None:
     _check(rc, "make private", path)
 
 
+def bind(source: Path, target: Path) -> None:
+    """Bind-mount source on target (a namespace file from /proc onto a file, say)."""
+    rc = _libc().mount(str(source).encode(), str(target).encode(), None, MS_BIND, None)
+    _check(rc, "bind mount", target)
+
+
+def mount_tmpfs(target: Path, options: str) -> None:
+    """Mount a new tmpfs on target with options (`mode=0700,size=1m`)."""
+    rc = _libc().mount(b"tmpfs", str(target).encode(), b"tmpfs", 0, options.encode())
+    _check(rc, "mount tmpfs on", target)
+
+
 def umount(path: Path, *, detach: bool = False) -> None:
     """Unmount path (lazily with detach=True). Raises OSError."""
     rc = _libc().umount2(str(path).encode(), MNT_DETACH if detach else 0)

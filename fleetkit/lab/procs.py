@@ -64,6 +64,19 @@ def runs_in(pid: int | None, netns_inode: int | None) -> bool:
     return process_ns(pid, "net") == netns_inode
 
 
+def is_namespace_init(pid: int) -> bool:
+    """True when pid is pid 1 of a PID namespace below ours (NSpid in /proc/PID/status)."""
+    try:
+        text = (PROC / str(pid) / "status").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return False
+    for line in text.splitlines():
+        if line.startswith("NSpid:"):
+            ids = line.split()[1:]
+            return len(ids) > 1 and ids[-1] == "1"
+    return False
+
+
 def all_pids() -> list[int]:
     """Every process id visible in /proc."""
     return [int(p.name) for p in PROC.iterdir() if p.name.isdigit()]
@@ -86,14 +99,13 @@ def pids_in_namespaces(ns_inodes: Collection[int]) -> list[int]:
 def stop_processes(pids: Iterable[int], *, grace_s: float = 5.0) -> list[int]:
     """SIGTERM pids, SIGKILL what is left after grace_s; reap our own children.
 
-    Processes in another pid namespace (containers) get SIGKILL at once: their
-    init ignores SIGTERM sent from outside. Returns the pids that outlived grace_s.
+    The init of another PID namespace (a host's tini, a container's first process)
+    gets SIGKILL at once: an init may ignore SIGTERM sent from outside. Returns the
+    pids that outlived grace_s.
     """
     pending = {p for p in pids if is_running(p)}
-    own_pidns = process_ns(os.getpid(), "pid")
     for pid in pending:
-        contained = process_ns(pid, "pid") not in (own_pidns, None)
-        _signal(pid, signal.SIGKILL if contained else signal.SIGTERM)
+        _signal(pid, signal.SIGKILL if is_namespace_init(pid) else signal.SIGTERM)
     deadline = time.monotonic() + grace_s
     while pending and time.monotonic() < deadline:
         _reap(pending)

@@ -32,6 +32,7 @@ class HostRecord:
     netns: str
     sshd_pid: int | None = None
     dockerd_pid: int | None = None
+    init_pid: int | None = None  # the `unshare` holding the host's init (its PID namespace)
 
 
 @dataclass(frozen=True)

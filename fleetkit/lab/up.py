@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import replace
 from pathlib import Path
+from typing import NamedTuple
 
 from fleetkit.errors import LabError
 from fleetkit.lab import docker as dockerd
@@ -50,6 +51,16 @@ from fleetkit.lab.state import (
 from fleetkit.lab.status import observe
 
 Progress = Callable[[str], None]
+
+
+class HostPids(NamedTuple):
+    """The pids `lab up` records for one host."""
+
+    init: int
+    sshd: int
+    dockerd: int | None
+
+
 DEFAULT_INVENTORY = Path("inventory/lab/hosts.yml")
 
 
@@ -172,6 +183,8 @@ def _build(
     started = time.monotonic()
     paths.state_dir.mkdir(mode=0o755, parents=True, exist_ok=True)
     paths.hosts_dir.mkdir(mode=0o700, exist_ok=True)
+    paths.secret_dir.mkdir(mode=0o700, exist_ok=True)
+    mounts.mount_tmpfs(paths.secret_dir, "mode=0700,size=1m")
     say(f"generating keys for {len(specs)} hosts")
     client = generate_ed25519()
     write_private_key(paths.key, client, comment="fleetkit-lab")
@@ -203,19 +216,25 @@ def _build(
     record = replace(
         record,
         hosts=tuple(
-            replace(h, sshd_pid=pids[h.name][0], dockerd_pid=pids[h.name][1]) for h in record.hosts
+            replace(
+                h,
+                init_pid=pids[h.name].init,
+                sshd_pid=pids[h.name].sshd,
+                dockerd_pid=pids[h.name].dockerd,
+            )
+            for h in record.hosts
         ),
     )
     save_record(paths, record)
 
     say(f"waiting for sshd on {len(specs)} hosts")
-    sshd_pids = {name: p[0] for name, p in pids.items()}
+    sshd_pids = {name: p.sshd for name, p in pids.items()}
     labhost.wait_for_sshd(specs, sshd_pids, paths, timeout_s=30.0 + 0.1 * len(specs))
     if docker:
         assert record.registry_pid is not None
         registry.wait_for_registry(record.registry_pid, paths)
         say(f"waiting for dockerd on {len(specs)} hosts")
-        dockerd_pids = {name: p[1] for name, p in pids.items() if p[1] is not None}
+        dockerd_pids = {name: p.dockerd for name, p in pids.items() if p.dockerd is not None}
         dockerd.wait_for_dockerd(specs, dockerd_pids, paths, timeout_s=60.0 + 0.5 * len(specs))
         say(f"seeding images into the lab registry (built on {specs[0].name})")
         images.seed_images(tools, paths, dockerd_pids[specs[0].name])
@@ -239,23 +258,24 @@ def _build_hosts(
     host_keys: dict[str, KeyPair],
     docker: bool,
     say: Progress,
-) -> dict[str, tuple[int, int | None]]:
-    """Build every host in a bounded pool; returns (sshd pid, dockerd pid) by host name."""
+) -> dict[str, HostPids]:
+    """Build every host in a bounded pool; returns its daemons' pids by host name."""
 
-    def build_one(spec: HostSpec) -> tuple[int, int | None]:
+    def build_one(spec: HostSpec) -> HostPids:
         config = dockerd.daemon_json(spec) if docker else None
         populate_host(paths, spec, template, host_keys[spec.name], daemon_json=config)
         labhost.make_namespaces(tools, paths, spec)
-        sshd_pid = labhost.start_sshd(tools, paths, spec)
-        return sshd_pid, dockerd.start_dockerd(tools, paths, spec) if docker else None
+        init = labhost.start_init(tools, paths, spec)
+        sshd = labhost.start_sshd(tools, paths, spec)
+        return HostPids(init, sshd, dockerd.start_dockerd(tools, paths, spec) if docker else None)
 
     total = len(specs)
     step = max(1, total // 10)
-    pids: dict[str, tuple[int, int | None]] = {}
+    pids: dict[str, HostPids] = {}
     say(f"building {total} hosts")
     with ThreadPoolExecutor(max_workers=_workers(total), thread_name_prefix="lab") as pool:
         futures = {pool.submit(build_one, s): s for s in specs}
-        pending: set[Future[tuple[int, int | None]]] = set(futures)
+        pending: set[Future[HostPids]] = set(futures)
         while pending:
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
             for fut in done:

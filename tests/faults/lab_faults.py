@@ -27,6 +27,8 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 
 from fleetkit.lab import lab_status
+from fleetkit.lab.checks import cleanup_tools
+from fleetkit.lab.host import enter_argv
 from fleetkit.lab.layout import LabPaths, host_spec
 from fleetkit.lab.procs import children_of
 
@@ -144,18 +146,10 @@ def nft(host: str, kind: str, *, percent: int = 20) -> Iterator[NftFault]:
 
 
 def in_host(host: str, *argv: str) -> subprocess.CompletedProcess[str]:
-    """argv run inside the host's mount and network namespaces (as root, from the machine)."""
+    """argv run inside the host's namespaces (as root, from the machine)."""
     spec = host_spec(_index(host))
-    paths = LabPaths()
     return subprocess.run(
-        [
-            "nsenter",
-            f"--mount={paths.mnt_ns(host)}",
-            f"--uts={paths.uts_ns(host)}",
-            f"--net={spec.netns_path}",
-            "--",
-            *argv,
-        ],
+        [*enter_argv(cleanup_tools(), LabPaths(), spec), *argv],
         capture_output=True,
         text=True,
         check=False,

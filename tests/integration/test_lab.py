@@ -186,6 +186,41 @@ def test_lab_state_is_hidden_inside_hosts(lab: LabState) -> None:
     assert out.strip() == ""
 
 
+def test_the_lab_key_is_out_of_reach_even_after_unmounting(lab: LabState) -> None:
+    """A host's root unmounts the tmpfs over the state and the /var overlay itself (in a
+    child mount namespace, so the host keeps its mounts): the key's folder is empty."""
+    assert lab.key.is_file()
+    secret = lab.key.parent
+    out = ssh_ok(
+        lab,
+        lab.hosts[0],
+        "sudo -n unshare --mount sh -c"
+        f" 'umount -l /var/lib/fleetkit && umount -l /var && ls -A {secret} && echo listed'",
+    )
+    assert out.split() == ["listed"]
+
+
+def test_a_become_task_sees_and_signals_only_its_hosts_processes(lab: LabState) -> None:
+    marker = f"{uuid.uuid4().int % 10**6}.25"
+    machine = subprocess.Popen(["sleep", marker])
+    try:
+        host = lab.hosts[0]
+        listing = ssh_ok(lab, host, "sudo -n ps -e -o pid=,comm=")
+        rows = [line.split(None, 1) for line in listing.splitlines()]
+        assert rows[0] == ["1", "tini"]
+        assert len(rows) < 50, listing
+        # The machine's process is invisible, so it cannot be signalled by anything there.
+        seen = ssh(lab, host, f"sudo -n pgrep -f '[s]leep {marker}'")
+        assert seen.returncode == 1 and seen.stdout == ""
+        assert ssh(lab, host, f"sudo -n pkill -KILL -f '[s]leep {marker}'").returncode == 1
+        assert machine.poll() is None
+        # /proc/1/root is the host's own root, not the machine's.
+        assert ssh_ok(lab, host, "sudo -n cat /proc/1/root/etc/hostname").strip() == host.name
+    finally:
+        machine.kill()
+        machine.wait()
+
+
 # --- the inventory --------------------------------------------------------------------
 
 
