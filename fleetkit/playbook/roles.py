@@ -1,7 +1,8 @@
 """Roles on disk: where a role is found and what its directories hold.
 
 Search order (Ansible's): `roles/` beside the playbook, then each directory of
-the roles path (FLEETKIT_ROLES_PATH, else ANSIBLE_ROLES_PATH, colon-separated),
+the roles path (FLEETKIT_ROLES_PATH, else ansible.cfg's roles_path as Ansible
+resolves it: ANSIBLE_ROLES_PATH over the file over Ansible's default; colon-separated),
 then the playbook's own directory; a name with a slash is a path. A role's
 files are `tasks/ handlers/ vars/ defaults/ meta/` with `main.yml`,
 `main.yaml` or `main`; `templates/` and `files/` are searched first by its tasks.
@@ -23,14 +24,17 @@ ROLES_PATH_VARS = ("FLEETKIT_ROLES_PATH", "ANSIBLE_ROLES_PATH")
 MAIN_NAMES = ("main.yml", "main.yaml", "main")
 
 
-def roles_path(environ: Mapping[str, str] | None = None) -> tuple[Path, ...]:
-    """The configured roles path (the first of FLEETKIT_ROLES_PATH, ANSIBLE_ROLES_PATH)."""
+def roles_path(
+    environ: Mapping[str, str] | None = None, configured: Sequence[Path] | None = None
+) -> tuple[Path, ...]:
+    """The roles path: FLEETKIT_ROLES_PATH, else configured (ansible.cfg's roles_path,
+    fleetkit/config), else ANSIBLE_ROLES_PATH."""
     env = os.environ if environ is None else environ
-    for name in ROLES_PATH_VARS:
+    for name in ROLES_PATH_VARS if configured is None else ROLES_PATH_VARS[:1]:
         value = env.get(name)
         if value:
             return tuple(Path(p).expanduser() for p in value.split(":") if p)
-    return ()
+    return tuple(configured or ())
 
 
 @dataclass(frozen=True)
@@ -106,6 +110,6 @@ def find_role(name: str, playbook_dir: Path, search: Sequence[Path], pos: Positi
     looked = ", ".join(str(c.parent) for c in candidates)
     raise PlaybookError(
         f"role '{name}' not found{did_you_mean(name, known)} (looked in {looked};"
-        " set FLEETKIT_ROLES_PATH or ANSIBLE_ROLES_PATH for more places)",
+        " set roles_path in ansible.cfg, or ANSIBLE_ROLES_PATH, for more places)",
         position=pos,
     )
