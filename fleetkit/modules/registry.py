@@ -35,6 +35,7 @@ from fleetkit.modules.system_modules import SYSTEM_MODULES
 from fleetkit.modules.template import Template
 from fleetkit.modules.uri import Uri
 from fleetkit.modules.user import User
+from fleetkit.modules.validate_argument_spec import ValidateArgumentSpec
 from fleetkit.modules.wait_for import WaitFor
 from fleetkit.text import suggest
 
@@ -61,6 +62,7 @@ MODULES: Mapping[str, Module] = MappingProxyType(
             Template(),
             Uri(),
             User(),
+            ValidateArgumentSpec(),
             WaitFor(),
             *SWARM_MODULES,
             *K3S_MODULES,

@@ -26,6 +26,7 @@ from fleetkit.playbook import keywords as kw
 from fleetkit.playbook.keywords import coerce_all, combine, unknown
 from fleetkit.playbook.kv import parse_free_form
 from fleetkit.playbook.render import contains_template, is_template
+from fleetkit.playbook.role_specs import validation_entry
 from fleetkit.playbook.roles import RoleDir, find_role
 from fleetkit.playbook.schema import (
     BLOCK_FIELDS,
@@ -589,10 +590,13 @@ class _Loader:
             k: spec.get(k) for k in ("tasks_from", "vars_from", "defaults_from", "handlers_from")
         }
         public = kw.as_bool(spec, "public", pos)
+        validate = kw.as_bool(spec, "rolespec_validate", pos) is not False
         if static:
             own = self._coerce(BLOCK_FIELDS, entry, pos, where)
             own.pop("name", None)
-            return self.apply_role(role, own, {}, pos, ctx, expose=True, **froms)[0]
+            return self.apply_role(
+                role, own, {}, pos, ctx, expose=True, validate=validate, **froms
+            )[0]
         own = self._coerce(TASK_FIELDS, entry, pos, where)
         own.pop("name", None)
         values = combine(TASK_FIELDS, ctx.inherited, own)
@@ -610,7 +614,9 @@ class _Loader:
             **values,
         )
         child_ctx = replace(child_ctx, known=ctx.known | _loop_names(task))
-        tasks, _ = self.apply_role(role, {}, {}, pos, child_ctx, expose=bool(public), **froms)
+        tasks, _ = self.apply_role(
+            role, {}, {}, pos, child_ctx, expose=bool(public), validate=validate, **froms
+        )
         include = Include("role", role, tasks=tuple(tasks), chain=ctx.chain)
         return [replace(task, include=include, known=child_ctx.known)]
 
@@ -624,6 +630,7 @@ class _Loader:
         *,
         dedup: bool = False,
         expose: bool = False,
+        validate: bool = True,
         tasks_from: Any = None,
         vars_from: Any = None,
         defaults_from: Any = None,
@@ -680,6 +687,9 @@ class _Loader:
             raise PlaybookError(
                 f"role '{found.name}': tasks/{tasks_from} not found in {found.path}", position=pos
             )
+        check = validation_entry(found, meta, _opt(tasks_from), params, pos) if validate else None
+        if check is not None:
+            out.append(self.task(check[0], check[1], sub))
         if tasks_file is not None:
             out += self.task_file(tasks_file, sub, pos)
         handlers_file = found.file("handlers", _opt(handlers_from))
