@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from fleetkit.cli.common import inventory_option, limit_option, persist_option, vault_options
 from fleetkit.report.base import Reporter
 from fleetkit.results import RunResult
+
+if TYPE_CHECKING:
+    from fleetkit.playbook.session import Prepared
 
 
 @click.command("run", context_settings={"help_option_names": ["-h", "--help"]})
@@ -53,6 +57,13 @@ from fleetkit.results import RunResult
 @click.option(
     "--start-at-task", metavar="NAME", help="Skip the tasks before the first named NAME (glob)."
 )
+@click.option(
+    "--cluster",
+    default=None,
+    metavar="tcp://SCHEDULER:8786",
+    help="Run on a Dask cluster's workers (also FLEETKIT_CLUSTER or the inventory's"
+    " fleetkit_cluster); needs fleetkit[cluster].",
+)
 def run(
     playbook: str,
     inventory_path: str,
@@ -71,6 +82,7 @@ def run(
     list_tags: bool,
     syntax_check: bool,
     start_at_task: str | None,
+    cluster: str | None,
 ) -> int:
     """Run a playbook on the hosts of an inventory."""
     from fleetkit.playbook.session import RunRequest, execute, finish, prepare, split_tags
@@ -94,15 +106,37 @@ def run(
 
         sys.stdout.write(render(prepared, Listing(list_hosts, list_tasks, list_tags)))
         return 0
+    address = _cluster(cluster, prepared)
     reporter = _reporter(as_json, diff)
     if check:
         reporter.warning("check mode: nothing will be changed; 'changed' counts what would change")
-    result = finish(prepared, execute(prepared, reporter))
+    if address is None:
+        outcome = execute(prepared, reporter)
+    else:
+        from fleetkit.distributed.run_client import run_playbook_on_cluster
+
+        outcome = run_playbook_on_cluster(prepared, reporter, address)
+    result = finish(prepared, outcome)
     reporter.summary(result)
     if metrics_textfile or pushgateway:
         _metrics(prepared.playbook.name, result, metrics_textfile, pushgateway, reporter)
     sys.stdout.flush()
     return result.exit_code()
+
+
+def _cluster(option: str | None, prepared: Prepared) -> str | None:
+    """The Dask scheduler to run on (None: in-process). A playbook that cannot be sharded
+    is refused here (exit 2), before anything is sent."""
+    import os
+
+    from fleetkit.distributed.config import cluster_address
+
+    address = cluster_address(option, os.environ, prepared.inventory)
+    if address is not None:
+        from fleetkit.distributed.shardable import check_shardable
+
+        check_shardable(prepared)
+    return address
 
 
 def _reporter(as_json: bool, diff: bool) -> Reporter:
