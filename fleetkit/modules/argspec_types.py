@@ -13,10 +13,9 @@ import ast
 import decimal
 import json
 import os
+import re
 from collections.abc import Callable, Mapping
 from typing import Any
-
-from fleetkit.errors import TemplateError
 
 BOOLEANS_TRUE = ("y", "yes", "on", "1", "true", "t", 1, 1.0, True)
 BOOLEANS_FALSE = ("n", "no", "off", "0", "false", "f", 0, 0.0, False)
@@ -180,14 +179,31 @@ def check_jsonarg(value: Any) -> str:
     raise TypeError(f"{_cls(value)} cannot be converted to a json string")
 
 
-def _human(value: Any, *, isbits: bool) -> int:
-    from fleetkit.playbook.ansible_filters import human_to_bytes
+SIZES = {"Y": 1 << 80, "Z": 1 << 70, "E": 1 << 60, "P": 1 << 50, "T": 1 << 40, "G": 1 << 30}
+SIZES.update({"M": 1 << 20, "K": 1 << 10, "B": 1})
+UNITS = {"B": (("byte", "B"), ("bit", "b"))} | {
+    k: ((f"{w}byte", f"{k}B"), (f"{w}bit", f"{k}b"))
+    for k, w in zip(
+        "KMGTPEZY", ("kilo", "mega", "giga", "tera", "peta", "exa", "zeta", "yotta"), strict=True
+    )
+}
+"""ansible-core's VALID_UNITS: the long and short spellings of each unit, bytes then bits."""
+_NUMBER = re.compile(r"^([0-9]*\.?[0-9]+)(?:\s*([A-Za-z]+))?\s*$")
 
-    try:
-        return human_to_bytes(value, isbits=isbits)
-    except TemplateError:
-        kind = "Bit" if isbits else "Byte"
-        raise TypeError(f"{_cls(value)} cannot be converted to a {kind} value") from None
+
+def _human(value: Any, *, isbits: bool) -> int:
+    """ansible-core's human_to_bytes ('2K' -> 2048; 'Kb' is bits only, 'KB' bytes only)."""
+    m = _NUMBER.match(str(value))
+    unit = m.group(2) if m else None
+    key = unit[0].upper() if unit else ""
+    if m is not None and unit is None:
+        return round(float(m.group(1)))
+    if m is not None and key in SIZES:
+        long, short = UNITS[key][1 if isbits else 0]
+        if len(unit or "") == 1 or (unit or "").lower() == long or unit == short:
+            return round(float(m.group(1)) * SIZES[key])
+    kind = "Bit" if isbits else "Byte"
+    raise TypeError(f"{_cls(value)} cannot be converted to a {kind} value")
 
 
 def check_bytes(value: Any) -> int:
