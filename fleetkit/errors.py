@@ -49,6 +49,10 @@ class UsageError(FleetkitError):
     """Bad command-line usage (an option's value, a missing argument)."""
 
 
+class ConfigError(FleetkitError):
+    """An ansible.cfg (or ANSIBLE_* variable) that cannot be read as Ansible reads it."""
+
+
 class InventoryError(FleetkitError):
     """An inventory file or directory that cannot be loaded as written."""
 

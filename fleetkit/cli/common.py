@@ -10,14 +10,18 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from fleetkit.errors import FleetkitError
 from fleetkit.results import EXIT_BAD_INPUT, EXIT_INTERRUPTED
+
+if TYPE_CHECKING:
+    from fleetkit.config.defaults import ConfigDefaults
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -135,6 +139,61 @@ def inventory_option(func: F) -> F:
         metavar="INV",
         help="Inventory file or directory (hosts.yml/hosts.ini with group_vars/, host_vars/).",
     )(func)
+
+
+def config_inventory_option(func: F) -> F:
+    """-i/--inventory INV, optional when ansible.cfg or ANSIBLE_INVENTORY names one."""
+    return click.option(
+        "-i",
+        "--inventory",
+        "inventory_path",
+        default=None,
+        metavar="INV",
+        help="Inventory file or directory (default: ansible.cfg's inventory, ANSIBLE_INVENTORY).",
+    )(func)
+
+
+@dataclass(frozen=True)
+class CommandConfig:
+    """What ansible.cfg and ANSIBLE_* give one command, the -i flag applied."""
+
+    defaults: ConfigDefaults
+    inventory: tuple[Path, ...]
+    warnings: tuple[str, ...] = ()
+
+
+def ansible_config_options(func: F) -> F:
+    """Read ansible.cfg and the ANSIBLE_* variables as Ansible finds them (before the
+    vault and persist options, which see the inventory they name) and pass the command
+    `config`, a CommandConfig; -v/--verbose lists what was read and what is unused."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, verbose: int, **kwargs: Any) -> Any:
+        from fleetkit.config.ansible_cfg import load_config
+        from fleetkit.config.defaults import ConfigDefaults, inventory_sources, messages
+
+        config = load_config(os.environ, Path.cwd())
+        said = messages(config)
+        if verbose:
+            for line in said.verbose:
+                click.echo(f"fleetkit: {line}", err=True)
+        try:
+            sources = inventory_sources(kwargs.get("inventory_path"), config)
+        except FleetkitError:
+            for message in config.warnings:  # the cwd's ansible.cfg was skipped: say why
+                click.echo(f"fleetkit: warning: {message}", err=True)
+            raise
+        kwargs["inventory_path"] = str(sources[0])
+        command = CommandConfig(ConfigDefaults.from_config(config), sources, said.warnings)
+        return func(*args, config=command, **kwargs)
+
+    option = click.option(
+        "-v",
+        "--verbose",
+        count=True,
+        help="Say which ansible.cfg is read, what it sets and what fleetkit does not use.",
+    )
+    return option(wrapper)  # type: ignore[return-value]
 
 
 def limit_option(func: F) -> F:

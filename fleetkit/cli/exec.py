@@ -10,8 +10,10 @@ from pathlib import Path
 import click
 
 from fleetkit.cli.common import (
+    CommandConfig,
     Seconds,
-    inventory_option,
+    ansible_config_options,
+    config_inventory_option,
     limit_option,
     persist_option,
     vault_options,
@@ -21,8 +23,9 @@ from fleetkit.errors import UsageError
 
 @click.command("exec")
 @click.argument("pattern")
-@inventory_option
+@config_inventory_option
 @limit_option
+@ansible_config_options
 @vault_options
 @persist_option
 @click.option(
@@ -59,6 +62,7 @@ def exec_(
     as_json: bool,
     cluster: str | None,
     command: tuple[str, ...],
+    config: CommandConfig,
 ) -> int:
     """Run COMMAND on every host matching PATTERN, in parallel, over SSH.
 
@@ -66,8 +70,9 @@ def exec_(
     Example: fleetkit exec webservers -i inventory/prod -- uptime
     Exit codes: 0 all ok, 1 a host failed, 2 bad input, 3 unreachable, 130 interrupted.
     """
+    from fleetkit.connection.factory import ConnectionFactory
     from fleetkit.distributed.config import cluster_address
-    from fleetkit.executor.adhoc import connection_factory, run_adhoc
+    from fleetkit.executor.adhoc import run_adhoc
     from fleetkit.executor.pool import HostPool, default_forks
     from fleetkit.inventory.load import load_inventory
     from fleetkit.inventory.select import select_hosts
@@ -81,11 +86,14 @@ def exec_(
         raise UsageError("empty command", hint="fleetkit exec PATTERN -i INV -- COMMAND...")
     from fleetkit.inventory.select import with_implicit_localhost
 
-    inventory = with_implicit_localhost(load_inventory(inventory_path), pattern)
-    for message in inventory.warnings:
+    defaults = config.defaults
+    inventory = with_implicit_localhost(load_inventory(config.inventory), pattern)
+    for message in (*config.warnings, *inventory.warnings):
         click.echo(f"fleetkit: warning: {message}", err=True)
     hosts = select_hosts(inventory, pattern, limit, cwd=Path.cwd())
-    factory = connection_factory(inventory, hosts)
+    factory = ConnectionFactory({h: defaults.spec_for(h, inventory.hosts[h].vars) for h in hosts})
+    forks = forks or defaults.forks
+    become = become or defaults.become
     address = cluster_address(cluster, os.environ, inventory)
     reporter: Reporter = JsonLinesReporter(sys.stdout) if as_json else ConsoleReporter(sys.stdout)
     if address is not None:
@@ -105,6 +113,7 @@ def exec_(
     else:
         with HostPool(factory, forks or default_forks(len(hosts))) as pool:
             result = run_adhoc(pool, hosts, text, reporter, timeout=timeout, become=become)
-    result = record_retry(result, "exec", Path.cwd(), what=f"exec {pattern}")
+    if defaults.retry_files_enabled:
+        result = record_retry(result, "exec", Path.cwd(), what=f"exec {pattern}")
     reporter.summary(result)
     return result.exit_code()

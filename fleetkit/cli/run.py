@@ -12,7 +12,14 @@ from typing import TYPE_CHECKING
 
 import click
 
-from fleetkit.cli.common import inventory_option, limit_option, persist_option, vault_options
+from fleetkit.cli.common import (
+    CommandConfig,
+    ansible_config_options,
+    config_inventory_option,
+    limit_option,
+    persist_option,
+    vault_options,
+)
 from fleetkit.report.base import Reporter
 from fleetkit.results import RunResult
 
@@ -22,8 +29,9 @@ if TYPE_CHECKING:
 
 @click.command("run", context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("playbook", metavar="PLAYBOOK")
-@inventory_option
+@config_inventory_option
 @limit_option
+@ansible_config_options
 @vault_options
 @persist_option
 @click.option(
@@ -83,22 +91,29 @@ def run(
     syntax_check: bool,
     start_at_task: str | None,
     cluster: str | None,
+    config: CommandConfig,
 ) -> int:
-    """Run a playbook on the hosts of an inventory."""
+    """Run a playbook on the hosts of an inventory.
+
+    ansible.cfg (found as Ansible finds it) and ANSIBLE_* give the defaults: the
+    inventory when -i is not given, forks, remote_user, become and the rest.
+    """
     from fleetkit.playbook.session import RunRequest, execute, finish, prepare, split_tags
 
+    defaults = config.defaults
     request = RunRequest(
         playbook=Path(playbook),
-        inventory=Path(inventory_path),
+        inventory=config.inventory[0] if len(config.inventory) == 1 else config.inventory,
         limit=limit,
         extra_vars=extra_vars,
         check=check,
         diff=diff,
         tags=split_tags(tags),
         skip_tags=split_tags(skip_tags),
-        forks=forks,
+        forks=forks or defaults.forks,
         cwd=Path.cwd(),
         start_at_task=start_at_task,
+        defaults=defaults,
     )
     prepared = prepare(request)
     if list_hosts or list_tasks or list_tags or syntax_check:
@@ -108,6 +123,8 @@ def run(
         return 0
     address = _cluster(cluster, prepared)
     reporter = _reporter(as_json, diff)
+    for message in config.warnings:
+        reporter.warning(message)
     if check:
         reporter.warning("check mode: nothing will be changed; 'changed' counts what would change")
     if address is None:

@@ -33,6 +33,8 @@ class Assert(Module):
                 )
             except FleetkitError as err:
                 return fail(f"assertion {expr!r} cannot be evaluated: {err.message}")
+            if not isinstance(value, bool) and ctx.allow_broken_conditionals:
+                value = bool(value)  # ansible.cfg allow_broken_conditionals, as ansible-core
             if not isinstance(value, bool):
                 # ansible-core 2.19: an assertion, like any conditional, must be boolean
                 return fail(

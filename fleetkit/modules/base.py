@@ -130,6 +130,10 @@ class ModuleContext:
     no_log: bool = False
     docker_engine: EngineOpener | None = None
     """The run's injected Docker engine opener (None: the host's engine over SSH)."""
+    allow_broken_conditionals: bool = False
+    """ansible.cfg's allow_broken_conditionals: a non-boolean assertion is taken as bool()."""
+    interpreter_python: str | None = None
+    """ansible.cfg's interpreter_python, under ansible_python_interpreter (None: discover)."""
 
     def run(self, command: str, *, stdin: bytes | None = None) -> CommandResult:
         """Run a shell command on the host with the task's become, environment and timeout.

@@ -140,12 +140,22 @@ def included_names(task: Task, playbook_dir: Path) -> set[str]:
     return out
 
 
+def configured_gather(play: Play, gathering: str | None) -> bool | None:
+    """Whether play gathers facts by its gather_facts and ansible.cfg's `gathering`, as
+    Ansible's play iterator decides (implicit and smart: unless false; explicit: only when
+    true); None when neither decides (fleetkit's auto)."""
+    if play.gather_facts is not None:
+        return play.gather_facts
+    return None if gathering is None else gathering in ("implicit", "smart")
+
+
 def check_playbook(
     playbook: Playbook,
     renderer: Renderer,
     known: Iterable[str],
     *,
     extra: Mapping[str, Any] | None = None,
+    gathering: str | None = None,
 ) -> None:
     """Raise TemplateError/PlaybookError for the first problem found, else return.
 
@@ -153,11 +163,16 @@ def check_playbook(
     """
     base = set(known) | MAGIC_NAMES | set(renderer.globals) | defined_by_tasks(playbook)
     for play in playbook.plays:
-        check_play(play, renderer, base, extra=extra or {})
+        check_play(play, renderer, base, extra=extra or {}, gathering=gathering)
 
 
 def check_play(
-    play: Play, renderer: Renderer, known: set[str], *, extra: Mapping[str, Any] | None = None
+    play: Play,
+    renderer: Renderer,
+    known: set[str],
+    *,
+    extra: Mapping[str, Any] | None = None,
+    gathering: str | None = None,
 ) -> None:
     play_known = (
         known
@@ -166,7 +181,7 @@ def check_play(
         | set(play.role_vars)
         | set(play.role_defaults)
     )
-    if play.gather_facts:
+    if configured_gather(play, gathering):
         from fleetkit.executor.ansible_facts import INJECTED_NAMES
 
         play_known |= INJECTED_NAMES  # the play's gathering defines them, as setup does

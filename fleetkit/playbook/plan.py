@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fleetkit.errors import TemplateError
-from fleetkit.playbook.check import task_names, walk
+from fleetkit.playbook.check import configured_gather, task_names, walk
 from fleetkit.playbook.render import Renderer
 from fleetkit.playbook.schema import Play, Task
 
@@ -180,10 +180,13 @@ def plan_play(
     *,
     tags: frozenset[str] = frozenset(),
     skip_tags: frozenset[str] = frozenset(),
+    gathering: str | None = None,
 ) -> PlayPlan:
-    """The plan of one play for its selected hosts."""
+    """The plan of one play for its selected hosts (gathering: ansible.cfg's, if set)."""
     tasks = filter_tasks(play.tasks, tags, skip_tags)
-    gather = play.gather_facts if play.gather_facts is not None else uses_facts(play, renderer)
+    gather = configured_gather(play, gathering)
+    if gather is None:
+        gather = uses_facts(play, renderer)
     if "always" in skip_tags:
         gather = gather and play.gather_facts is True
     return PlayPlan(

@@ -18,6 +18,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from fleetkit.config.defaults import ConfigDefaults
 from fleetkit.connection.base import STREAM_TIMEOUT_S, CommandResult, Connection, Stream
 from fleetkit.connection.spec import lookup as conn_lookup
 from fleetkit.errors import ConnectionError as HostConnectionError
@@ -154,6 +155,7 @@ class TaskRunner:
         diff: bool = False,
         sleep: Callable[[float], None] = time.sleep,
         docker_engine: EngineOpener | None = None,
+        defaults: ConfigDefaults | None = None,
     ) -> None:
         self.scope = scope
         self.renderer = scope.renderer
@@ -162,6 +164,7 @@ class TaskRunner:
         self.diff = diff
         self.sleep = sleep
         self.docker_engine = docker_engine
+        self.defaults = defaults or ConfigDefaults()
         self._names: dict[int, str] = {}
 
     def display_name(self, task: Task) -> str:
@@ -380,9 +383,16 @@ class TaskRunner:
         As in ansible-core 2.19 a condition must be a boolean or an expression with a
         boolean result: a string, list or number fails the task (TemplateError), where
         it used to be taken as truthy. strict=False keeps truthiness (ignore_errors).
+        ansible.cfg's allow_broken_conditionals takes a non-boolean as Python's bool() and
+        an empty condition as true, as ansible-core 2.19 does with it on.
         """
         if isinstance(expr, bool):
             return expr
+        broken_ok = strict and self.defaults.allow_broken_conditionals
+        if broken_ok and (expr is None or (isinstance(expr, str) and not expr.strip())):
+            return True
+        if broken_ok and not isinstance(expr, str):
+            return bool(expr)
         if strict and not isinstance(expr, str):
             raise TemplateError(
                 f"conditional {expr!r} is a {_type_name(expr)}: conditional expressions"
@@ -396,6 +406,8 @@ class TaskRunner:
         )
         if isinstance(value, bool) or not strict:
             return truthy(value)
+        if broken_ok:
+            return bool(value)
         raise TemplateError(
             f"conditional {text!r}: its result ({bool(value)}) was derived from a value"
             f" of type '{_type_name(value)}'; conditionals must have a boolean result"
@@ -411,7 +423,8 @@ class TaskRunner:
         play = self.scope.play
         become = task.become if task.become is not None else play.become
         if become is None:
-            become = _as_bool(conn_lookup(variables, "become"))
+            by_var = conn_lookup(variables, "become")
+            become = self.defaults.become if by_var is None else _as_bool(by_var)
         become_user = task.become_user or play.become_user
         target = host
         if task.delegate_to:
@@ -438,6 +451,8 @@ class TaskRunner:
             environment=MappingProxyType(environment),
             no_log=task.no_log,
             docker_engine=self.docker_engine,
+            allow_broken_conditionals=self.defaults.allow_broken_conditionals,
+            interpreter_python=self.defaults.interpreter_python,
         )
 
     def _call(self, task: Task, module: Module, host: str, variables: Layered) -> _Item:

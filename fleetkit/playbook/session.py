@@ -15,6 +15,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from fleetkit.config.defaults import ConfigDefaults
 from fleetkit.connection.base import Connection
 from fleetkit.connection.spec import LOCAL_NAMES, ConnectionSpec
 from fleetkit.errors import PatternError, PlaybookError, TemplateError
@@ -36,7 +37,7 @@ class RunRequest:
     """What the user asked for, as given on the command line."""
 
     playbook: Path
-    inventory: Path
+    inventory: Path | tuple[Path, ...]
     limit: str | None = None
     extra_vars: tuple[str, ...] = ()
     check: bool = False
@@ -46,6 +47,8 @@ class RunRequest:
     forks: int | None = None
     cwd: Path = field(default_factory=Path.cwd)
     start_at_task: str | None = None
+    defaults: ConfigDefaults = field(default_factory=ConfigDefaults)
+    """What ansible.cfg and ANSIBLE_* set, under every flag, keyword and variable."""
 
 
 @dataclass(frozen=True)
@@ -98,9 +101,15 @@ class HostSpecs(Mapping[str, ConnectionSpec]):
     connection, so `delegate_to: localhost` works without an inventory entry.
     """
 
-    def __init__(self, inventory: Inventory, extra: Mapping[str, Any]) -> None:
+    def __init__(
+        self,
+        inventory: Inventory,
+        extra: Mapping[str, Any],
+        defaults: ConfigDefaults | None = None,
+    ) -> None:
         self._inventory = inventory
         self._extra = extra
+        self._defaults = defaults or ConfigDefaults()
         self._cache: dict[str, ConnectionSpec] = {}
 
     def __getitem__(self, name: str) -> ConnectionSpec:
@@ -108,7 +117,7 @@ class HostSpecs(Mapping[str, ConnectionSpec]):
         if spec is None:
             host = self._inventory.hosts.get(name)
             if host is not None:
-                spec = ConnectionSpec.for_host(name, host.vars, self._extra)
+                spec = self._defaults.spec_for(name, host.vars, self._extra)
             elif name in LOCAL_NAMES:
                 spec = ConnectionSpec(name=name, address=name, local=True)
             else:
@@ -145,7 +154,9 @@ def prepare(request: RunRequest) -> Prepared:
     inventory = load_inventory(request.inventory)
     if request.limit:
         select_hosts(inventory, "all", request.limit, cwd=request.cwd)
-    playbook = load_playbook(request.playbook, extra, roles_path=roles_path())
+    playbook = load_playbook(
+        request.playbook, extra, roles_path=roles_path(configured=request.defaults.roles_path)
+    )
     # `hosts: localhost` without one in the inventory: Ansible's implicit localhost
     inventory = with_implicit_localhost(inventory, *(play.hosts for play in playbook.plays))
     paths = template_paths(playbook.path, request.cwd)
@@ -169,7 +180,7 @@ def prepare(request: RunRequest) -> Prepared:
         )
     # connection settings from the top-level playbook's group_vars/host_vars too
     playbook_vars = PlaybookVars()
-    specs = HostSpecs(playbook_vars.apply(inventory, playbook.path.parent), extra)
+    specs = HostSpecs(playbook_vars.apply(inventory, playbook.path.parent), extra, request.defaults)
     selected = {h for _, hosts in plays for h in hosts}
     for name in selected:
         specs[name]  # bad connection variables are input errors: report them now
@@ -178,7 +189,7 @@ def prepare(request: RunRequest) -> Prepared:
         seen_by_play = playbook_vars.apply(inventory, play.directory)
         for name in hosts:
             known.update(seen_by_play.hosts[name].vars)
-    check_playbook(playbook, renderer, known, extra=extra)
+    check_playbook(playbook, renderer, known, extra=extra, gathering=request.defaults.gathering)
     _check_delegates(playbook, inventory)
     return Prepared(
         request=request,
@@ -289,6 +300,7 @@ def execute(
         tags=request.tags,
         skip_tags=request.skip_tags,
         start_at_task=request.start_at_task,
+        defaults=request.defaults,
     )
     for message in prepared.warnings:
         reporter.warning(message)
@@ -333,6 +345,8 @@ def finish(prepared: Prepared, result: RunResult) -> RunResult:
     from fleetkit.retry import record_retry
 
     request = prepared.request
+    if not request.defaults.retry_files_enabled:
+        return result
     return record_retry(
         result, prepared.playbook.path.stem, request.cwd, what=str(request.playbook)
     )

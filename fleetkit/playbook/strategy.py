@@ -29,6 +29,7 @@ from functools import partial
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
+from fleetkit.config.defaults import ConfigDefaults
 from fleetkit.errors import ConnectionError as HostConnectionError
 from fleetkit.errors import FleetkitError
 from fleetkit.executor.ansible_facts import ansible_facts, injected
@@ -116,6 +117,8 @@ class RunOptions:
     skip_tags: frozenset[str] = frozenset()
     start_at_task: str | None = None
     """--start-at-task: tasks before the first whose name matches (fnmatch) are skipped."""
+    defaults: ConfigDefaults = field(default_factory=ConfigDefaults)
+    """ansible.cfg's gathering, become, allow_broken_conditionals, interpreter_python."""
 
 
 Step = tuple[str, Callable[[str], Outcome], str | None, Task | None]
@@ -245,7 +248,10 @@ class PlaybookRun:
             self.renderer,
             tags=self.options.tags,
             skip_tags=self.options.skip_tags,
+            gathering=self.options.defaults.gathering,
         )
+        if self._smart and all(self.states[h].facts for h in hosts):
+            plan = replace(plan, gather_facts=False)  # gathering = smart: once per host per run
         self.reporter.play_start(play.name, hosts)
         scope = PlayScope(
             renderer=self.renderer,
@@ -272,6 +278,7 @@ class PlaybookRun:
             diff=self.options.diff,
             sleep=self.sleep,
             docker_engine=self.docker_engine,
+            defaults=self.options.defaults,
         )
         for h in hosts:
             self.states[h].notified.clear()
@@ -475,8 +482,15 @@ class PlaybookRun:
             task,
         )
 
+    @property
+    def _smart(self) -> bool:
+        return self.options.defaults.gathering == "smart"
+
     def _gather(self, host: str) -> Outcome:
         start = time.monotonic()
+        if self._smart and self.states[host].facts:
+            msg = "facts already gathered in this run (gathering = smart)"
+            return Outcome(StepResult(host, GATHER_FACTS, Status.OK, msg=msg))
         conn = self.pool.connection(host)
         facts, res = gather_facts(conn, timeout=FACTS_TIMEOUT_S)
         if not res.ok:

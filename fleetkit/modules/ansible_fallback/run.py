@@ -32,11 +32,14 @@ FALLBACK = (
 """ansible-core 2.19's INTERPRETER_PYTHON_FALLBACK default."""
 
 
-def interpreter_of(variables: Mapping[str, Any]) -> str | None:
-    """The host's configured or already discovered interpreter; None: discover it."""
-    configured = variables.get("ansible_python_interpreter")
-    if configured and str(configured) not in AUTO:
-        return str(configured)
+def interpreter_of(variables: Mapping[str, Any], configured: str | None = None) -> str | None:
+    """The host's interpreter (ansible_python_interpreter, else ansible.cfg's
+    interpreter_python) or the one already discovered; None: discover it."""
+    given = variables.get("ansible_python_interpreter")
+    if given is None:
+        given = configured
+    if given and str(given) not in AUTO:
+        return str(given)
     facts = variables.get("ansible_facts")
     if isinstance(facts, Mapping) and facts.get("discovered_interpreter_python"):
         return str(facts["discovered_interpreter_python"])
@@ -90,7 +93,7 @@ class AnsibleModule(Module):
             )
         from fleetkit.modules.ansible_fallback.payload import build, module_args
 
-        interpreter = interpreter_of(ctx.variables)
+        interpreter = interpreter_of(ctx.variables, ctx.interpreter_python)
         args = module_args(
             res.fqcn,
             ctx.args,
