@@ -1,4 +1,6 @@
-"""The Dask client side of `fleetkit exec --cluster`: shard, submit, stream, account.
+"""The Dask client side of `fleetkit exec --cluster`: shard, submit, stream, account. The
+stream loop (stream_shards, over a ShardTracker) and the fault rules are shared with
+`run --cluster` (fleetkit.distributed.run_client).
 
 The CLI has already loaded and validated everything. Here the hosts are split into
 shards (fleetkit.distributed.shard), one task per shard is submitted with
@@ -24,9 +26,9 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from fleetkit.connection.spec import ConnectionSpec
 from fleetkit.distributed.dask_api import dask
@@ -35,6 +37,7 @@ from fleetkit.distributed.job import (
     REFUSED,
     RESULTS,
     STARTED,
+    SchedulerLinkLost,
     ShardJob,
     queue_name,
     step_from,
@@ -89,6 +92,30 @@ def workers_of(client: Any) -> list[WorkerInfo]:
     """The workers the scheduler knows now."""
     info = client.scheduler_info(n_workers=-1)["workers"]
     return [WorkerInfo.from_scheduler(addr, w) for addr, w in info.items()]
+
+
+class ShardTracker(Protocol):
+    """What the stream loop needs of a run's accounting (exec's _Tracker, run's)."""
+
+    @property
+    def shards(self) -> Mapping[int, ShardPlan]: ...
+
+    @property
+    def open(self) -> set[int]:
+        """The shards still expected to report."""
+
+    @property
+    def started(self) -> Mapping[int, str]:
+        """Shard -> the address of the worker that started it."""
+
+    @property
+    def finished_at(self) -> dict[int, float]:
+        """Shard -> when its task was first seen finished (its DONE may still be queued)."""
+
+    def handle(self, message: Any) -> None: ...
+
+    def conclude(self, index: int, msg: str) -> None:
+        """Close a shard that will not report on: its unreported hosts get msg."""
 
 
 class _Tracker:
@@ -179,19 +206,15 @@ def _run(client: Any, run: ClusterExec, reporter: Reporter, start: float) -> Run
     interrupted = False
     lost_scheduler = False
     try:
-        lost_scheduler = _stream(client, queue, futures, tracker)
+        lost_scheduler = stream_shards(client, queue, futures, tracker)
     except KeyboardInterrupt:
         interrupted = True
-        with contextlib.suppress(Exception):
-            stop.set()
-            client.cancel(list(futures.values()), force=True)
+        cancel(client, stop, futures.values())
     if lost_scheduler:
-        reporter.warning(
-            f"the Dask scheduler at {run.address} went away mid-run:"
-            f" hosts without a result are reported unreachable ({SCHEDULER_LOST})"
-        )
+        reporter.warning(scheduler_lost_warning(run.address))
     elif not interrupted:
-        _cleanup(client, queue, placement.shards, run_id)
+        claims = (f"fleetkit-{run_id}-shard-{s.index}-claimed" for s in placement.shards)
+        release(client, queue, claims)
     return RunResult(
         steps=tuple(tracker.steps),
         hosts=run.hosts,
@@ -225,7 +248,23 @@ def _submit(client: Any, run: ClusterExec, run_id: str, shard: ShardPlan) -> Any
     )
 
 
-def _stream(client: Any, queue: Any, futures: Mapping[int, Any], tracker: _Tracker) -> bool:
+def cancel(client: Any, stop: Any, futures: Iterable[Any]) -> None:
+    """Ctrl-C: tell every shard to stop (its worker closes its hosts) and cancel its task."""
+    with contextlib.suppress(Exception):
+        stop.set()
+        client.cancel(list(futures), force=True)
+
+
+def scheduler_lost_warning(address: str) -> str:
+    return (
+        f"the Dask scheduler at {address} went away mid-run:"
+        f" hosts without a result are reported unreachable ({SCHEDULER_LOST})"
+    )
+
+
+def stream_shards(
+    client: Any, queue: Any, futures: Mapping[int, Any], tracker: ShardTracker
+) -> bool:
     """Drain the queue until every shard is concluded; True if the scheduler went away."""
     last_check = 0.0
     while tracker.open:
@@ -249,14 +288,14 @@ def _stream(client: Any, queue: Any, futures: Mapping[int, Any], tracker: _Track
     return False
 
 
-def _scheduler_lost(tracker: _Tracker) -> bool:
+def _scheduler_lost(tracker: ShardTracker) -> bool:
     for index in sorted(tracker.open):
         tracker.conclude(index, SCHEDULER_LOST)
     return True
 
 
 def _check(
-    client: Any, queue: Any, futures: Mapping[int, Any], tracker: _Tracker, now: float
+    client: Any, queue: Any, futures: Mapping[int, Any], tracker: ShardTracker, now: float
 ) -> None:
     """Conclude shards whose task erred, whose worker left, or that no worker can run."""
     live = workers_of(client)
@@ -288,16 +327,16 @@ def _failure_msg(future: Any) -> str:
         exc = future.exception(timeout=1)
     except Exception:  # the error itself could not be fetched
         return WORKER_LOST
-    if type(exc).__name__ == "KilledWorker":
+    if type(exc).__name__ in ("KilledWorker", SchedulerLinkLost.__name__):
         return WORKER_LOST
     return f"state unknown: the shard failed on its worker: {exc}"
 
 
-def _cleanup(client: Any, queue: Any, shards: Sequence[ShardPlan], run_id: str) -> None:
-    """Release the run's queue and claims on the scheduler (best effort)."""
+def release(client: Any, queue: Any, claims: Iterable[str]) -> None:
+    """Release the run's queue and shard claims on the scheduler (best effort)."""
     event = dask().Event
     with contextlib.suppress(Exception):
         queue.close()
-    for shard in shards:
+    for name in claims:
         with contextlib.suppress(Exception):
-            event(f"fleetkit-{run_id}-shard-{shard.index}-claimed", client=client).clear()
+            event(name, client=client).clear()

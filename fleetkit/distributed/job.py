@@ -25,6 +25,11 @@ StepTuple = tuple[str, str, str, int | None, str, str, str, float]
 Message = tuple[str, int, Any]
 
 
+class SchedulerLinkLost(Exception):
+    """A shard could no longer talk to the scheduler (its worker is closing or cut off):
+    the client reports its unfinished hosts as worker-lost."""
+
+
 @dataclass(frozen=True)
 class ShardJob:
     """One shard of an ad-hoc command for one worker."""

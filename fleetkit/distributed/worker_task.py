@@ -37,7 +37,7 @@ FLUSH_S = 0.05  # results wait at most this long on the worker before being sent
 STOP_POLL_S = 0.5
 
 
-class _Sender:
+class Sender:
     """Batches result tuples onto the run's queue (one scheduler message per batch)."""
 
     def __init__(self, queue: Any, index: int) -> None:
@@ -84,7 +84,7 @@ def run_shard(job: ShardJob) -> int:
     distributed = dask()
     worker = distributed.get_worker()
     client = distributed.get_client()
-    sender = _Sender(distributed.Queue(job.queue_name, client=client), job.index)
+    sender = Sender(distributed.Queue(job.queue_name, client=client), job.index)
     if not claim(job.claim_name, client):
         sender.put(REFUSED, f"shard {job.index} started again on {worker.address}: not re-run")
         return 0
