@@ -15,6 +15,7 @@ import json
 import os
 import re
 import signal
+import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -368,3 +369,106 @@ def wait_for(predicate: Any, timeout: float = 60) -> None:
     while not predicate():
         assert time.monotonic() < deadline, "timed out waiting"
         time.sleep(0.05)
+
+
+CLI_PLAYBOOK = """
+- hosts: all
+  tasks:
+    - name: where
+      command: cat {{ playbook_dir }}/files/marker
+      register: where
+    - name: who
+      shell: echo {{ inventory_hostname }} {{ where.stdout }}
+    - name: fail one
+      command: "false"
+      when: inventory_hostname == 'node3'
+- hosts: node1
+  tasks:
+    - name: again
+      debug: {msg: "{{ where.stdout }}"}
+"""
+
+
+def test_the_cli_over_tcp_gives_a_local_runs_output_retry_file_and_exit_code(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`fleetkit run site.yml --cluster tcp://...` from the playbook's folder: relative
+    paths resolve on the worker as on the client (hosts are this machine: local
+    connections), and stdout, the retry file and the exit code are a local run's."""
+    from fleetkit.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("FLEETKIT_CLUSTER", raising=False)
+    hosts = {f"node{i}": {"ansible_connection": "local"} for i in range(1, 5)}
+    write(tmp_path / "inv" / "hosts.yml", json.dumps({"all": {"hosts": hosts}}))
+    write(tmp_path / "site.yml", CLI_PLAYBOOK)
+    write(tmp_path / "files" / "marker", "here\n")
+    argv = ["run", "site.yml", "-i", "inv", "--json", "--metrics-textfile", "m.prom"]
+    assert main(argv) == 1
+    local = capsys.readouterr().out
+    local_retry = (tmp_path / ".fleetkit" / "retry" / "site.retry").read_text().split("\n", 1)[1]
+    local_metrics = (tmp_path / "m.prom").read_text()
+    with distributed.LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=False,
+        protocol="tcp://",
+        host="127.0.0.1",
+        dashboard_address="127.0.0.1:0",
+    ) as lc:
+        assert main([*argv, "--cluster", lc.scheduler_address]) == 1
+    got = capsys.readouterr().out
+    events = [json.loads(line) for line in got.splitlines()]
+    same_blocks(blocks(events), blocks([json.loads(x) for x in local.splitlines()]), set())
+    results = [e for e in events if e["event"] == "host_result"]
+    assert {e["stdout"] for e in results if e["task"] == "who"} == {
+        f"node{i} here\n" for i in range(1, 5)
+    }
+    retry = (tmp_path / ".fleetkit" / "retry" / "site.retry").read_text().split("\n", 1)[1]
+    assert retry == local_retry == "node3\n"
+    metric = re.compile(r"^fleetkit_run_(tasks_total|hosts)\{.*$", re.M)
+    assert metric.findall((tmp_path / "m.prom").read_text()) == metric.findall(local_metrics)
+
+
+def test_ctrl_c_stops_every_shard_and_reports_what_came(cluster: Any, tmp_path: Path) -> None:
+    """Ctrl-C while both shards are mid-task: exit 130, the recap of what came back, every
+    unfinished host in the retry file, and no shard starts another task."""
+    playbook = (
+        "- hosts: all\n  gather_facts: false\n  tasks:\n"
+        "    - {name: one, command: echo one}\n"
+        "    - {name: two, command: echo hold two}\n"
+        "    - {name: three, command: echo three}\n"
+    )
+    prepared = prepared_run(tmp_path, playbook)
+    log, release = tmp_path / "cluster.log", tmp_path / "release"
+    fleet = LoggedFleet(log, hold_hosts=frozenset(HOSTS), release=release)
+    out = Captured()
+    main_thread = threading.get_ident()
+
+    def interrupt_when_held() -> None:
+        wait_for(lambda: set(HOSTS) <= {h for _, h, c in ran(log) if "hold" in c})
+        signal.pthread_kill(main_thread, signal.SIGINT)
+
+    interrupter = threading.Thread(target=interrupt_when_held)
+    interrupter.start()
+    try:
+        result = run_playbook_on_cluster(
+            prepared,
+            out.reporter,
+            "inproc",
+            client_factory=client_of(cluster),
+            connect_host=fleet,
+        )
+    finally:
+        interrupter.join()
+    got = finished(prepared, result, out, tmp_path)
+    assert result.interrupted and got["exit"] == 130
+    assert got["retry"] == sorted(HOSTS)
+    summary = got["events"][-1]
+    assert summary["interrupted"] is True and sorted(summary["unfinished"]) == sorted(HOSTS)
+    # each shard's process ends at SIGINT (held commands and all): nothing else starts
+    children = {pid for pid, _, _ in ran(log)}
+    assert len(children) == 2
+    wait_for(lambda: not any(Path(f"/proc/{pid}").exists() for pid in children), timeout=20)
+    release.touch()
+    assert not [c for _, _, c in ran(log) if "three" in c]
