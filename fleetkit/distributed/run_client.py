@@ -6,7 +6,9 @@ locality rules exec uses (fleetkit.distributed.shard), for every play it is in, 
 its registered values and facts stay with it from play to play; a shard runs the
 plays in order on its hosts (each play's hosts in the play's order) as one Dask
 task (fleetkit.distributed.run_worker). Events stream back on the run's Queue and
-are merged (fleetkit.distributed.merge) into what a local run reports.
+are merged (fleetkit.distributed.merge) into what a local run reports. Plays stay in
+order across the fleet (PlayGate): a shard starts play p only once every shard has
+finished the plays before it.
 
 Faults, as for exec: a shard whose worker is lost, refuses a second start or stops
 early has each host whose state is unknown reported `unreachable` with WORKER_LOST
@@ -20,7 +22,7 @@ import contextlib
 import dataclasses
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from fleetkit.distributed.client import (
@@ -35,7 +37,14 @@ from fleetkit.distributed.client import (
 from fleetkit.distributed.dask_api import cloudpickle, dask
 from fleetkit.distributed.job import DONE, REFUSED, STARTED, queue_name, stop_name
 from fleetkit.distributed.merge import Merger, PlayInfo
-from fleetkit.distributed.run_job import EVENTS, UNUSABLE, PlaybookShardJob, RunPayload
+from fleetkit.distributed.run_job import (
+    EVENTS,
+    PLAY,
+    UNUSABLE,
+    PlaybookShardJob,
+    RunPayload,
+    gate_name,
+)
 from fleetkit.distributed.shard import Placement, ShardPlan, plan_shards
 from fleetkit.errors import ClusterError
 from fleetkit.playbook.session import ConnectionMaker, Prepared
@@ -46,11 +55,43 @@ from fleetkit.results import RunResult
 UNPLACED = -1  # the merger's stream of hosts no worker serves
 
 
-class _RunTracker:
-    """Shard messages into the merger; each shard concluded once (see ShardTracker)."""
+class PlayGate:
+    """Plays in order across the fleet: play p opens once every open shard has finished
+    the plays before it (it waits at p or later, or is done), as a local run starts a
+    play when the previous one has ended on every host."""
 
-    def __init__(self, merger: Merger, placement: Placement) -> None:
+    def __init__(self, first: Mapping[int, int], plays: int, open_gate: Callable[[int], None]):
+        self.ready = dict(first)
+        """Shard -> the lowest play it may still run (its first, then the one it reached)."""
+        self.opened = -1
+        self._last = plays - 1
+        self._open_gate = open_gate
+        self._update()
+
+    def reached(self, index: int, play: int) -> None:
+        if index in self.ready:
+            self.ready[index] = max(self.ready[index], play)
+            self._update()
+
+    def finished(self, index: int) -> None:
+        self.ready.pop(index, None)
+        self._update()
+
+    def _update(self) -> None:
+        target = min(min(self.ready.values(), default=self._last), self._last)
+        while self.opened < target:
+            self.opened += 1
+            with contextlib.suppress(OSError, TimeoutError):  # a lost scheduler: seen next
+                self._open_gate(self.opened)
+
+
+class _RunTracker:
+    """Shard messages into the merger and the play gate; each shard concluded once (see
+    ShardTracker)."""
+
+    def __init__(self, merger: Merger, placement: Placement, gate: PlayGate) -> None:
         self.merger = merger
+        self.gate = gate
         self.shards = {s.index: s for s in placement.shards}
         self.open = set(self.shards)
         self.started: dict[int, str] = {}
@@ -64,6 +105,9 @@ class _RunTracker:
             self.started[index] = str(payload[0])
         elif kind == EVENTS:
             self.merger.feed(index, payload)
+            for event in payload:
+                if event[0] == PLAY:
+                    self.gate.reached(index, int(event[1]))
         elif kind == DONE:
             _, interrupted = payload
             if interrupted:  # stopped on its worker (the worker was shutting down)
@@ -71,6 +115,7 @@ class _RunTracker:
             else:
                 self.open.discard(index)
                 self.merger.finish(index)
+                self.gate.finished(index)
         elif kind == REFUSED:
             self.conclude(index, WORKER_LOST)
         elif kind == UNUSABLE:
@@ -80,6 +125,7 @@ class _RunTracker:
         if index in self.open:
             self.open.discard(index)
             self.merger.lose(index, msg)
+            self.gate.finished(index)
 
 
 def run_playbook_on_cluster(
@@ -131,8 +177,13 @@ def _run(
     jobs = {s.index: _job(prepared, run_id, s, payload) for s in placement.shards}
     for index, job in jobs.items():
         merger.add_shard(index, job.plays)
+    gate = PlayGate(
+        {i: job.plays[0][0] for i, job in jobs.items()},
+        len(prepared.plays),
+        lambda play: distributed.Event(gate_name(run_id, play), client=client).set(),
+    )
     futures = {s.index: _submit(client, jobs[s.index], s) for s in placement.shards}
-    tracker = _RunTracker(merger, placement)
+    tracker = _RunTracker(merger, placement, gate)
     merger.pump()
     interrupted = lost_scheduler = False
     try:
@@ -144,7 +195,8 @@ def _run(
     if lost_scheduler:
         reporter.warning(scheduler_lost_warning(address))
     elif not interrupted:
-        release(client, queue, (job.claim_name for job in jobs.values()))
+        gates = (gate_name(run_id, play) for play in range(gate.opened + 1))
+        release(client, queue, [*(job.claim_name for job in jobs.values()), *gates])
     return RunResult(
         steps=tuple(merger.steps),
         hosts=hosts,

@@ -87,6 +87,14 @@ class PlaybookShardJob:
     def claim_name(self) -> str:
         return f"fleetkit-{self.run_id}-run-{self.index}-claimed"
 
+    def gate_name(self, play: int) -> str:
+        return gate_name(self.run_id, play)
+
+
+def gate_name(run_id: str, play: int) -> str:
+    """The Event the client sets when every shard has finished the plays before play."""
+    return f"fleetkit-{run_id}-play-{play}"
+
 
 def result_tuple(step: StepResult) -> ResultTuple:
     """A StepResult as a picklable tuple: every field a reporter or the recap reads."""

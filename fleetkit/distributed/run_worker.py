@@ -3,10 +3,14 @@
 As for exec (fleetkit.distributed.worker_task): the shard claims itself first, so a
 second start after its worker died touches no host; only this (Dask's task) thread
 talks to the scheduler, sending the child's events to the run's Queue in batches
-(at most FLUSH_S old) and polling the run's stop Event. The plays themselves run in
+(at most FLUSH_S old), passing on each play's go (the run's gate Event for it) and
+polling the run's stop Event. The plays themselves run in
 fleetkit.distributed.shard_child, started in the client's working directory: a
 worker without that folder, or without the playbook in it, reports the shard
-UNUSABLE and nothing runs. Stop (the client's Ctrl-C) is SIGINT to the child.
+UNUSABLE and nothing runs. Stop (the client's Ctrl-C) is SIGINT to the child. The
+task secedes from the worker's thread pool once claimed: it only relays, and a shard
+waiting at a play's gate must not keep another shard of the same worker from
+starting.
 """
 
 from __future__ import annotations
@@ -50,6 +54,8 @@ class ShardProcess:
         self._events: IO[bytes] = os.fdopen(read_end, "rb")
         self._buffer: list[ShardEvent] = []
         self._lock = threading.Lock()
+        self.waiting: int | None = None
+        """The play the child waits to start, until go() lets it."""
         self.outcome: tuple[str, Any] | None = None
         self.finished = threading.Event()
         self._reader = threading.Thread(target=self._read, name="fk-shard-events", daemon=True)
@@ -58,7 +64,7 @@ class ShardProcess:
         assert stdin is not None
         with contextlib.suppress(BrokenPipeError):  # it died at once: its exit says why
             write_frame(stdin, ChildJob.of(job))
-        # stdin stays open: its end of file tells the child this worker is gone
+        # stdin stays open for "go" frames; its end of file tells the child this worker is gone
 
     def _read(self) -> None:
         try:
@@ -67,6 +73,8 @@ class ShardProcess:
                 if kind == "event":
                     with self._lock:
                         self._buffer.append(value)
+                elif kind == "wait":
+                    self.waiting = int(value)
                 else:
                     self.outcome = (kind, value)
         except Exception:  # EOFError at the end; a torn frame if the child was killed
@@ -78,6 +86,14 @@ class ShardProcess:
         with self._lock:
             batch, self._buffer = tuple(self._buffer), []
         return batch
+
+    def go(self, play: int) -> None:
+        """Let the child start play."""
+        self.waiting = None
+        stdin = self.proc.stdin
+        assert stdin is not None
+        with contextlib.suppress(OSError):  # it is gone: its exit says why
+            write_frame(stdin, ("go", play))
 
     def interrupt(self) -> None:
         with contextlib.suppress(ProcessLookupError):
@@ -108,6 +124,7 @@ def run_playbook_shard(job: PlaybookShardJob) -> int:
         sender.put(REFUSED, f"shard {job.index} started again on {worker.address}: not re-run")
         return 0
     sender.put(STARTED, (worker.address, str(worker.name)))
+    distributed.secede()
     try:
         child = ShardProcess(job)
     except OSError as err:
@@ -115,7 +132,7 @@ def run_playbook_shard(job: PlaybookShardJob) -> int:
         sender.put(UNUSABLE, f"not run: worker {where} cannot start in {job.cwd}: {why}")
         return 0
     try:
-        sent = _relay(child, sender, distributed.Event(job.stop_name, client=client))
+        sent = _relay(job, child, sender, lambda name: distributed.Event(name, client=client))
     except Exception as err:  # a call to the scheduler failed: this worker is cut off
         raise SchedulerLinkLost(f"shard {job.index} on {where}: {err}") from err
     finally:
@@ -131,12 +148,17 @@ def run_playbook_shard(job: PlaybookShardJob) -> int:
     return sent
 
 
-def _relay(child: ShardProcess, sender: Sender, stop: Any) -> int:
-    """Send the child's events until it ends; SIGINT it once the run's stop Event is set."""
+def _relay(job: PlaybookShardJob, child: ShardProcess, sender: Sender, event: Any) -> int:
+    """Send the child's events until it ends, let it start each play once the run's gate
+    for it is open, and SIGINT it once the run's stop Event is set."""
+    stop = event(job.stop_name)
     sent = polls = 0
     asked = False
     while not child.finished.wait(FLUSH_S):
         sent += _send(sender, child.take())
+        play = child.waiting
+        if play is not None and event(job.gate_name(play)).is_set():
+            child.go(play)
         polls += 1
         if not asked and polls * FLUSH_S >= STOP_POLL_S:
             polls = 0

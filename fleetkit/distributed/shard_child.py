@@ -3,14 +3,16 @@
 The Dask task (fleetkit.distributed.run_worker) starts this process in the client's
 working directory, so the playbook's relative paths (files/, include_vars, roles,
 `playbook_dir`) resolve as they do on the client, and writes the ChildJob on its
-stdin, which it then keeps open: end of file there means the worker died, and the
-shard stops as a local run stops on Ctrl-C. The process runs fleetkit's own
-PlaybookRun over a HostPool (no second engine) and writes, as length-prefixed
-pickles on FD: ("event", ShardEvent) per reporter call, then ("done", interrupted)
-or ("unusable", why). SIGINT from the task (the client's Ctrl-C) is the local Ctrl-C:
-no host starts another task, running commands end with their connections. Secrets
-the run registers (module arguments) are masked in results before they leave, and
-die with the process, as the run's connections do.
+stdin, which it then keeps open: later frames there are ("go", play index), and end of
+file means the worker died, and the shard stops as a local run stops on Ctrl-C. The
+process runs fleetkit's own PlaybookRun over a HostPool (no second engine) and writes,
+as length-prefixed pickles on FD: ("event", ShardEvent) per reporter call, ("wait",
+play index) when a play is about to start, then ("done", interrupted) or ("unusable",
+why). A play starts only after its "go": plays run in order across the whole fleet,
+as in a local run (every shard has finished the earlier plays). SIGINT from the task
+(the client's Ctrl-C) is the local Ctrl-C: no host starts another task, and the
+process ends. Secrets the run registers (module arguments) are masked in results
+before they leave, and die with the process, as the run's connections do.
 """
 
 from __future__ import annotations
@@ -78,17 +80,54 @@ def _read_exactly(stream: IO[bytes], n: int) -> bytes:
     return b"".join(chunks)
 
 
+class Gate:
+    """The plays this shard may start: the "go" frames read from stdin; end of file there
+    (the worker is gone) interrupts the run."""
+
+    def __init__(self, stdin: IO[bytes], finished: threading.Event) -> None:
+        self._stdin = stdin
+        self._finished = finished
+        self._allowed = -1
+        self._changed = threading.Condition()
+
+    def watch(self) -> None:
+        """Read "go" frames until end of file (run on a thread of its own)."""
+        try:
+            while True:
+                kind, play = read_frame(self._stdin)
+                if kind == "go":
+                    with self._changed:
+                        self._allowed = max(self._allowed, int(play))
+                        self._changed.notify_all()
+        except Exception:  # EOFError: the worker closed our stdin, or died
+            pass
+        if not self._finished.is_set():
+            os.kill(os.getpid(), signal.SIGINT)
+
+    def wait(self, play: int, out: IO[bytes], lock: threading.Lock) -> None:
+        """Block until play may start (SIGINT ends the wait with KeyboardInterrupt)."""
+        with lock:
+            write_frame(out, ("wait", play))
+        with self._changed:
+            while self._allowed < play:
+                self._changed.wait(0.2)
+
+
 class Forward:
     """The Reporter of a shard's run: each event as a frame, tagged with its play index.
 
     Plays run in order, each either started (play_start) or skipped for want of hosts
     (the strategy's one warning, which the client reproduces itself): that sequence
-    tells which of the shard's plays an event belongs to.
+    tells which of the shard's plays an event belongs to. A play's start waits at the
+    gate (before any of its tasks runs).
     """
 
-    def __init__(self, plays: Sequence[tuple[int, str]], out: IO[bytes]) -> None:
+    def __init__(
+        self, plays: Sequence[tuple[int, str]], out: IO[bytes], gate: Gate | None = None
+    ) -> None:
         self._plays = list(plays)
         self._out = out
+        self._gate = gate
         self._next = 0
         self._play = plays[0][0] if plays else 0
         self._lock = threading.Lock()
@@ -103,6 +142,8 @@ class Forward:
                 self._play, self._next = self._plays[j][0], j + 1
                 break
         self._send((PLAY, self._play, play, tuple(hosts)))
+        if self._gate is not None:
+            self._gate.wait(self._play, self._out, self._lock)
 
     def task_start(self, play: str, task: str, hosts: Sequence[str]) -> None:
         self._send((TASK, self._play, play, task, tuple(hosts)))
@@ -125,7 +166,7 @@ class Forward:
         """The client writes the recap."""
 
 
-def run(job: ChildJob, out: IO[bytes]) -> tuple[str, Any]:
+def run(job: ChildJob, out: IO[bytes], gate: Gate | None = None) -> tuple[str, Any]:
     """Run the shard's plays, reporting on out; the last frame, saying how it ended."""
     from fleetkit.connection.factory import ConnectionFactory
     from fleetkit.distributed.dask_api import cloudpickle
@@ -148,7 +189,7 @@ def run(job: ChildJob, out: IO[bytes]) -> tuple[str, Any]:
     hosts = list(dict.fromkeys(h for _, members in job.plays for h in members))
     interrupted = False
     with redacting():
-        reporter = Forward([(i, job.play_names[i]) for i, _ in job.plays], out)
+        reporter = Forward([(i, job.play_names[i]) for i, _ in job.plays], out, gate)
         connect = payload.connect or ConnectionFactory(payload.specs)
         pool = HostPool(connect, job.forks or default_forks(len(hosts)))
         try:
@@ -170,27 +211,19 @@ def run(job: ChildJob, out: IO[bytes]) -> tuple[str, Any]:
     return ("done", interrupted)
 
 
-def _watch(stdin: IO[bytes], finished: threading.Event) -> None:
-    """End of file on stdin: the worker that started this shard is gone; stop as on Ctrl-C."""
-    try:
-        stdin.read()
-    finally:
-        if not finished.is_set():
-            os.kill(os.getpid(), signal.SIGINT)
-
-
 def main(argv: Sequence[str]) -> int:
     signal.signal(signal.SIGINT, signal.default_int_handler)
     out = os.fdopen(int(argv[1]), "wb")
-    # unbuffered: the watchdog blocks reading it to the end, which a buffered reader's
+    # unbuffered: the gate blocks reading it to the end, which a buffered reader's
     # lock would turn into a fatal error at interpreter shutdown
     stdin = os.fdopen(sys.stdin.fileno(), "rb", buffering=0, closefd=False)
     finished = threading.Event()
     last: tuple[str, Any] | None = ("done", True)
     try:
         job: ChildJob = read_frame(stdin)
-        threading.Thread(target=_watch, args=(stdin, finished), daemon=True).start()
-        last = run(job, out)
+        gate = Gate(stdin, finished)
+        threading.Thread(target=gate.watch, name="fk-shard-gate", daemon=True).start()
+        last = run(job, out, gate)
     except KeyboardInterrupt:
         pass  # before or after the run's own handling: the shard was interrupted
     except BaseException:  # the events pipe broke (the worker is gone), or a bug

@@ -303,8 +303,8 @@ def test_a_worker_killed_mid_shard_reports_its_hosts_worker_lost_and_nothing_run
         )
         try:
             # shard 0 is held in task two, and the client has its results of task one
-            wait_for(lambda: set(SHARD_0) <= {h for _, h, c in ran(log) if "hold" in c})
-            wait_for(lambda: set(SHARD_0) <= {e.get("host") for e in out.events()})
+            wait_for(lambda: set(SHARD_0) <= {h for _, h, c in ran(log) if "hold" in c}, 120)
+            wait_for(lambda: set(SHARD_0) <= {e.get("host") for e in out.events()}, 120)
             os.kill(worker_pid(watcher, "-run-0"), signal.SIGKILL)
             result = future.result(timeout=90)
         finally:
@@ -472,3 +472,36 @@ def test_ctrl_c_stops_every_shard_and_reports_what_came(cluster: Any, tmp_path: 
     wait_for(lambda: not any(Path(f"/proc/{pid}").exists() for pid in children), timeout=20)
     release.touch()
     assert not [c for _, _, c in ran(log) if "three" in c]
+
+
+def test_plays_stay_in_order_across_shards(cluster: Any, tmp_path: Path) -> None:
+    """A play whose hosts are all in one shard starts only once the previous play has
+    ended on every host, in whichever shard (as a local run orders plays)."""
+    playbook = (
+        "- hosts: h1:h6\n  gather_facts: false\n  tasks:\n"
+        "    - {name: migrate, command: echo hold migrate}\n"
+        "- hosts: h0:h2\n  gather_facts: false\n  tasks:\n"
+        "    - {name: deploy, command: echo deploy}\n"
+    )
+    prepared = prepared_run(tmp_path, playbook)
+    log, release = tmp_path / "cluster.log", tmp_path / "release"
+    fleet = LoggedFleet(log, hold_hosts=frozenset(SHARD_0), release=release)
+    with ThreadPoolExecutor(1) as pool:
+        future = pool.submit(
+            run_playbook_on_cluster,
+            prepared,
+            Captured().reporter,
+            "inproc",
+            client_factory=client_of(cluster),
+            connect_host=fleet,
+        )
+        try:
+            wait_for(lambda: set(SHARD_0) <= {h for _, h, c in ran(log) if "migrate" in c})
+            time.sleep(1.5)  # the other shard's process is up, waiting at its play's gate
+            assert not [c for _, _, c in ran(log) if "deploy" in c]
+        finally:
+            release.touch()
+        result = future.result(timeout=60)
+    assert result.exit_code() == 0
+    order = [c for _, _, c in ran(log)]
+    assert order == ["echo hold migrate"] * 2 + ["echo deploy"] * 2
