@@ -10,10 +10,12 @@ host's processes only, and `/proc/1/root` is the host's own root (issue 12).
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import selectors
 import shlex
+import signal
 import socket
 import subprocess
 import time
@@ -23,7 +25,7 @@ from pathlib import Path
 from fleetkit.errors import LabError
 from fleetkit.lab import mounts, procs
 from fleetkit.lab.checks import Tools
-from fleetkit.lab.hostfs import DOCKER_DATA, OVERLAY_DIRS
+from fleetkit.lab.hostfs import DOCKER_DATA, OVERLAY_DIRS, read_only_dirs
 from fleetkit.lab.layout import NETNS_DIR, HostSpec, LabPaths
 from fleetkit.lab.network import host_side_ip_batch
 
@@ -45,9 +47,10 @@ def host_fstab(paths: LabPaths, spec: HostSpec) -> str:
     """The host's mounts, in order, for one `mount -a -T FILE` (one process, not a dozen).
 
     /var comes last: the other overlays' upper dirs are reached through the
-    machine's /var. /var/lib/docker must be a plain directory (overlay2 cannot
-    sit on an overlay), so it is bound on /run/sshd before /var is overlaid and
-    moved in after, which leaves /run/sshd as sshd's (empty) privilege-separation dir.
+    machine's /var. The machine's other top-level folders are bound read-only.
+    /var/lib/docker must be a plain directory (overlay2 cannot sit on an overlay),
+    so it is bound on /run/sshd before /var is overlaid and moved in after, which
+    leaves /run/sshd as sshd's (empty) privilege-separation dir.
     """
     base = paths.host_dir(spec.name)
 
@@ -56,6 +59,7 @@ def host_fstab(paths: LabPaths, spec: HostSpec) -> str:
         return f"overlay /{name} overlay lowerdir=/{name},upperdir={upper},workdir={work} 0 0"
 
     lines = [overlay(name) for name in OVERLAY_DIRS if name != "var"]
+    lines += [f"/{name} /{name} none bind,ro 0 0" for name in read_only_dirs()]
     lines += [
         "tmpfs /tmp tmpfs mode=1777,nosuid,nodev 0 0",
         "tmpfs /run tmpfs mode=755,nosuid,nodev 0 0",
@@ -95,6 +99,9 @@ def host_script(paths: LabPaths, spec: HostSpec) -> str:
         "FLEETKIT_EOF",
         f"mount -a -T {q(str(fstab))}",
         f"mount --move {SSHD_PRIVSEP} /{DOCKER_DATA}",
+        # The machine's root folder itself: a file or folder made at / on a host
+        # fails there (read-only) instead of landing on the machine (issue 12).
+        "mount -o remount,bind,ro /",
         f"echo {q(spec.name)} > /proc/sys/kernel/hostname",
     ]
     return "\n".join(lines) + "\n"
@@ -202,9 +209,23 @@ def spawn_in_host(
     tools: Tools, paths: LabPaths, spec: HostSpec, argv: Sequence[str], log: Path
 ) -> int:
     """Start argv as a daemon inside the host (see spawn_daemon); returns the daemon's pid
-    as the machine sees it (nsenter's child, since entering a PID namespace forks)."""
+    as the machine sees it.
+
+    Entering a PID namespace makes nsenter fork, and nsenter then waits as the
+    daemon's parent and copies its stops: a SIGSTOPped daemon stops nsenter too,
+    which then never reaps the daemon's zombie. So nsenter is killed once the
+    daemon runs: the daemon is adopted by the machine's init (the kernel picks the
+    reaper from the dead parent's namespace), as the lab's daemons were before
+    hosts had a PID namespace.
+    """
     entered = spawn_daemon([*enter_argv(tools, paths, spec), *argv], log)
-    return child_of(entered, log, what=f"{spec.name}: {Path(argv[0]).name}")
+    try:
+        return child_of(entered, log, what=f"{spec.name}: {Path(argv[0]).name}")
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(entered, signal.SIGKILL)
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(entered, 0)
 
 
 def spawn_daemon(argv: Sequence[str], log: Path) -> int:

@@ -21,7 +21,25 @@ from fleetkit.lab.layout import BRIDGE_ADDRESS, LAB_USER, HostSpec, LabPaths
 # /var comes last: the other overlays' upper dirs are reached through it.
 # /usr too, so `apt`, `pip` or a copy to /usr/local on a lab host changes that host only.
 OVERLAY_DIRS = ("etc", "home", "root", "srv", "opt", "usr", "var")
+# Top-level folders a host gets fresh (tmpfs), or the kernel's own views of it.
+OWN_DIRS = frozenset({"proc", "sys", "dev", "run", "tmp"})
 SFTP_SERVER = "/usr/lib/openssh/sftp-server"
+
+
+def read_only_dirs(root: Path = Path("/")) -> list[str]:
+    """The machine's other top-level folders (/work, /mnt, /boot ...): bound read-only
+    into each host, without their submounts, so a playbook's write there fails on the
+    host instead of changing the machine (issue 12)."""
+    out = []
+    for entry in sorted(root.iterdir()):
+        name = entry.name
+        if name in OVERLAY_DIRS or name in OWN_DIRS or any(c.isspace() for c in name):
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            out.append(name)
+    return out
+
+
 DOCKER_DATA = "var/lib/docker"
 
 

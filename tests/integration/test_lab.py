@@ -18,6 +18,7 @@ import yaml
 from fleetkit.errors import LabError
 from fleetkit.lab import LabHost, LabState, checks, lab_down, lab_status, lab_up, procs
 from fleetkit.lab.down import leftovers
+from fleetkit.lab.hostfs import read_only_dirs
 from fleetkit.lab.inventory_writer import inventory_data
 from fleetkit.lab.layout import LabPaths, host_address, host_specs
 
@@ -184,6 +185,16 @@ def test_a_lab_host_holds_no_password_hash_of_the_machine(lab: LabState) -> None
 def test_lab_state_is_hidden_inside_hosts(lab: LabState) -> None:
     out = ssh_ok(lab, lab.hosts[0], "sudo -n ls -A /var/lib/fleetkit")
     assert out.strip() == ""
+
+
+@pytest.mark.parametrize("folder", ["/", *(f"/{d}/" for d in read_only_dirs())])
+def test_the_machines_own_folders_are_read_only_on_a_host(lab: LabState, folder: str) -> None:
+    """/ itself and the folders no host overlays (/work, /mnt ...): a playbook's write
+    there fails on the host instead of landing on the machine."""
+    probe = f"{folder}fk-probe-{uuid.uuid4().hex[:8]}"
+    made = ssh(lab, lab.hosts[0], f"sudo -n mkdir {probe}")
+    assert made.returncode != 0 and "Read-only file system" in made.stderr
+    assert not Path(probe).exists()
 
 
 def test_the_lab_key_is_out_of_reach_even_after_unmounting(lab: LabState) -> None:

@@ -13,10 +13,11 @@ from pathlib import Path
 import pytest
 
 from fleetkit.errors import LabError
-from fleetkit.lab import checks, hostfs
+from fleetkit.lab import checks, hostfs, procs
 from fleetkit.lab.down import split_lab_processes
+from fleetkit.lab.host import enter_argv, host_fstab, host_script
 from fleetkit.lab.inventory_writer import HEADER, check_target
-from fleetkit.lab.layout import host_specs
+from fleetkit.lab.layout import LabPaths, host_specs
 
 pytestmark = pytest.mark.unit
 
@@ -74,3 +75,42 @@ def test_inventory_out_never_overwrites_a_file_the_lab_did_not_write(tmp_path: P
         check_target(link)
     with pytest.raises(LabError, match="not a regular file"):
         check_target(tmp_path)
+
+
+def test_machine_folders_no_host_overlays_are_bound_read_only(tmp_path: Path) -> None:
+    for name in ("work", "mnt", "etc", "usr", "proc", "tmp", "has space"):
+        (tmp_path / name).mkdir()
+    (tmp_path / "bin").symlink_to("usr/bin")
+    (tmp_path / "file.json").write_text("{}")
+    assert hostfs.read_only_dirs(tmp_path) == ["mnt", "work"]
+
+
+def test_a_host_detaches_the_lab_secrets_and_makes_its_root_read_only() -> None:
+    paths, spec = LabPaths(), host_specs(1)[0]
+    script = host_script(paths, spec).splitlines()
+    assert f"umount -l {paths.secret_dir}" in script  # no `|| true`: a failure stops lab up
+    assert script.index(f"umount -l {paths.secret_dir}") < script.index(
+        f"mount -a -T {paths.host_dir(spec.name) / 'fstab'}"
+    )
+    assert script[-2:] == [
+        "mount -o remount,bind,ro /",
+        f"echo {spec.name} > /proc/sys/kernel/hostname",
+    ]
+    assert paths.key.parent == paths.secret_dir
+    fstab = host_fstab(paths, spec)
+    for name in hostfs.read_only_dirs():
+        assert f"/{name} /{name} none bind,ro 0 0" in fstab
+
+
+def test_every_command_entering_a_host_enters_its_pid_namespace() -> None:
+    paths, spec = LabPaths(), host_specs(1)[0]
+    tools = checks.cleanup_tools() if os.geteuid() == 0 else None
+    if tools is None:
+        pytest.skip("cleanup_tools needs root")
+    argv = enter_argv(tools, paths, spec)
+    assert f"--pid={paths.pid_ns(spec.name)}" in argv and argv[-1] == "--"
+
+
+def test_only_a_namespace_init_is_killed_without_sigterm_first() -> None:
+    assert not procs.is_namespace_init(os.getpid())
+    assert not procs.is_namespace_init(2**22 + 1)  # no such process
