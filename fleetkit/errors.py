@@ -65,6 +65,10 @@ class PlaybookError(FleetkitError):
     """A playbook that is invalid: YAML, unknown keyword or module, bad argument."""
 
 
+class RequirementsError(FleetkitError):
+    """A Galaxy requirements file that cannot be read as ansible-galaxy reads it."""
+
+
 class TemplateError(FleetkitError):
     """A Jinja2 template that fails to parse or render (undefined variable...)."""
 

@@ -30,6 +30,7 @@ SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
     "verify": ("fleetkit.cli.verify", "verify", "Run testinfra test files on inventory hosts."),
     "doc": ("fleetkit.cli.doc", "doc", "Show a module's arguments and how it runs."),
     "persist": ("fleetkit.cli.persist", "persist", "Show or stop the SSH connection keeper."),
+    "galaxy": ("fleetkit.cli.galaxy", "galaxy", "Check what a Galaxy requirements file needs."),
 }
 
 

@@ -112,30 +112,31 @@ def is_module(name: str) -> bool:
     return lookup(name) is not None
 
 
-def suggest_module(name: str) -> str | None:
+def suggest_module(name: str, roots: tuple[str, ...] = ()) -> str | None:
     """The closest module name to a misspelt one (a collection's own modules for a FQCN)."""
     parts = name.split(".")
     if len(parts) >= 3 and not is_module(name):
         from fleetkit.modules.ansible_fallback.resolve import collection_modules
 
-        close = suggest(name, collection_modules(".".join(parts[:2])))
+        close = suggest(name, collection_modules(".".join(parts[:2]), roots))
         if close:
             return close
     return suggest(canonical_name(name), sorted(MODULES))
 
 
-def find(name: str) -> Module | None:
+def find(name: str, roots: tuple[str, ...] = ()) -> Module | None:
     """The module a task key names: native first, else Ansible's (the fallback), else None.
 
     A name only Ansible knows gives a module even when this controller cannot run it
     (extra or collection missing): it fails where such a task runs, not at load.
+    roots: the folders of the playbook's collections on disk (fleetkit/galaxy/search.py).
     """
     native = lookup(name)
     if native is not None:
         return native
     from fleetkit.modules.ansible_fallback.resolve import resolve
 
-    resolution = resolve(name)
+    resolution = resolve(name, roots)
     if resolution is None:
         return None
     from fleetkit.modules.ansible_fallback.run import AnsibleModule
@@ -143,9 +144,9 @@ def find(name: str) -> Module | None:
     return AnsibleModule(resolution)
 
 
-def task_module_name(name: str) -> str:
+def task_module_name(name: str, roots: tuple[str, ...] = ()) -> str:
     """The name a task records: the native canonical name, else the Ansible FQCN."""
     if is_module(name):
         return canonical_name(name)
-    module = find(name)
+    module = find(name, roots)
     return module.name if module is not None else name

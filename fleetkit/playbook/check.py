@@ -72,15 +72,16 @@ def defined_by_tasks(playbook: Playbook) -> set[str]:
 
                 out.update(INJECTED_NAMES)
             if "." in task.module:
-                out |= fallback_fact_names(task)
+                out |= fallback_fact_names(task, play.collection_roots)
     return out
 
 
-def fallback_fact_names(task: Task) -> set[str]:
-    """Facts an Ansible module run by the fallback defines (from its RETURN doc)."""
+def fallback_fact_names(task: Task, roots: Sequence[Path] = ()) -> set[str]:
+    """Facts an Ansible module run by the fallback defines (from its RETURN doc);
+    roots: the play's collection folders."""
     from fleetkit.modules.registry import find
 
-    module = find(task.module)
+    module = find(task.module, tuple(str(r) for r in roots))
     resolution = getattr(module, "resolution", None)
     if resolution is None or not resolution.runnable:
         return set()
@@ -99,7 +100,8 @@ def fallback_warnings(playbook: Playbook) -> list[str]:
         for task in walk((*play.tasks, *play.handlers)):
             if "." not in task.module or task.module in seen:
                 continue
-            resolution = getattr(find(task.module), "resolution", None)
+            roots = tuple(str(r) for r in play.collection_roots)
+            resolution = getattr(find(task.module, roots), "resolution", None)
             if resolution is not None and resolution.problem is not None:
                 seen[task.module] = f"{task.pos}: module {task.module}: {resolution.problem}"
     if not seen:

@@ -19,6 +19,8 @@ from types import MappingProxyType
 from typing import Any
 
 from fleetkit.errors import PlaybookError, Position
+from fleetkit.galaxy.search import BUILTIN, CollectionSearch, search_list
+from fleetkit.galaxy.search import collections_path as default_collections_path
 from fleetkit.modules.args import canonical, validate_static
 from fleetkit.modules.base import Module
 from fleetkit.modules.registry import MODULES, find, suggest_module, task_module_name
@@ -80,7 +82,7 @@ ROLE_ARGS = frozenset(
 )
 INCLUDE_VARS_ARGS = frozenset({"file", "dir", "name", "_raw_params"})
 FAILED_NAMES = frozenset({"ansible_failed_task", "ansible_failed_result"})
-ROLE_NAMES = frozenset({"role_path", "role_name", "ansible_role_name"})
+ROLE_NAMES = frozenset({"role_path", "role_name", "ansible_role_name", "ansible_collection_name"})
 INCLUDE_OWN = frozenset({"name", "when", *kw.LOOP_KEYS, "loop_control", "loop_var", "vars", "tags"})
 """Keywords an include_tasks/include_role applies to itself (the rest needs apply:)."""
 
@@ -90,12 +92,21 @@ def load_playbook(
     extra_vars: Mapping[str, Any] | None = None,
     *,
     roles_path: Sequence[Path] = (),
+    collections_path: Sequence[Path] | None = None,
 ) -> Playbook:
-    """Read and validate a playbook file and the playbooks, tasks and roles it imports."""
+    """Read and validate a playbook file and the playbooks, tasks and roles it imports.
+
+    roles_path and collections_path are the configured search paths (fleetkit/config);
+    collections_path None: ANSIBLE_COLLECTIONS_PATH, else Ansible's default. The
+    playbook's own roles/ and collections/ folders are searched first.
+    """
     source = Path(path)
     if not source.is_file():
         raise PlaybookError(f"playbook {str(source)!r} not found")
-    loader = _Loader(dict(extra_vars or {}), tuple(roles_path))
+    search = CollectionSearch.for_playbook(
+        source.resolve().parent, default_collections_path(configured=collections_path)
+    )
+    loader = _Loader(dict(extra_vars or {}), tuple(roles_path), search)
     plays = tuple(loader.playbook(source, ()))
     if not plays:  # as Ansible: an empty file is a mistake, not a successful run
         raise PlaybookError(
@@ -107,10 +118,15 @@ def load_playbook(
 
 
 def load_task_file(
-    path: Path, parent: Task, *, extra: Mapping[str, Any], roles_path: Sequence[Path] = ()
+    path: Path,
+    parent: Task,
+    *,
+    extra: Mapping[str, Any],
+    roles_path: Sequence[Path] = (),
+    collection_roots: Sequence[Path] = (),
 ) -> tuple[Task, ...]:
     """An include's file loaded at run time (its name was a template), as the include's children."""
-    loader = _Loader(dict(extra), tuple(roles_path))
+    loader = _Loader(dict(extra), tuple(roles_path), CollectionSearch(tuple(collection_roots)))
     ctx = _Ctx(
         path=path,
         base=path.parent,
@@ -123,6 +139,7 @@ def load_task_file(
         role=parent.role,
         chain=parent.include.chain if parent.include else (),
         known=parent.known,
+        collections=parent.include.collections if parent.include else (),
     )
     return tuple(loader.task_file(path, ctx, parent.pos))
 
@@ -147,14 +164,23 @@ class _Ctx:
     handler: bool = False
     chain: tuple[str, ...] = ()
     known: frozenset[str] = frozenset()
+    collections: tuple[str, ...] = ()
+    """Collections searched for short module and role names (the play's, or the role's)."""
 
 
 class _Loader:
     """Turns playbook YAML into plays; `extra` renders templated import/vars_files paths."""
 
-    def __init__(self, extra: dict[str, Any], roles_path: tuple[Path, ...] = ()) -> None:
+    def __init__(
+        self,
+        extra: dict[str, Any],
+        roles_path: tuple[Path, ...] = (),
+        collections: CollectionSearch | None = None,
+    ) -> None:
         self.extra = extra
         self.roles_path = roles_path
+        self.collections = collections or CollectionSearch()
+        self.roots = tuple(str(r) for r in self.collections.roots)
         self.ids = itertools.count(1)
         self._reset_play()
 
@@ -253,6 +279,7 @@ class _Loader:
             play=name,
             playbook_dir=path.parent,
             inherited={"tags": tags},
+            collections=search_list(values.get("collections", ())),
         )
         handler_ctx = replace(ctx, handler=True)
         own_handlers = [
@@ -296,6 +323,9 @@ class _Loader:
             tags=tags,
             environment=values.get("environment", EMPTY),
             timeout=values.get("timeout"),
+            collections=values.get("collections", ()),
+            roles_path=self.roles_path,
+            collection_roots=self.collections.roots,
             role_vars=MappingProxyType(dict(self.role_vars)),
             role_defaults=MappingProxyType(dict(self.role_defaults)),
         )
@@ -501,7 +531,9 @@ class _Loader:
                 raise PlaybookError(f"{where}: {name} not found (beside {ctx.path})", position=pos)
             sub = replace(ctx, inherited=child, known=known)
             preloaded = tuple(self.task_file(file, sub, pos))
-        include = Include("tasks", name, tasks=preloaded, chain=ctx.chain)
+        include = Include(
+            "tasks", name, tasks=preloaded, chain=ctx.chain, collections=ctx.collections
+        )
         return replace(task, include=include, known=known)
 
     def _apply(
@@ -635,10 +667,25 @@ class _Loader:
         vars_from: Any = None,
         defaults_from: Any = None,
         handlers_from: Any = None,
+        basedir: Path | None = None,
     ) -> tuple[list[Task], Role]:
-        """A role's tasks (its dependencies' first), registering its handlers and variables."""
-        found = find_role(name, ctx.playbook_dir, self.roles_path, pos)
+        """A role's tasks (its dependencies' first), registering its handlers and variables.
+
+        Found by name among the collections ctx searches, then in the roles path (basedir:
+        the folder of the role that depends on it); its own tasks search its collection
+        and its meta's collections, not the play's (as Ansible).
+        """
+        found = find_role(
+            name,
+            ctx.playbook_dir,
+            self.roles_path,
+            pos,
+            collections=self.collections,
+            collection_list=ctx.collections,
+            basedir=basedir,
+        )
         meta = found.meta()
+        searched = _role_collections(found, meta, pos)
         allow = kw.as_bool(meta, "allow_duplicates", pos) or False
         key = f"{found.path}|{tasks_from}|{sorted(params.items())!r}|{sorted(own.items())!r}"
         if str(found.path) in ctx.chain:
@@ -655,9 +702,16 @@ class _Loader:
         dep_defaults: dict[str, Any] = {}
         for dep in _dependencies(found, meta, pos):
             dep_name, dep_own, dep_params, dep_pos = self._dep(dep, found, pos, ctx)
-            dep_ctx = replace(ctx, inherited=inherited, chain=chain)
+            dep_ctx = replace(ctx, inherited=inherited, chain=chain, collections=searched)
             tasks, dep_role = self.apply_role(
-                dep_name, dep_own, dep_params, dep_pos, dep_ctx, dedup=True, expose=expose
+                dep_name,
+                dep_own,
+                dep_params,
+                dep_pos,
+                dep_ctx,
+                dedup=True,
+                expose=expose,
+                basedir=found.path.parent,
             )
             out += tasks
             dep_vars.update(dep_role.vars)
@@ -669,11 +723,13 @@ class _Loader:
             defaults=MappingProxyType(
                 {**dep_defaults, **found.vars_file("defaults", _opt(defaults_from), pos)}
             ),
+            collection=found.collection,
         )
         if expose:
             self.role_defaults.update(role.defaults)
             self.role_vars.update(role.vars)
-        self.seen_roles[key] = role
+        if dedup:  # only roles: entries and dependencies count (Ansible's role cache)
+            self.seen_roles[key] = role
         sub = replace(
             ctx,
             inherited=inherited,
@@ -681,6 +737,7 @@ class _Loader:
             chain=chain,
             known=ctx.known | ROLE_NAMES,
             base=found.path / "tasks",
+            collections=searched,
         )
         tasks_file = found.file("tasks", _opt(tasks_from))
         if tasks_from is not None and tasks_file is None:
@@ -697,8 +754,10 @@ class _Loader:
             self.handler_files.add(str(handlers_file))
             for h in self.task_file(handlers_file, replace(sub, handler=True), pos):
                 if isinstance(h, Handler):
-                    alias = f"{found.name} : {h.name}"
-                    self.handlers.append(replace(h, listen=(*h.listen, alias)))
+                    aliases = dict.fromkeys(
+                        (f"{found.name} : {h.name}", f"{found.fqcn} : {h.name}")
+                    )
+                    self.handlers.append(replace(h, listen=(*h.listen, *aliases)))
         return out, role
 
     def _dep(
@@ -737,11 +796,11 @@ class _Loader:
                 raise PlaybookError(f"{where}: keys must be names, got {key!r}", position=key_pos)
             if key in UNSUPPORTED_TASK:
                 raise PlaybookError(f"{where}: {UNSUPPORTED_TASK[key]}", position=key_pos)
-            if find(key) is not None:
+            if find(self._target(key, ctx), self.roots) is not None:
                 modules.append(key)
                 continue
             candidates = keywords | set(MODULES) | set(ACTIONS)
-            close = suggest_module(key) if "." in key else None
+            close = suggest_module(key, self.roots) if "." in key else None
             raise PlaybookError(
                 f"{where}: unknown task keyword or module '{key}'{suggestion_tail(close)}"
                 if close
@@ -758,10 +817,11 @@ class _Loader:
                 position=position_of(entry, modules[1]) or pos,
             )
         module_key = modules[0]
-        module_name = task_module_name(module_key)
-        module = find(module_key)
+        target = self._target(module_key, ctx)
+        module_name = task_module_name(target, self.roots)
+        module = find(target, self.roots)
         assert module is not None
-        args = self._args(entry, module_key, where, pos)
+        args = self._args(entry, module_key, module, where, pos)
         hidden = _hides_args(entry.get("no_log", ctx.inherited.get("no_log")))
         name = (
             raw_name
@@ -796,9 +856,16 @@ class _Loader:
         common.pop("listen", None)
         return Task(**common)
 
-    def _args(self, entry: dict[str, Any], key: str, where: str, pos: Position) -> dict[str, Any]:
-        module = find(key)
-        assert module is not None
+    def _target(self, key: str, ctx: _Ctx) -> str:
+        """The module a task key names under ctx's `collections:` (the first listed collection
+        that has it, before ansible.builtin/legacy), else the key itself."""
+        if not ctx.collections:
+            return key
+        return self.collections.resolve_module(key, ctx.collections) or key
+
+    def _args(
+        self, entry: dict[str, Any], key: str, module: Module, where: str, pos: Position
+    ) -> dict[str, Any]:
         value = entry[key]
         key_pos = position_of(entry, key) or pos
         args: dict[str, Any] = {}
@@ -863,6 +930,20 @@ def _loop_names(task: Task) -> frozenset[str]:
 
 def _opt(value: Any) -> str | None:
     return None if value is None else str(value)
+
+
+def _role_collections(found: RoleDir, meta: Mapping[str, Any], pos: Position) -> tuple[str, ...]:
+    """What a role's tasks search for short names: its own collection, then its meta's
+    `collections:`, then ansible.builtin (a collection's role) or ansible.legacy."""
+    names = [found.collection] if found.collection else []
+    try:
+        listed = kw.as_names(meta, "collections", pos)
+    except PlaybookError as err:
+        raise PlaybookError(f"role '{found.name}': {err.message}", position=err.position) from None
+    names += [c for c in listed if c not in names]
+    if names and not BUILTIN & set(names):
+        names.append("ansible.builtin" if found.collection else "ansible.legacy")
+    return tuple(names)
 
 
 def _dependencies(found: RoleDir, meta: Mapping[str, Any], pos: Position) -> list[Any]:

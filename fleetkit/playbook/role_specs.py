@@ -20,7 +20,7 @@ from fleetkit.playbook.roles import RoleDir
 from fleetkit.yamlpos import load_yaml, position_of
 
 SPEC_FILES = ("argument_specs.yml", "argument_specs.yaml", "argument_specs.json")
-MODULE = "validate_argument_spec"
+MODULE = "ansible.builtin.validate_argument_spec"
 
 
 def role_argument_specs(role: RoleDir, meta: Mapping[str, Any]) -> tuple[Any, Path | None]:

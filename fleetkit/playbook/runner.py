@@ -166,6 +166,8 @@ class TaskRunner:
         self.docker_engine = docker_engine
         self.defaults = defaults or ConfigDefaults()
         self._names: dict[int, str] = {}
+        self._roots = tuple(str(r) for r in scope.play.collection_roots)
+        """The play's collection folders: a module of one of them resolves there."""
 
     def display_name(self, task: Task) -> str:
         """The task's name with play-level variables rendered ('Deploy {{ image }}')."""
@@ -221,7 +223,15 @@ class TaskRunner:
         file = next((b / name for b in bases if (b / name).is_file()), None)
         if file is None:
             raise TaskError(f"include_tasks: {name} not found (beside {task.pos.path})")
-        return load_task_file(file, task, extra=self.scope.extra), str(file)
+        play = self.scope.play
+        loaded = load_task_file(
+            file,
+            task,
+            extra=self.scope.extra,
+            roles_path=play.roles_path,
+            collection_roots=play.collection_roots,
+        )
+        return loaded, str(file)
 
     def run(self, task: Task, host: str) -> Outcome:
         """Run task on host; ConnectionError propagates (the host is unreachable)."""
@@ -239,7 +249,7 @@ class TaskRunner:
         start = time.monotonic()
         if task.module == "include_vars":
             return self._include_vars(task, host, start)
-        module = find(task.module)
+        module = find(task.module, self._roots)
         assert module is not None  # the loader resolved it
         variables = self.scope.host(host, task)
         try:

@@ -42,14 +42,23 @@ class Role:
     path: Path
     vars: Mapping[str, Any] = field(default_factory=lambda: EMPTY)
     defaults: Mapping[str, Any] = field(default_factory=lambda: EMPTY)
+    collection: str | None = None
+    """The collection a role comes from (`ns.coll`), None for a role of a roles path."""
+
+    @property
+    def fqcn(self) -> str:
+        """ns.coll.role for a collection's role, else its name."""
+        return f"{self.collection}.{self.name}" if self.collection else self.name
 
     @property
     def magic(self) -> Mapping[str, Any]:
-        """role_path, role_name, ansible_role_name (as Ansible sets them)."""
+        """role_path, role_name, ansible_role_name (the FQCN for a collection's role) and
+        ansible_collection_name (None outside a collection), as Ansible sets them."""
         return {
             "role_path": str(self.path),
             "role_name": self.name,
-            "ansible_role_name": self.name,
+            "ansible_role_name": self.fqcn,
+            "ansible_collection_name": self.collection,
         }
 
 
@@ -66,6 +75,8 @@ class Include:
     tasks: tuple[Task, ...] | None = None
     handlers: tuple[Handler, ...] = ()
     chain: tuple[str, ...] = ()
+    collections: tuple[str, ...] = ()
+    """The `collections:` search list the include's file is read with (a run-time load)."""
 
 
 @dataclass(frozen=True)
@@ -169,10 +180,16 @@ class Play:
     tags: frozenset[str] = keyword(kw.as_tags, default=frozenset())
     environment: Mapping[str, Any] = keyword(kw.as_mapping, factory=lambda: EMPTY)
     timeout: float | None = keyword(kw.as_float)
+    collections: tuple[str, ...] = keyword(kw.as_names, default=())
+    """Collections searched for short module and role names (ansible.legacy appended)."""
     role_vars: Mapping[str, Any] = field(default_factory=lambda: EMPTY)
     """vars/ of the play's roles (roles:, import_role), exposed to the whole play."""
     role_defaults: Mapping[str, Any] = field(default_factory=lambda: EMPTY)
     """defaults/ of the play's roles: the lowest layer, below inventory."""
+    roles_path: tuple[Path, ...] = ()
+    """Where the play's roles were searched (for an include read at run time)."""
+    collection_roots: tuple[Path, ...] = ()
+    """Folders holding the collections the play could use (fleetkit/galaxy/search.py)."""
 
     @property
     def directory(self) -> Path:

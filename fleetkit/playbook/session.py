@@ -155,7 +155,10 @@ def prepare(request: RunRequest) -> Prepared:
     if request.limit:
         select_hosts(inventory, "all", request.limit, cwd=request.cwd)
     playbook = load_playbook(
-        request.playbook, extra, roles_path=roles_path(configured=request.defaults.roles_path)
+        request.playbook,
+        extra,
+        roles_path=roles_path(configured=request.defaults.roles_path),
+        collections_path=request.defaults.collections_path,
     )
     # `hosts: localhost` without one in the inventory: Ansible's implicit localhost
     inventory = with_implicit_localhost(inventory, *(play.hosts for play in playbook.plays))

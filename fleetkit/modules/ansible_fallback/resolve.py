@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from fleetkit.modules.ansible_fallback import INSTALL_HINT, SUPPORTED
 
@@ -83,17 +85,52 @@ def version_problem() -> str | None:
     return None
 
 
-@functools.cache
-def _loader() -> object:
-    """Ansible's module loader with its collection finder installed (once per process)."""
-    from ansible.plugins.loader import init_plugin_loader, module_loader
+Roots = tuple[str, ...]
+"""Folders holding `ansible_collections/` that fleetkit found (fleetkit/galaxy/search.py):
+the playbook's collections/, the collections path, sys.path."""
 
-    init_plugin_loader()
+
+@functools.cache
+def _loader(roots: Roots = ()) -> object:
+    """Ansible's module loader with its collection finder installed, knowing roots.
+
+    The finder is process-wide (ansible-core installs it in sys.meta_path): the first
+    call configures it with roots first; a later call with other roots puts them in
+    front, as ansible-playbook does for a playbook's collections/ folder.
+    """
+    from ansible.plugins.loader import init_plugin_loader, module_loader
+    from ansible.utils.collection_loader import AnsibleCollectionConfig
+
+    finder = AnsibleCollectionConfig.collection_finder
+    if finder is None:
+        init_plugin_loader(list(roots))
+    elif roots:
+        _add_roots(finder, roots)
     return module_loader
 
 
-def _collection_installed(collection: str) -> bool:
-    _loader()
+def _add_roots(finder: Any, roots: Roots) -> None:
+    """Put roots in front of a configured finder (its private paths, ansible-core 2.19)."""
+    new = [r for r in roots if r not in finder._n_configured_paths]
+    if not new:
+        return
+    finder._n_configured_paths = [*new, *finder._n_configured_paths]
+    finder._n_cached_collection_paths = None
+    finder._n_cached_collection_qualified_paths = None
+    # collections imported from the old paths may now be masked: forget them
+    for name in [m for m in sys.modules if m.startswith("ansible_collections.")]:
+        if not name.startswith("ansible_collections.ansible"):
+            del sys.modules[name]
+    for package in ("ansible_collections", "ansible_collections.ansible"):
+        finder._reload_hack(package)
+    from ansible.plugins.loader import action_loader, module_loader
+
+    for loader in (module_loader, action_loader):
+        loader._clear_caches()
+
+
+def _collection_installed(collection: str, roots: Roots = ()) -> bool:
+    _loader(roots)
     try:
         return importlib.util.find_spec(f"ansible_collections.{collection}") is not None
     except (ImportError, ValueError):
@@ -101,18 +138,24 @@ def _collection_installed(collection: str) -> bool:
 
 
 @functools.cache
-def resolve(name: str) -> Resolution | None:
-    """Resolution of a module name Ansible knows; None when neither it nor its catalogue does."""
+def resolve(name: str, roots: Roots = ()) -> Resolution | None:
+    """Resolution of a module name Ansible knows; None when neither it nor its catalogue does.
+
+    roots: the folders of collections on disk fleetkit found for the playbook (a module of
+    one of them is known even where ansible-core is missing).
+    """
     problem = version_problem()
     parts = name.split(".")
     if problem is not None:
         fqcn = catalogue().get(name)
         if fqcn is None and len(parts) >= 3 and ".".join(parts[:2]) in known_collections():
             fqcn = name
+        if fqcn is None and len(parts) >= 3 and _on_disk(name, roots):
+            fqcn = name
         return None if fqcn is None else Resolution(name, fqcn, problem=problem)
     collection = ".".join(parts[:2])
     builtin = collection in ("ansible.builtin", "ansible.legacy")
-    if len(parts) >= 3 and not builtin and not _collection_installed(collection):
+    if len(parts) >= 3 and not builtin and not _collection_installed(collection, roots):
         if collection not in known_collections():
             return None
         return Resolution(
@@ -121,7 +164,7 @@ def resolve(name: str) -> Resolution | None:
             problem=f"collection {collection} is not installed on the controller"
             f" ({INSTALL_HINT} brings the collections of the ansible package)",
         )
-    found = _loader().find_plugin_with_context(name)  # type: ignore[attr-defined]
+    found = _loader(roots).find_plugin_with_context(name)  # type: ignore[attr-defined]
     if not found.resolved or not found.plugin_resolved_path:
         return None
     fqcn = str(found.resolved_fqcn)
@@ -141,6 +184,12 @@ def resolve(name: str) -> Resolution | None:
     return Resolution(name, fqcn, path, needs_true=PASS_THROUGH.get(fqcn, ()))
 
 
+def _on_disk(fqcn: str, roots: Roots) -> bool:
+    from fleetkit.galaxy.search import CollectionSearch
+
+    return CollectionSearch(tuple(Path(r) for r in roots)).module_path(fqcn) is not None
+
+
 def _action_plugin(fqcn: str) -> bool:
     from ansible.plugins.loader import action_loader
 
@@ -148,16 +197,25 @@ def _action_plugin(fqcn: str) -> bool:
     return bool(found.resolved) and not str(found.plugin_resolved_path).endswith("normal.py")
 
 
-def collection_modules(collection: str) -> list[str]:
+def collection_modules(collection: str, roots: Roots = ()) -> list[str]:
     """FQCNs of the modules an installed collection has (for "did you mean")."""
     if version_problem() is not None:
-        return sorted(f for f in set(catalogue().values()) if f.startswith(collection + "."))
+        from fleetkit.galaxy.search import CollectionSearch
+
+        folder = CollectionSearch(tuple(Path(r) for r in roots)).collection_dir(collection)
+        on_disk = (
+            {f"{collection}.{p.stem}" for p in (folder / "plugins" / "modules").glob("*.py")}
+            if folder is not None
+            else set()
+        )
+        listed = {f for f in set(catalogue().values()) if f.startswith(collection + ".")}
+        return sorted(listed | on_disk)
     if collection in ("ansible.builtin", "ansible.legacy"):
         import ansible
 
         folder = Path(ansible.__file__).parent / "modules"
     else:
-        if not _collection_installed(collection):
+        if not _collection_installed(collection, roots):
             return []
         spec = importlib.util.find_spec(f"ansible_collections.{collection}")
         if spec is None or not spec.submodule_search_locations:
