@@ -12,7 +12,7 @@ def main():
         argument_spec={"name": {"type": "str", "required": True}, "path": {"type": "path"}},
         supports_check_mode=True,
     )
-    path, want = module.params["path"], "hello %s\n" % module.params["name"]
+    path, want = module.params["path"], f"hello {module.params['name']}\n"
     changed = False
     if path:
         have = None
