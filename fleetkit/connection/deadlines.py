@@ -7,23 +7,40 @@ method's body with a deadline, on the same private Channel members (listed in
 PRIVATE_EXEC_CHANNEL and checked by tests/unit/reliability/test_stuck_peer.py,
 as streams.py does for its own).
 
-`Capture` keeps at most `cap` bytes of one stream and counts the rest, so a host
-that floods stdout costs the controller at most the cap while it is drained.
+`Capture` (in outputcap.py, re-exported here) keeps at most `cap` bytes of one
+stream and counts the rest, so a host that floods stdout costs the controller at
+most the cap while it is drained.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 import paramiko
 from paramiko.common import cMSG_CHANNEL_REQUEST
 
-from fleetkit.errors import UsageError
+from fleetkit.connection.outputcap import (
+    DEFAULT_MAX_OUTPUT,
+    MAX_OUTPUT_ENV,
+    SIZE_UNITS,
+    Capture,
+    max_output_from_env,
+    parse_size,
+    size_text,
+)
 
-DEFAULT_MAX_OUTPUT = 32 << 20  # bytes kept per stream per command; the rest is drained
-MAX_OUTPUT_ENV = "FLEETKIT_MAX_OUTPUT"
-SIZE_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
+__all__ = [
+    "DEFAULT_MAX_OUTPUT",
+    "MAX_OUTPUT_ENV",
+    "SIZE_UNITS",
+    "Capture",
+    "PeerTimeout",
+    "exec_request",
+    "max_output_from_env",
+    "parse_size",
+    "size_text",
+]
+
 PRIVATE_EXEC_CHANNEL = ("_event_pending", "event", "event_ready", "remote_chanid", "transport")
 
 
@@ -53,55 +70,3 @@ def exec_request(chan: paramiko.Channel, command: str, timeout: float) -> None:
     if c.event_ready:
         return
     raise c.transport.get_exception() or paramiko.SSHException("the server refused the command")
-
-
-class Capture:
-    """One stream's bytes up to cap; beyond it bytes are counted and dropped."""
-
-    def __init__(self, cap: int) -> None:
-        self.cap = cap
-        self.total = 0
-        self._kept = 0
-        self._chunks: list[bytes] = []
-
-    def add(self, data: bytes) -> None:
-        self.total += len(data)
-        room = self.cap - self._kept
-        if room <= 0:
-            return
-        part = data if len(data) <= room else data[:room]
-        self._chunks.append(part)
-        self._kept += len(part)
-
-    @property
-    def truncated(self) -> bool:
-        return self.total > self._kept
-
-    def text(self) -> str:
-        return b"".join(self._chunks).decode("utf-8", errors="replace")
-
-
-def size_text(n: int) -> str:
-    """A byte count as people read it (binary units): 4 MiB, 1.5 KiB, 12 bytes."""
-    value = float(n)
-    for unit in ("bytes", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            return f"{value:g} {unit}" if unit != "bytes" else f"{n} bytes"
-        value /= 1024
-    return f"{n} bytes"
-
-
-def parse_size(raw: str, what: str = MAX_OUTPUT_ENV) -> int:
-    """Bytes above 0, as a number or with a K/M/G suffix (KiB, MiB, GiB: 4M, 512KiB)."""
-    text = raw.strip().lower().removesuffix("ib").removesuffix("b")
-    unit = text[-1:] if text[-1:] in SIZE_UNITS else ""
-    digits = text[: len(text) - len(unit)].strip()
-    if not (digits.isascii() and digits.isdigit()) or len(digits) > 15 or int(digits) == 0:
-        raise UsageError(f"{what}={raw!r}: expected a number of bytes above 0 (or with K, M, G)")
-    return int(digits) * SIZE_UNITS[unit]
-
-
-def max_output_from_env(env: Mapping[str, str]) -> int:
-    """The output cap per stream: FLEETKIT_MAX_OUTPUT when set, else DEFAULT_MAX_OUTPUT."""
-    raw = env.get(MAX_OUTPUT_ENV)
-    return DEFAULT_MAX_OUTPUT if raw is None or not raw.strip() else parse_size(raw)

@@ -12,12 +12,14 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fleetkit.connection.base import Connection
-from fleetkit.connection.hostkeys import KnownHostsFiles
 from fleetkit.connection.local import LocalConnection
 from fleetkit.connection.spec import ConnectionSpec, parse_jump
+
+if TYPE_CHECKING:
+    from fleetkit.connection.hostkeys import KnownHostsFiles
 
 
 class ConnectionFactory:
@@ -28,17 +30,30 @@ class ConnectionFactory:
     def __init__(
         self, specs: Mapping[str, ConnectionSpec], *, max_output: int | None = None
     ) -> None:
-        from fleetkit.connection.deadlines import max_output_from_env
+        from fleetkit.connection.outputcap import max_output_from_env
 
         self._specs = specs
         self.max_output = max_output if max_output is not None else max_output_from_env(os.environ)
         self._fabric_config: Any = None
-        self._known_hosts = KnownHostsFiles()
+        self._known: KnownHostsFiles | None = None
+        self._known_lock = threading.Lock()
         self._gateways: dict[str, Any] = {}
         self._lock = threading.Lock()
 
     def spec(self, host: str) -> ConnectionSpec:
         return self._specs[host]
+
+    @property
+    def _known_hosts(self) -> KnownHostsFiles:
+        """The run's known_hosts stores, made with the first SSH connection (paramiko is
+        imported only then: a run whose hosts are all in the keeper never needs it)."""
+        if self._known is None:
+            from fleetkit.connection.hostkeys import KnownHostsFiles
+
+            with self._known_lock:
+                if self._known is None:
+                    self._known = KnownHostsFiles()
+        return self._known
 
     def _config(self) -> Any:
         if self._fabric_config is None:
@@ -109,6 +124,8 @@ class ConnectionFactory:
     def close(self) -> None:
         for gw in self._gateways.values():
             gw.close()
+        if self._keeper is not None:
+            self._keeper.close()  # the run's socket to the keeper (its connections stay)
 
 
 class _LockedGateway:

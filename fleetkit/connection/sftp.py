@@ -14,9 +14,10 @@ import posixpath
 import secrets
 import shlex
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
-import paramiko
+if TYPE_CHECKING:  # imported by its callers: a run whose hosts are all kept never loads it
+    import paramiko
 
 CHUNK = 1 << 20  # local read size; paramiko splits writes into 32 KiB SFTP requests
 PRIVATE = 0o600
@@ -42,6 +43,8 @@ def upload(sftp: paramiko.SFTPClient, src: BinaryIO, remote_path: str, mode: int
 
 def put_atomic(sftp: paramiko.SFTPClient, local_path: Path, remote_path: str, mode: int) -> None:
     """Upload to a temp name beside remote_path, then rename it over remote_path."""
+    import paramiko
+
     tmp = temp_name(remote_path)
     with open(local_path, "rb") as src:
         try:

@@ -1,6 +1,10 @@
 """The run's side of the keeper: KeptConnection forwards each command, file copy and
 stream to the keeper, which runs it on a held SSHConnection.
 
+All of a run's hosts share one socket to the keeper (Mux): a host is bound once
+("open", answered with a handle) and its commands go as small requests on that
+handle, any number in flight at once, replies matched by id.
+
 Commands go as they are (command, timeout, become, stdin): the keeper's
 SSHConnection adds the remote `timeout -k` wrapper and sudo exactly as a direct
 one does, so results are the same. get/put/remote_sha256 are built on run (as
@@ -36,16 +40,117 @@ REPLY_SLACK_S = 30.0  # beyond the command's own deadline before the keeper coun
 HAS_TRUNCATED = "truncated" in CommandResult.__dataclass_fields__
 
 
+class KeeperGone(Exception):
+    """The keeper's socket ended (or broke) before the reply came."""
+
+
+class _Waiter:
+    __slots__ = ("event", "reply")
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+        self.reply: tuple[dict[str, Any], list[bytes]] | None = None
+
+
+class Mux:
+    """A run's one socket to the keeper: requests from many threads at once, each with an
+    id, written whole under a lock; one reader thread hands each reply to its caller."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self._sock = sock
+        self._write = threading.Lock()
+        self._lock = threading.Lock()
+        self._pending: dict[int, _Waiter] = {}
+        self._next = 0
+        self.broken: str | None = None
+        threading.Thread(target=self._read, name="keeper-reader", daemon=True).start()
+
+    def call(
+        self, header: dict[str, Any], blobs: list[bytes], wait: float | None
+    ) -> tuple[dict[str, Any], list[bytes]]:
+        """The reply to one request; KeeperGone when the socket ends first, TimeoutError
+        after wait seconds (the request is forgotten: a late reply is dropped)."""
+        waiter = _Waiter()
+        with self._lock:
+            if self.broken is not None:
+                raise KeeperGone(self.broken)
+            self._next += 1
+            rid = self._next
+            self._pending[rid] = waiter
+        try:
+            self._send({**header, "id": rid}, blobs)
+            if not waiter.event.wait(wait):
+                raise TimeoutError
+        finally:
+            with self._lock:
+                self._pending.pop(rid, None)
+        if waiter.reply is None:
+            raise KeeperGone(self.broken or "the keeper closed the connection")
+        return waiter.reply
+
+    def tell(self, header: dict[str, Any]) -> None:
+        """A request without a reply (release); dropped when the socket is gone."""
+        with contextlib.suppress(KeeperGone):
+            self._send(header, [])
+
+    def _send(self, header: dict[str, Any], blobs: list[bytes]) -> None:
+        data = protocol.pack(header, blobs)
+        with self._write:
+            try:
+                self._sock.sendall(data)
+            except OSError as err:
+                self._fail(str(err))
+                raise KeeperGone(str(err)) from None
+
+    def _read(self) -> None:
+        reader = protocol.Reader(self._sock)
+        try:
+            while True:
+                header, blobs = reader.recv()
+                with self._lock:
+                    waiter = self._pending.pop(header.get("id"), None)  # type: ignore[arg-type]
+                if waiter is not None:
+                    waiter.reply = (header, blobs)
+                    waiter.event.set()
+        except protocol.PeerClosed:
+            self._fail("the keeper closed the connection")
+        except (OSError, protocol.ProtocolError) as err:
+            self._fail(str(err))
+        # under the write lock: no sendall is using the descriptor while it closes
+        with self._write, contextlib.suppress(OSError):
+            self._sock.close()
+
+    def _fail(self, why: str) -> None:
+        """The socket is done: every caller still waiting gets KeeperGone."""
+        with self._lock:
+            if self.broken is None:
+                self.broken = why
+            waiting = list(self._pending.values())
+            self._pending.clear()
+        for waiter in waiting:
+            waiter.event.set()
+
+    def close(self) -> None:
+        """End the socket: the reader wakes, callers still waiting get KeeperGone, and the
+        reader closes it."""
+        self._fail("closed")
+        with contextlib.suppress(OSError):
+            self._sock.shutdown(socket.SHUT_RDWR)
+
+
 class KeeperSession:
-    """One run's view of the keeper: started at most once, a single note when not used."""
+    """One run's view of the keeper: one multiplexed socket, the keeper started at most
+    twice, a single note when it is not used."""
 
     def __init__(self, persist_s: float, path: Path | None = None) -> None:
         self.persist_s = persist_s
         self.path = path or socket_path()
         self.env = identity.client_env()
         self._lock = threading.Lock()
+        self._mux_lock = threading.Lock()
+        self._mux: Mux | None = None
         self._down: str | None = None
-        self._started = False
+        self._starts = 0
 
     @property
     def down(self) -> str | None:
@@ -56,6 +161,29 @@ class KeeperSession:
             if self._down is None:
                 self._down = why
                 print(f"fleetkit: note: {why}; connecting directly", file=sys.stderr)
+
+    def mux(self) -> Mux | None:
+        """The run's socket to a live keeper (connecting, or starting one), None: go direct."""
+        with self._mux_lock:
+            if self._down is not None:
+                return None
+            if self._mux is None or self._mux.broken is not None:
+                sock = self.connect()
+                self._mux = Mux(sock) if sock is not None else None
+            return self._mux
+
+    def forget(self, mux: Mux) -> None:
+        """mux broke before the keeper did anything for it: the next mux() connects anew."""
+        with self._mux_lock:
+            if self._mux is mux:
+                self._mux = None
+        mux.close()
+
+    def close(self) -> None:
+        with self._mux_lock:
+            mux, self._mux = self._mux, None
+        if mux is not None:
+            mux.close()
 
     def connect(self) -> socket.socket | None:
         """A socket to a live keeper (starting one if none answers), None: go direct."""
@@ -69,8 +197,8 @@ class KeeperSession:
         except OSError:
             pass
         with self._lock:
-            if self._down is None and not self._started:
-                self._started = True
+            if self._down is None and self._starts < 2:
+                self._starts += 1
                 self._start()
         deadline = time.monotonic() + START_WAIT_S
         while True:
@@ -109,12 +237,11 @@ def _raise(name: str, error: dict[str, Any]) -> None:
     raise cls(str(error.get("message")), hint=error.get("hint"))
 
 
-class _Direct(Exception):
-    """This connection goes direct from now on (the keeper is not usable)."""
-
-
 class KeptConnection(Connection):
-    """A host's connection held by the keeper; direct SSH when the keeper is not usable."""
+    """A host's connection held by the keeper; direct SSH when the keeper is not usable.
+
+    open() binds the host once per run (the keeper keys the spec and opens or reuses
+    the held connection); commands then name the binding's handle."""
 
     def __init__(
         self, spec: ConnectionSpec, session: KeeperSession, direct: Callable[[], Connection]
@@ -123,7 +250,8 @@ class KeptConnection(Connection):
         self.spec = spec
         self._session = session
         self._make_direct = direct
-        self._sock: socket.socket | None = None
+        self._mux: Mux | None = None
+        self._handle: int | None = None
         self._direct: Connection | None = None
         self._spec_json = asdict(spec)
 
@@ -136,7 +264,7 @@ class KeptConnection(Connection):
     def is_open(self) -> bool:
         if self._direct is not None:
             return self._direct.is_open
-        return self._sock is not None
+        return self._handle is not None and self._mux is not None and self._mux.broken is None
 
     def _go_direct(self) -> Connection:
         if self._direct is None:
@@ -153,34 +281,24 @@ class KeptConnection(Connection):
             **extra,
         }
 
-    def _exchange(
-        self, sock: socket.socket, header: dict[str, Any], blobs: list[bytes], wait: float | None
-    ) -> tuple[dict[str, Any], list[bytes]]:
-        protocol.send(sock, header, blobs)
-        sock.settimeout(wait)
-        try:
-            return protocol.recv(sock)
-        finally:
-            sock.settimeout(None)
-
     def open(self) -> None:
         if self._direct is not None:
             self._direct.open()
             return
-        if self._sock is not None:
+        if self.is_open:
             return
+        self._handle = self._mux = None
         for _attempt in (1, 2):  # a keeper that just exited idle: the session starts another
-            sock = self._session.connect()
-            if sock is None:
+            mux = self._session.mux()
+            if mux is None:
                 self._go_direct()
                 return
             try:
-                reply, _ = self._exchange(sock, self._header("open"), [], None)
-            except (OSError, protocol.ProtocolError):
-                sock.close()
+                reply, _ = mux.call(self._header("open"), [], None)
+            except KeeperGone:
+                self._session.forget(mux)
                 continue
             if "error" in reply:
-                sock.close()
                 if reply["error"].get("type") in ("env", "protocol"):
                     self._session.mark_down(
                         f"the connection keeper cannot serve this run"
@@ -189,7 +307,7 @@ class KeptConnection(Connection):
                     self._go_direct()
                     return
                 _raise(self.name, reply["error"])
-            self._sock = sock
+            self._mux, self._handle = mux, int(reply["h"])
             return
         self._session.mark_down("the connection keeper went away")
         self._go_direct()
@@ -197,19 +315,18 @@ class KeptConnection(Connection):
     def _call(
         self, op: str, extra: dict[str, Any], blobs: list[bytes], wait: float | None
     ) -> tuple[dict[str, Any], list[bytes]]:
-        """One request on this connection's keeper socket; a lost keeper is a clear error."""
-        assert self._sock is not None
+        """One request on this host's binding; a lost keeper is a clear error."""
+        assert self._mux is not None
         try:
-            reply, out = self._exchange(self._sock, self._header(op, **extra), blobs, wait)
+            reply, out = self._mux.call({"op": op, "h": self._handle, **extra}, blobs, wait)
         except TimeoutError:
-            self._drop()
             raise HostConnectionError(
                 f"{self.name}: the connection keeper did not answer within {wait:g}s"
                 " (the command may have run)",
                 hint="fleetkit persist stop, then run again",
             ) from None
-        except (OSError, protocol.ProtocolError) as err:
-            self._drop()
+        except KeeperGone as err:
+            self._handle = None
             self._session.mark_down("the connection keeper went away")
             raise HostConnectionError(
                 f"{self.name}: the connection keeper went away during {op} ({err});"
@@ -220,15 +337,10 @@ class KeptConnection(Connection):
             _raise(self.name, reply["error"])
         return reply, out
 
-    def _drop(self) -> None:
-        if self._sock is not None:
-            with contextlib.suppress(OSError):
-                self._sock.close()
-            self._sock = None
-
     def _ready(self) -> Connection | None:
-        """The direct connection when this one went direct, else None (keeper socket open)."""
-        if self._sock is None:
+        """The direct connection when this one went direct, else None (bound in the keeper).
+        A keeper gone before anything was sent: bound again (a new keeper) or direct."""
+        if not self.is_open:
             self.open()
         return self._direct
 
@@ -289,7 +401,10 @@ class KeptConnection(Connection):
         if sock is None:
             return None
         try:
-            reply, _ = self._exchange(sock, self._header("stream", **extra), [], timeout + 30)
+            protocol.send(sock, self._header("stream", **extra))
+            sock.settimeout(timeout + 30)
+            reply, _ = protocol.recv(sock)  # unbuffered: the stream's bytes stay in the socket
+            sock.settimeout(None)
         except (OSError, protocol.ProtocolError) as err:
             sock.close()
             raise HostConnectionError(
@@ -323,7 +438,10 @@ class KeptConnection(Connection):
 
     def close(self) -> None:
         """End this run's use; the keeper keeps the SSH connection for the next run."""
-        self._drop()
+        mux, handle = self._mux, self._handle
+        self._mux = self._handle = None
+        if mux is not None and handle is not None:
+            mux.tell({"op": "release", "h": handle})
         if self._direct is not None:
             self._direct.close()
 

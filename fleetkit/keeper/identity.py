@@ -2,9 +2,18 @@
 
 The key is the whole resolved ConnectionSpec (name, address, port, user, key path,
 jump, host-key policy, known_hosts path, become user, timeouts, output cap) plus
-fingerprints of every file the connection was made from: the private key and the
-known_hosts file (sha256 and mtime), the ssh_config and Fabric config files, and
-the client's HOME and SSH_AUTH_SOCK. Any difference is another connection.
+fingerprints of every file the connection was made from: the private key, every
+known_hosts file host-key checking reads (sha256 and mtime), the ssh_config and
+Fabric config files, and the client's HOME and SSH_AUTH_SOCK. Any difference is
+another connection.
+
+The known_hosts files are those of connection/hostkeys.py, as OpenSSH reads them:
+the inventory's file or else ssh_config's UserKnownHostsFile (default
+~/.ssh/known_hosts and ~/.ssh/known_hosts2), and GlobalKnownHostsFile (default
+/etc/ssh/ssh_known_hosts and /etc/ssh/ssh_known_hosts2). Every file any line of the
+ssh_config files names is fingerprinted, whichever Host block it is in (also a
+ProxyJump hop's): a superset, so a change to any file a check may read gives a new
+connection (at worst one that did not need to be new), never a reused one.
 """
 
 from __future__ import annotations
@@ -12,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import asdict
 from pathlib import Path
@@ -20,9 +30,15 @@ from typing import Any
 from fleetkit.connection.spec import ConnectionSpec
 
 ENV_NAMES = ("HOME", "SSH_AUTH_SOCK", "FLEETKIT_MAX_OUTPUT")
+SSH_CONFIG_FILES = ("~/.ssh/config", "/etc/ssh/ssh_config")
+# connection/hostkeys.py's defaults (that module loads paramiko: a run never needs it)
+USER_KNOWN_HOSTS = ("~/.ssh/known_hosts", "~/.ssh/known_hosts2")
+GLOBAL_KNOWN_HOSTS = ("/etc/ssh/ssh_known_hosts", "/etc/ssh/ssh_known_hosts2")
+KNOWN_HOSTS_OPTION = re.compile(
+    r"^\s*(?:userknownhostsfile|globalknownhostsfile)(?:\s*=\s*|\s+)(.*)$", re.I
+)
 CONFIG_FILES = (
-    "~/.ssh/config",
-    "/etc/ssh/ssh_config",
+    *SSH_CONFIG_FILES,
     "~/.fabric.yaml",
     "~/.fabric.yml",
     "~/.fabric.json",
@@ -53,6 +69,23 @@ def _expand(path: str, home: str | None) -> Path:
     return Path(path).expanduser()
 
 
+def known_hosts_paths(spec: ConnectionSpec, home: str | None) -> list[str]:
+    """Every known_hosts file checking spec's host keys may read (a superset, see above)."""
+    paths = [spec.known_hosts] if spec.known_hosts else list(USER_KNOWN_HOSTS)
+    paths += GLOBAL_KNOWN_HOSTS
+    for config in SSH_CONFIG_FILES:
+        try:
+            text = _expand(config, home).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        for line in text.splitlines():
+            match = KNOWN_HOSTS_OPTION.match(line)
+            if match:
+                names = match.group(1).split("#", 1)[0].replace('"', " ").split()
+                paths += [name for name in names if name.lower() != "none"]
+    return list(dict.fromkeys(paths))
+
+
 def client_env(environ: Mapping[str, str] | None = None) -> dict[str, str | None]:
     """The parts of the client's environment a connection is made from."""
     env = os.environ if environ is None else environ
@@ -62,12 +95,11 @@ def client_env(environ: Mapping[str, str] | None = None) -> dict[str, str | None
 def connection_key(spec: ConnectionSpec, env: Mapping[str, str | None]) -> str:
     """A hex digest naming one connection: equal only when everything above is equal."""
     home = env.get("HOME")
-    known = spec.known_hosts or "~/.ssh/known_hosts"
     parts = {
         "spec": asdict(spec),
         "env": dict(env),
         "key_file": file_print(spec.ssh_key, home),
-        "known_hosts": file_print(known, home),
+        "known_hosts": [file_print(p, home) for p in known_hosts_paths(spec, home)],
         "config": [file_print(p, home) for p in CONFIG_FILES],
     }
     text = json.dumps(parts, sort_keys=True, default=str)

@@ -4,6 +4,10 @@ each a frame of a 4-byte big-endian length and that many bytes.
 The header says how many blobs follow ("blobs"); stdin, stdout and stderr travel
 as blobs, never inside JSON, so binary data costs no escaping. Sizes are bounded
 so a confused peer cannot make the other side allocate without limit.
+
+A run's requests share one socket (multiplexed: each request carries an "id" and
+its reply the same "id", in any order), so a message is written with one sendall
+(`pack`) under the writer's lock and read through a buffered `Reader`.
 """
 
 from __future__ import annotations
@@ -42,11 +46,15 @@ def encode(header: dict[str, Any], blobs: tuple[bytes, ...] | list[bytes] = ()) 
     return out
 
 
+def pack(header: dict[str, Any], blobs: tuple[bytes, ...] | list[bytes] = ()) -> bytes:
+    """One message as one bytes value (one sendall: a message is never interleaved)."""
+    return b"".join(encode(header, blobs))
+
+
 def send(
     sock: socket.socket, header: dict[str, Any], blobs: tuple[bytes, ...] | list[bytes] = ()
 ) -> None:
-    for part in encode(header, blobs):
-        sock.sendall(part)
+    sock.sendall(pack(header, blobs))
 
 
 def _exact(sock: socket.socket, n: int, *, first: bool = False) -> bytes:
@@ -66,8 +74,17 @@ def recv(sock: socket.socket) -> tuple[dict[str, Any], list[bytes]]:
     (size,) = LENGTH.unpack(_exact(sock, LENGTH.size, first=True))
     if size > MAX_HEADER:
         raise ProtocolError(f"header of {size} bytes is over the limit")
+    header = _parse_header(_exact(sock, size))
+    blobs = []
+    for _ in range(header.get("blobs", 0)):
+        (n,) = LENGTH.unpack(_exact(sock, LENGTH.size))
+        blobs.append(_exact(sock, n))
+    return header, blobs
+
+
+def _parse_header(body: bytes) -> dict[str, Any]:
     try:
-        header = json.loads(_exact(sock, size))
+        header = json.loads(body)
     except ValueError as err:
         raise ProtocolError(f"header is not JSON: {err}") from None
     if not isinstance(header, dict):
@@ -75,8 +92,47 @@ def recv(sock: socket.socket) -> tuple[dict[str, Any], list[bytes]]:
     count = header.get("blobs", 0)
     if not isinstance(count, int) or not 0 <= count <= MAX_BLOBS:
         raise ProtocolError(f"bad blob count {count!r}")
-    blobs = []
-    for _ in range(count):
-        (n,) = LENGTH.unpack(_exact(sock, LENGTH.size))
-        blobs.append(_exact(sock, n))
-    return header, blobs
+    return header
+
+
+class Reader:
+    """Messages from a socket read in big chunks (a few recv calls per many messages,
+    not several per message). Only for sockets that carry nothing but messages: bytes
+    after the last message read are kept here, not left in the socket."""
+
+    def __init__(self, sock: socket.socket, chunk: int = 1 << 16) -> None:
+        self._sock = sock
+        self._chunk = chunk
+        self._buf = bytearray()
+
+    def _fill(self, n: int, *, first: bool = False) -> None:
+        while len(self._buf) < n:
+            data = self._sock.recv(max(self._chunk, min(n - len(self._buf), 1 << 20)))
+            if not data:
+                if first and not self._buf:
+                    raise PeerClosed("peer closed")
+                raise ProtocolError("peer closed in the middle of a message")
+            self._buf += data
+
+    def _take(self, n: int, *, first: bool = False) -> bytes:
+        self._fill(n, first=first)
+        out = bytes(self._buf[:n])
+        del self._buf[:n]
+        return out
+
+    def leftover(self) -> bytes:
+        """What was read past the last message (a stream's first bytes)."""
+        out, self._buf = bytes(self._buf), bytearray()
+        return out
+
+    def recv(self) -> tuple[dict[str, Any], list[bytes]]:
+        """One message, as protocol.recv reads it."""
+        (size,) = LENGTH.unpack(self._take(LENGTH.size, first=True))
+        if size > MAX_HEADER:
+            raise ProtocolError(f"header of {size} bytes is over the limit")
+        header = _parse_header(self._take(size))
+        blobs = []
+        for _ in range(header.get("blobs", 0)):
+            (n,) = LENGTH.unpack(self._take(LENGTH.size))
+            blobs.append(self._take(n))
+        return header, blobs

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from tests.faults.lab_faults import frozen
 from tests.support import FLEETKIT, fleetkit, json_events
 
 from fleetkit.keeper.client import keeper_request
@@ -230,3 +231,35 @@ def test_another_uid_cannot_use_the_socket(keeper: KeeperEnv) -> None:
         check=True,
     )
     assert out.stdout.strip() == "PermissionError"
+
+
+def test_a_kept_host_answers_while_its_sshd_listener_is_frozen(
+    lab: LabState, keeper: KeeperEnv, tmp_path: Path
+) -> None:
+    """SIGSTOP on a host's listening sshd stops new logins only: an established SSH
+    connection is served by its own sshd process, so the kept one still runs commands
+    (as an OpenSSH ControlMaster's connection does, and as a session already open on a
+    real host does), while a direct run cannot log in and finds the host unreachable."""
+    assert lab.inventory is not None
+    data = yaml.safe_load(lab.inventory.read_text())
+    data["all"]["vars"]["ansible_ssh_timeout"] = 3
+    inv = tmp_path / "hosts.yml"
+    inv.write_text(yaml.safe_dump(data))
+    assert keeper.exec("true", inventory=str(inv)).returncode == 0
+    host = lab.hosts[-1].name
+    with frozen(host, listener=True, sessions=False):
+        warm = keeper.exec("hostname", inventory=str(inv))
+        direct = fleetkit(
+            "exec",
+            "all",
+            "-i",
+            str(inv),
+            "--json",
+            "--",
+            "hostname",
+            env={**keeper.env, "FLEETKIT_PERSIST": "no"},
+        )
+    assert warm.returncode == 0, warm.stdout + warm.stderr
+    assert set(_statuses(warm).values()) == {("ok", 0)}
+    assert direct.returncode == 3, direct.stdout
+    assert _statuses(direct)[host][0] == "unreachable"

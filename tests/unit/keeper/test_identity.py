@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from fleetkit.connection.spec import ConnectionSpec
-from fleetkit.keeper.identity import connection_key
+from fleetkit.keeper import identity
+from fleetkit.keeper.identity import connection_key, known_hosts_paths
 
 pytestmark = pytest.mark.unit
 
@@ -94,3 +95,62 @@ def test_ssh_config_in_home_counts(files: tuple[Path, Path], tmp_path: Path) -> 
     before = connection_key(spec, env)
     (home / ".ssh" / "config").write_text("Host web1\n  User other\n")
     assert connection_key(spec, env) != before
+
+
+def _bare_spec() -> ConnectionSpec:
+    """A spec without the inventory's known_hosts: ssh_config's files (or the defaults)."""
+    return ConnectionSpec(name="web1", address="198.18.0.2", user="fleet")
+
+
+def test_the_second_default_user_known_hosts_file_counts(tmp_path: Path) -> None:
+    """Host-key checking reads ~/.ssh/known_hosts2 too (OpenSSH's default, hostkeys.py):
+    only ~/.ssh/known_hosts was fingerprinted, so a changed known_hosts2 reused the
+    connection that the check would now refuse."""
+    home = tmp_path / "home"
+    (home / ".ssh").mkdir(parents=True)
+    env = {**ENV, "HOME": str(home)}
+    before = connection_key(_bare_spec(), env)
+    (home / ".ssh" / "known_hosts2").write_text("198.18.0.2 ssh-ed25519 CCCC\n")
+    assert connection_key(_bare_spec(), env) != before
+
+
+def test_a_global_known_hosts_file_counts_beside_the_inventory_one(
+    files: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The inventory's known_hosts replaces the user files only: /etc/ssh/ssh_known_hosts
+    (GlobalKnownHostsFile) is still read, so it is part of the key."""
+    glob = tmp_path / "ssh_known_hosts"
+    monkeypatch.setattr(identity, "GLOBAL_KNOWN_HOSTS", (str(glob),))
+    spec = _spec(*files)
+    before = connection_key(spec, ENV)
+    glob.write_text("198.18.0.2 ssh-ed25519 DDDD\n")
+    assert connection_key(spec, ENV) != before
+
+
+@pytest.mark.parametrize("option", ["GlobalKnownHostsFile", "UserKnownHostsFile"])
+def test_known_hosts_files_named_in_ssh_config_count(
+    files: tuple[Path, Path], tmp_path: Path, option: str
+) -> None:
+    """Any file an ssh_config line names (in any Host block: a ProxyJump hop reads it too)."""
+    home = tmp_path / "home"
+    (home / ".ssh").mkdir(parents=True)
+    named = tmp_path / "named_known_hosts"
+    (home / ".ssh" / "config").write_text(
+        f"Host bastion\n    {option}={named} ~/.ssh/other_known\nHost *\n    User fleet\n"
+    )
+    env = {**ENV, "HOME": str(home)}
+    spec = _spec(*files)
+    before = connection_key(spec, env)
+    named.write_text("bastion ssh-ed25519 EEEE\n")
+    middle = connection_key(spec, env)
+    assert middle != before
+    (home / ".ssh" / "other_known").write_text("bastion ssh-ed25519 FFFF\n")
+    assert connection_key(spec, env) != middle
+    assert str(named) in known_hosts_paths(spec, str(home))
+
+
+def test_defaults_are_those_host_key_checking_reads() -> None:
+    from fleetkit.connection import hostkeys
+
+    assert tuple(hostkeys.DEFAULT_USER_KNOWN_HOSTS.split()) == identity.USER_KNOWN_HOSTS
+    assert tuple(hostkeys.DEFAULT_GLOBAL_KNOWN_HOSTS.split()) == identity.GLOBAL_KNOWN_HOSTS

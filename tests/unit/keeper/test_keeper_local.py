@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import stat
 import subprocess
 import tempfile
@@ -19,7 +20,7 @@ import pytest
 from fleetkit.connection.base import CommandResult, Connection
 from fleetkit.connection.spec import ConnectionSpec
 from fleetkit.errors import ConnectionError as HostConnectionError
-from fleetkit.keeper import protocol, sockets
+from fleetkit.keeper import identity, protocol, server, sockets
 from fleetkit.keeper.client import KeeperSession, KeptConnection, keeper_request
 from fleetkit.keeper.server import Keeper
 from fleetkit.keeper.settings import DEFAULT_PERSIST_S, parse_persist
@@ -29,11 +30,13 @@ pytestmark = pytest.mark.unit
 
 
 class FakeKeeper(Keeper):
-    """A keeper whose held connections are FakeConnections (counted as they are made)."""
+    """A keeper whose held connections are FakeConnections (counted as they are made),
+    counting the client sockets it accepts."""
 
-    def __init__(self, path: Path) -> None:
-        super().__init__(path)
+    def __init__(self, path: Path, **kwargs: float) -> None:
+        super().__init__(path, **kwargs)  # type: ignore[arg-type]
         self.made: list[str] = []
+        self.sockets = 0
 
     def _make(self, spec: ConnectionSpec) -> Connection:
         self.made.append(spec.name)
@@ -41,21 +44,31 @@ class FakeKeeper(Keeper):
         def handler(call: FakeCall) -> CommandResult | tuple[int, str, str]:
             if call.command == "boom":
                 raise HostConnectionError(f"{spec.name}: connection lost: test")
+            if call.command.startswith("sleep "):
+                time.sleep(float(call.command.split()[1]))
             return 7, f"{spec.user}:{call.command}:{(call.stdin or b'').decode()}", "err\n"
 
         return FakeConnection(spec.name, handler)
 
+    def _client(self, sock: socket.socket) -> None:
+        self.sockets += 1
+        super()._client(sock)
 
-@pytest.fixture
-def keeper(tmp_path: Path) -> Iterator[FakeKeeper]:
-    path = tmp_path / "run" / "keeper.sock"
-    k = FakeKeeper(path)
+
+def _serving(k: FakeKeeper) -> threading.Thread:
     thread = threading.Thread(target=k.serve, daemon=True)
     thread.start()
     deadline = time.monotonic() + 5
-    while not path.exists():
+    while not k.path.exists():
         assert time.monotonic() < deadline
         time.sleep(0.01)
+    return thread
+
+
+@pytest.fixture
+def keeper(tmp_path: Path) -> Iterator[FakeKeeper]:
+    k = FakeKeeper(tmp_path / "run" / "keeper.sock")
+    thread = _serving(k)
     yield k
     k.stop()
     thread.join(5)
@@ -117,7 +130,8 @@ def test_idle_connection_expires_then_keeper_exits(tmp_path: Path) -> None:
     conn = _kept(k, SPEC, persist=0.3)
     conn.run("x")
     assert len(k.status()) == 1
-    conn.close()  # the client goes: the keeper keeps the connection until it expires
+    conn.close()  # the run ends: the keeper keeps the connection until it expires
+    conn._session.close()
     thread.join(10)
     assert not thread.is_alive()  # expired after 0.3 s idle, then nothing held: exited
     assert k.status() == []
@@ -230,3 +244,166 @@ def test_framing_error_from_client_does_not_kill_the_keeper(keeper: FakeKeeper) 
     sock.close()
     with _kept(keeper, SPEC) as conn:
         assert conn.run("ok").rc == 7  # ...and serves the next
+
+
+def _hosts(n: int) -> list[ConnectionSpec]:
+    return [
+        ConnectionSpec(name=f"web{i}", address=f"198.18.0.{i + 2}", user="fleet") for i in range(n)
+    ]
+
+
+def test_a_run_keys_each_host_once_and_shares_one_socket(
+    keeper: FakeKeeper, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 14's warm playbook was no faster than cold: every command re-keyed its host
+    (reading and hashing the key, known_hosts and config files) on a socket per host."""
+    keyed: list[str] = []
+    real = identity.connection_key
+
+    def counting(spec: ConnectionSpec, env: dict[str, str | None]) -> str:
+        keyed.append(spec.name)
+        return real(spec, env)
+
+    monkeypatch.setattr(server.identity, "connection_key", counting)
+    session = KeeperSession(60.0, keeper.path)
+    conns = [KeptConnection(s, session, _no_direct) for s in _hosts(3)]
+    for _task in range(4):
+        for conn in conns:
+            assert conn.run("true").rc == 7
+    for conn in conns:
+        conn.close()
+    session.close()
+    assert sorted(keyed) == ["web0", "web1", "web2"]  # once per host per run
+    assert keeper.sockets == 1  # one socket for the whole run
+
+
+def test_commands_of_many_hosts_are_in_flight_at_once_on_the_one_socket(
+    keeper: FakeKeeper,
+) -> None:
+    session = KeeperSession(60.0, keeper.path)
+    conns = [KeptConnection(s, session, _no_direct) for s in _hosts(20)]
+    for conn in conns:
+        conn.open()
+    results: list[int | None] = []
+    start = time.monotonic()
+    threads = [
+        threading.Thread(target=lambda c=c: results.append(c.run("sleep 0.5").rc)) for c in conns
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    elapsed = time.monotonic() - start
+    session.close()
+    assert results == [7] * 20
+    assert elapsed < 5.0  # 20 x 0.5 s one after another would be 10 s
+    assert keeper.sockets == 1
+
+
+def test_a_command_costs_no_keepalive_probe_within_a_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each command after a second idle was preceded by a keepalive round trip on a thread
+    of its own (a 200-host task takes over a second): now only binding a host that was
+    unused for a while checks it, and a command after PROBE_IN_RUN_S without one."""
+    probes: list[str] = []
+
+    def alive(conn: Connection, timeout: float) -> bool:
+        probes.append(conn.name)
+        return True
+
+    monkeypatch.setattr(server, "alive", alive)
+    k = FakeKeeper(tmp_path / "k" / "keeper.sock", probe_after_s=0.0)
+    thread = _serving(k)
+    try:
+        with _kept(k, SPEC) as conn:
+            conn.run("first")
+        assert probes == []  # a connection just made is not probed
+        with _kept(k, SPEC) as conn:  # the next run binds it again: one check
+            for _ in range(5):
+                time.sleep(0.02)
+                conn.run("again")
+        assert probes == ["web1"]
+    finally:
+        k.stop()
+        thread.join(5)
+
+
+def test_a_bound_connection_is_not_expired_while_its_run_lasts(tmp_path: Path) -> None:
+    k = FakeKeeper(tmp_path / "k" / "keeper.sock")
+    thread = _serving(k)
+    try:
+        conn = _kept(k, SPEC, persist=0.2)
+        conn.run("x")
+        time.sleep(1.5)  # past persist: the run still holds it (ControlPersist counts so)
+        assert len(k.status()) == 1 and k.status()[0]["runs"] == 1
+        assert conn.run("y").rc == 7
+        assert k.made == ["web1"]
+        conn.close()
+        conn._session.close()
+        thread.join(10)
+        assert not thread.is_alive()  # released: expired, then nothing held
+    finally:
+        k.stop()
+        thread.join(5)
+
+
+def test_keeper_gone_mid_command_is_a_clear_error_for_every_waiting_host(
+    keeper: FakeKeeper,
+) -> None:
+    session = KeeperSession(60.0, keeper.path)
+    conns = [KeptConnection(s, session, _no_direct) for s in _hosts(3)]
+    for conn in conns:
+        conn.open()
+    errors: list[str] = []
+
+    def run(conn: KeptConnection) -> None:
+        try:
+            conn.run("sleep 5")
+        except HostConnectionError as err:
+            errors.append(str(err))
+
+    threads = [threading.Thread(target=run, args=(c,)) for c in conns]
+    for t in threads:
+        t.start()
+    deadline = time.monotonic() + 5
+    while not all(row["channels"] for row in keeper.status()):
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    mux = session.mux()
+    assert mux is not None
+    mux._sock.shutdown(socket.SHUT_RDWR)  # what the keeper's death looks like to the run
+    for t in threads:
+        t.join(10)
+    session.close()
+    assert len(errors) == 3
+    assert all("connection keeper went away during run" in e for e in errors)
+    assert session.down is not None  # the rest of the run connects directly
+
+
+def _no_direct() -> Connection:
+    raise AssertionError("went direct")
+
+
+def test_a_stream_is_pumped_when_its_descriptors_are_above_1024() -> None:
+    """A keeper holding 500 connections has descriptors past 1024; select() refuses them."""
+    from tests.unit.connection.test_held_connections import descriptors_above
+
+    with descriptors_above(1100):
+        client, keeper_side = socket.socketpair()
+        host_side, stream = socket.socketpair()
+        assert keeper_side.fileno() > 1024 and stream.fileno() > 1024
+        pumping = threading.Thread(target=server.pump, args=(keeper_side, stream), daemon=True)
+        pumping.start()
+        client.sendall(b"ping")
+        client.shutdown(socket.SHUT_WR)
+        host_side.settimeout(5)
+        assert host_side.recv(16) == b"ping"
+        host_side.sendall(b"pong")
+        host_side.close()
+        client.settimeout(5)
+        assert client.recv(16) == b"pong"
+        pumping.join(5)
+        assert not pumping.is_alive()
+        for s in (client, keeper_side, stream):
+            s.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import struct
+import threading
 
 import pytest
 
@@ -71,3 +72,45 @@ def test_malformed_headers_refused(pair: tuple[socket.socket, socket.socket], bo
     a.sendall(struct.pack(">I", len(body)) + body)
     with pytest.raises(protocol.ProtocolError):
         protocol.recv(b)
+
+
+def test_reader_splits_messages_sent_in_one_write(
+    pair: tuple[socket.socket, socket.socket],
+) -> None:
+    a, b = pair
+    a.sendall(protocol.pack({"id": 1}, [b"out", b""]) + protocol.pack({"id": 2}) + b"tail")
+    reader = protocol.Reader(b, chunk=7)  # small chunks: messages cross recv boundaries
+    assert reader.recv() == ({"id": 1, "blobs": 2}, [b"out", b""])
+    assert reader.recv() == ({"id": 2, "blobs": 0}, [])
+    rest = reader.leftover()
+    assert b"tail".startswith(rest)  # what was read past the last message, if any
+
+
+def test_reader_reads_a_blob_bigger_than_its_chunk(
+    pair: tuple[socket.socket, socket.socket],
+) -> None:
+    a, b = pair
+    big = bytes(range(256)) * 4096  # 1 MiB
+    sender = threading.Thread(target=protocol.send, args=(a, {"op": "run"}, [big]))
+    sender.start()
+    header, blobs = protocol.Reader(b).recv()
+    sender.join(5)
+    assert header == {"op": "run", "blobs": 1} and blobs == [big]
+
+
+def test_reader_close_between_and_inside_messages(
+    pair: tuple[socket.socket, socket.socket],
+) -> None:
+    a, b = pair
+    a.sendall(protocol.pack({"n": 1}) + protocol.pack({"n": 2})[:-3])
+    a.close()
+    reader = protocol.Reader(b)
+    assert reader.recv()[0] == {"n": 1, "blobs": 0}
+    with pytest.raises(protocol.ProtocolError) as err:
+        reader.recv()
+    assert not isinstance(err.value, protocol.PeerClosed)
+    c, d = socket.socketpair()
+    c.close()
+    with pytest.raises(protocol.PeerClosed):
+        protocol.Reader(d).recv()
+    d.close()
