@@ -68,12 +68,23 @@ def defined_by_tasks(playbook: Playbook) -> set[str]:
             if task.module == "include_vars":
                 out |= included_names(task, play.directory)
             if task.module == "setup":
-                from fleetkit.executor.ansible_facts import INJECTED_NAMES
+                from fleetkit.executor.facts import INJECTED_NAMES
 
                 out.update(INJECTED_NAMES)
+            out |= native_fact_names(task)
             if "." in task.module:
                 out |= fallback_fact_names(task, play.collection_roots)
     return out
+
+
+def native_fact_names(task: Task) -> set[str]:
+    """Facts getent and package_facts define (`getent_<database>`, `packages`)."""
+    database = task.args.get("database")
+    if task.module == "getent" and isinstance(database, str) and "{" not in database:
+        return {f"getent_{database}"}
+    if task.module == "package_facts":
+        return {"packages"}
+    return set()
 
 
 def fallback_fact_names(task: Task, roots: Sequence[Path] = ()) -> set[str]:
@@ -184,7 +195,7 @@ def check_play(
         | set(play.role_defaults)
     )
     if configured_gather(play, gathering):
-        from fleetkit.executor.ansible_facts import INJECTED_NAMES
+        from fleetkit.executor.facts import INJECTED_NAMES
 
         play_known |= INJECTED_NAMES  # the play's gathering defines them, as setup does
     for source in (play.vars, play.vars_files):

@@ -427,6 +427,10 @@ class TaskRunner:
     def _when(self, task: Task, variables: Mapping[str, Any]) -> bool:
         return all(self.condition(c, variables) for c in task.when)
 
+    def module_context(self, task: Task, host: str) -> ModuleContext:
+        """The context task's module gets on host (become, environment, timeout, check)."""
+        return self._context(task, host, self.scope.host(host, task), dict(task.args))
+
     def _context(
         self, task: Task, host: str, variables: Layered, args: dict[str, Any]
     ) -> ModuleContext:

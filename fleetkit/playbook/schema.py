@@ -172,6 +172,10 @@ class Play:
     max_fail_percentage: float | None = keyword(kw.as_float)
     any_errors_fatal: bool = keyword(kw.as_flag, default=False)
     gather_facts: bool | None = keyword(kw.as_bool)
+    gather_subset: tuple[str, ...] = keyword(kw.as_names, default=())
+    """The implicit gathering's gather_subset, as for setup (empty: Ansible's 'all')."""
+    gather_timeout: int | None = keyword(kw.as_int)
+    fact_path: str | None = keyword(kw.as_str)
     order: str = keyword(kw.as_order, default="inventory")
     tasks: tuple[Task, ...] = keyword(
         kw.as_raw, default=(), keys=("pre_tasks", "tasks", "post_tasks", "roles")

@@ -32,10 +32,9 @@ from typing import TYPE_CHECKING, Any
 from fleetkit.config.defaults import ConfigDefaults
 from fleetkit.errors import ConnectionError as HostConnectionError
 from fleetkit.errors import FleetkitError
-from fleetkit.executor.ansible_facts import ansible_facts, injected
-from fleetkit.executor.facts import gather_facts
 from fleetkit.executor.pool import HostPool, iter_unique
 from fleetkit.inventory.model import Inventory
+from fleetkit.modules.setup import FACT_PATH, GATHER_TIMEOUT, gather
 from fleetkit.playbook.blocks import BlockState
 from fleetkit.playbook.plan import PlayPlan, Segment, filter_tasks, plan_play, segments
 from fleetkit.playbook.render import Renderer
@@ -299,7 +298,7 @@ class PlaybookRun:
             plan.play, plan.segments, batch, play_hosts, runner, plan.gather_facts
         )
         if gather and self._active(batch):
-            self._free(plan.play, [(GATHER_FACTS, self._gather, None, None)], self._active(batch))
+            self._free(plan.play, [self._gather_step(runner)], self._active(batch))
             self._check_budget(plan.play, batch, play_hosts)
         for h in batch:
             state = self.states[h]
@@ -325,12 +324,12 @@ class PlaybookRun:
             if segment.kind == "free":
                 steps = [self._step(runner, t) for t in segment.tasks]
                 if gather:
-                    steps.insert(0, (GATHER_FACTS, self._gather, None, None))
+                    steps.insert(0, self._gather_step(runner))
                     gather = False
                 self._free(play, steps, active)
             else:
                 if gather:
-                    self._free(play, [(GATHER_FACTS, self._gather, None, None)], active)
+                    self._free(play, [self._gather_step(runner)], active)
                     gather = False
                     self._check_budget(play, batch, play_hosts)
                 if segment.kind == "flush":
@@ -486,33 +485,43 @@ class PlaybookRun:
     def _smart(self) -> bool:
         return self.options.defaults.gathering == "smart"
 
-    def _gather(self, host: str) -> Outcome:
+    def _gather_step(self, runner: TaskRunner) -> Step:
+        return (GATHER_FACTS, partial(self._gather, runner=runner), None, None)
+
+    def _gather(self, host: str, runner: TaskRunner) -> Outcome:
+        """Ansible's implicit gathering: the setup module with the play's gather_subset,
+        gather_timeout and fact_path, its become and environment; also fleetkit's facts."""
         start = time.monotonic()
         if self._smart and self.states[host].facts:
             msg = "facts already gathered in this run (gathering = smart)"
             return Outcome(StepResult(host, GATHER_FACTS, Status.OK, msg=msg))
-        conn = self.pool.connection(host)
-        facts, res = gather_facts(conn, timeout=FACTS_TIMEOUT_S)
-        if not res.ok:
-            why = "timed out" if res.timed_out else (res.stderr.strip() or f"rc={res.rc}")
+        play = runner.scope.play
+        task = Task(name=GATHER_FACTS, module="setup", play=play.name, pos=play.pos)
+        ctx = runner.module_context(task, host)
+        if ctx.timeout is None:
+            ctx = replace(ctx, timeout=FACTS_TIMEOUT_S)
+        result, found = gather(
+            ctx,
+            gather_subset=list(play.gather_subset) or ["all"],
+            gather_timeout=play.gather_timeout or GATHER_TIMEOUT,
+            fact_path=play.fact_path or FACT_PATH,
+        )
+        if found is None:
             return Outcome(
                 StepResult(
                     host,
                     GATHER_FACTS,
                     Status.FAILED,
-                    rc=res.rc,
-                    msg=f"cannot gather facts: {why}",
+                    rc=result.rc,
+                    msg=result.msg,
                     duration_s=time.monotonic() - start,
                 )
             )
         state = self.states[host]
         state.facts.clear()
-        state.facts.update(facts)
-        # the same gathering as Ansible's implicit setup: ansible_facts and ansible_* names
-        view = ansible_facts(res.stdout)
-        view["gather_subset"] = ["all"]
-        view["module_setup"] = True
-        state.vars.update(injected(view))
+        state.facts.update(found.fleet)
+        state.vars.update(result.facts)
+        facts = found.fleet
         os_name = facts["os"].get("pretty_name") or facts["os"].get("id")
         msg = f"{os_name}, {facts['arch']}, {facts['cpus']} cpus"
         return Outcome(

@@ -33,7 +33,7 @@ def test_native_modules_stay_native_and_others_resolve_to_ansible() -> None:
     assert not isinstance(find("ansible.builtin.copy"), AnsibleModule)
     for name, fqcn in (
         ("tempfile", "ansible.builtin.tempfile"),
-        ("ansible.builtin.getent", "ansible.builtin.getent"),
+        ("ansible.builtin.known_hosts", "ansible.builtin.known_hosts"),
         ("pam_limits", "community.general.pam_limits"),
         ("ansible.posix.acl", "ansible.posix.acl"),
     ):

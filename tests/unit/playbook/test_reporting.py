@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 
 from fleetkit.connection.local import LocalConnection
-from fleetkit.executor.facts import FACTS_SCRIPT, gather_facts, parse_facts
+from fleetkit.executor.facts import FACTS_MARKER, FACTS_SCRIPT, gather_facts, parse_facts
 from fleetkit.report.metrics import push_metrics, write_textfile
 from fleetkit.results import RunResult, Status, StepResult
 from fleetkit.retry import read_retry, retry_path, write_retry
+from fleetkit.testing.fake_facts import fact_output, python_probe
 
 pytestmark = pytest.mark.unit
 
@@ -94,13 +95,21 @@ def test_retry_files_round_trip(tmp_path: Path) -> None:
 
 
 def test_facts_parse_the_one_command_output() -> None:
-    facts = parse_facts(
-        "hostname=lab1\nfqdn=lab1.lab\nkernel=6.1.0\narch=x86_64\ncpus=2\nuser=fk\n"
-        "mem_total_kb=2048000\nmem_available_kb=1024000\n"
-        'os_ID=debian\nos_VERSION_ID="12"\nos_PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\n'
-        "addr=eth0 198.18.0.2/15\naddr=eth0 fd00::2/64\n"
+    out = fact_output(
+        files={
+            "/etc/os-release": 'ID=debian\nVERSION_ID="12"\n'
+            'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\n',
+            "/proc/meminfo": "MemTotal: 2048000 kB\nMemAvailable: 1024000 kB\n",
+        },
+        python=python_probe(node="lab1", fqdn="lab1.lab", nproc=2, user="fk"),
+        outputs={
+            "addr_primary": "2: eth0@if9: <UP> mtu 1500\n"
+            "    inet 198.18.0.2/15 brd 198.19.255.255 scope global eth0\n"
+            "    inet6 fd00::2/64 scope global\n"
+        },
     )
-    assert facts["hostname"] == "lab1" and facts["cpus"] == 2
+    facts = parse_facts(out)
+    assert facts["hostname"] == "lab1" and facts["cpus"] == 2 and facts["user"] == "fk"
     assert facts["os"] == {
         "id": "debian",
         "version": "12",
@@ -116,4 +125,4 @@ def test_facts_parse_the_one_command_output() -> None:
 def test_facts_come_from_one_round_trip_on_a_real_shell() -> None:
     facts, res = gather_facts(LocalConnection("me"))
     assert res.ok and facts["kernel"] and facts["cpus"] >= 1 and facts["memory"]["total_bytes"] > 0
-    assert FACTS_SCRIPT.count("\n") > 5
+    assert FACTS_SCRIPT.startswith(FACTS_MARKER)

@@ -11,8 +11,10 @@ import pytest
 from tests.unit.playbook.helpers import Fleet, inventory, run
 
 from fleetkit.errors import PatternError
+from fleetkit.executor.facts import FACTS_MARKER
 from fleetkit.modules.base import ENV_LINE
 from fleetkit.testing.fake_connection import FakeCall, table
+from fleetkit.testing.fake_facts import DEBIAN_OS_RELEASE, fact_output, python_probe
 
 pytestmark = pytest.mark.unit
 
@@ -434,10 +436,10 @@ def test_tags_and_skip_tags_select_tasks(tmp_path: Path) -> None:
 
 
 def test_facts_are_gathered_in_one_round_trip_when_the_play_reads_them(tmp_path: Path) -> None:
-    facts_out = (
-        'hostname=web1\nkernel=6.1\narch=x86_64\ncpus=2\nos_ID=debian\nos_PRETTY_NAME="Debian 12"\n'
+    facts_out = fact_output(
+        files={"/etc/os-release": DEBIAN_OS_RELEASE}, python=python_probe(node="web1", nproc=2)
     )
-    fleet = Fleet(table({"MemTotal": (0, facts_out, "")}))
+    fleet = Fleet(table({FACTS_MARKER: (0, facts_out, "")}))
     out = run(
         tmp_path,
         "- hosts: web1\n  tasks:\n"
