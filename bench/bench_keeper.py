@@ -20,11 +20,13 @@ from __future__ import annotations
 import argparse
 import os
 import shlex
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -164,15 +166,53 @@ def playbook_commands(
     return cmds
 
 
+def keeper_cpu_s(keeper_env: dict[str, str]) -> float:
+    """CPU seconds the running keeper has used so far (0 when none runs)."""
+    lock = Path(keeper_env["XDG_RUNTIME_DIR"]) / "fleetkit" / "keeper.lock"
+    try:
+        pid = int(lock.read_text().split()[0])
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, ValueError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_timed(
+    argv: list[str], env: dict[str, str] | None, keeper_env: dict[str, str], log: list[float]
+) -> tuple[float, int, int, str]:
+    """run_timed, also noting the run's own CPU and the keeper's CPU during it (in log:
+    client, keeper). A keeper that started or exited during the run counts from 0."""
+    before = keeper_cpu_s(keeper_env)
+    out = tempfile.TemporaryFile()
+    start = time.perf_counter()
+    proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, env=env)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    after = keeper_cpu_s(keeper_env)
+    log += [usage.ru_utime + usage.ru_stime, max(0.0, after - before)]
+    out.seek(0)
+    rc = os.waitstatus_to_exitcode(status)
+    return wall, rc, int(usage.ru_maxrss), out.read().decode(errors="replace")
+
+
 def measure(
-    title: str, cmds: dict[str, list[str] | tuple[list[str], dict[str, str]]], n_rounds: int
+    title: str,
+    cmds: dict[str, list[str] | tuple[list[str], dict[str, str]]],
+    n_rounds: int,
+    keeper_env: dict[str, str],
 ) -> dict[str, Any]:
-    """Warm every *_warm command once (not timed), then rounds of all; medians and ratios."""
+    """Warm every *_warm command once (not timed), then rounds of all; medians and ratios.
+    fleetkit's runs also note their CPU and the keeper's (medians over the rounds)."""
     runners: dict[str, Command] = {}
     lines = {}
+    cpu: dict[str, list[float]] = {}
     for name, spec in cmds.items():
         argv, env = spec if isinstance(spec, tuple) else (spec, None)
-        runners[name] = lambda argv=argv, env=env: run_timed(argv, env=env)
+        if name.startswith("fk_"):
+            cpu[name] = []
+            runners[name] = partial(cpu_timed, argv, env, keeper_env, cpu[name])
+        else:
+            runners[name] = partial(run_timed, argv, env=env)
         lines[name] = shlex.join(argv)
     for name, runner in runners.items():
         if name.endswith("_warm"):
@@ -195,7 +235,15 @@ def measure(
             ratios[f"{other}/fk_warm"] = measures[other].median / measures["fk_warm"].median
     for k, v in ratios.items():
         print(f"  ratio {k}: {v:.2f}")
-    return {"commands": lines, "tools": rows, "ratios": ratios}
+    cpu_medians = {}
+    for name, log in cpu.items():
+        timed = log[2:] if name.endswith("_warm") else log  # not the warm-up run
+        if timed:
+            client = statistics.median(timed[0::2])
+            keeper = statistics.median(timed[1::2])
+            cpu_medians[name] = {"client_cpu_s": client, "keeper_cpu_s": keeper}
+            print(f"  cpu {name}: client {client:.2f} s, keeper {keeper:.2f} s (medians)")
+    return {"commands": lines, "tools": rows, "ratios": ratios, "cpu": cpu_medians}
 
 
 def keeper_pid(env: dict[str, str]) -> tuple[int, int]:
@@ -272,6 +320,7 @@ def main() -> None:
                         f"exec all -- uptime, {n} aliases over {len(lab.hosts)} sshds",
                         exec_commands(lab, files, n, tmp, keeper_env, full),
                         args.rounds,
+                        keeper_env,
                     )
                 }
                 if not args.no_playbook:
@@ -279,6 +328,7 @@ def main() -> None:
                         f"10-task playbook, {n} aliases over {len(lab.hosts)} sshds",
                         playbook_commands(files, n, tmp, keeper_env, full),
                         args.rounds,
+                        keeper_env,
                     )
                 part["keeper"] = keeper_costs(keeper_env)
                 result[f"hosts_{n}"] = part

@@ -22,6 +22,7 @@ import hashlib
 import json
 import os
 import re
+import time
 from collections.abc import Mapping
 from dataclasses import asdict
 from pathlib import Path
@@ -51,16 +52,34 @@ CONFIG_FILES = (
 
 
 def file_print(path: str | None, home: str | None = None) -> dict[str, Any] | None:
-    """sha256, size and mtime of a file (None when there is no such path or file)."""
+    """sha256, size and mtime of a file (None when there is no such path or file).
+
+    The digest is remembered per path while the file's stat (device, inode, size,
+    mtime and ctime: any write changes ctime) stays the same, so keying a host reads
+    no file that did not change since the last key. A file changed in the last
+    RACY_S is read every time: two writes within one timestamp tick look alike (as
+    git's "racy" index entries)."""
     if path is None:
         return None
-    full = _expand(path, home)
+    full = str(_expand(path, home))
     try:
-        st = full.stat()
-        digest = hashlib.sha256(full.read_bytes()).hexdigest()
+        st = os.stat(full)
+        stamp = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+        known = _DIGESTS.get(full)
+        if known is not None and known[0] == stamp:
+            digest = known[1]
+        else:
+            with open(full, "rb") as fh:
+                digest = hashlib.sha256(fh.read()).hexdigest()
+            if time.time_ns() - st.st_ctime_ns > RACY_S * 1e9:
+                _DIGESTS[full] = (stamp, digest)
     except OSError as err:
-        return {"path": str(full), "missing": err.errno}
-    return {"path": str(full), "sha256": digest, "size": st.st_size, "mtime_ns": st.st_mtime_ns}
+        return {"path": full, "missing": err.errno}
+    return {"path": full, "sha256": digest, "size": st.st_size, "mtime_ns": st.st_mtime_ns}
+
+
+_DIGESTS: dict[str, tuple[tuple[int, ...], str]] = {}
+RACY_S = 2.0
 
 
 def _expand(path: str, home: str | None) -> Path:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -154,3 +155,20 @@ def test_defaults_are_those_host_key_checking_reads() -> None:
 
     assert tuple(hostkeys.DEFAULT_USER_KNOWN_HOSTS.split()) == identity.USER_KNOWN_HOSTS
     assert tuple(hostkeys.DEFAULT_GLOBAL_KNOWN_HOSTS.split()) == identity.GLOBAL_KNOWN_HOSTS
+
+
+def test_a_remembered_digest_is_not_trusted_after_the_file_changes(
+    files: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Digests are remembered while a file's stat is unchanged; a rewrite of the same
+    size with its mtime put back still changes ctime (and so the key)."""
+    monkeypatch.setattr(identity, "RACY_S", 0.0)  # remember even a file just written
+    key, known = files
+    spec = _spec(key, known)
+    before = connection_key(spec, ENV)
+    assert connection_key(spec, ENV) == before  # remembered: same key
+    st = key.stat()
+    time.sleep(0.01)
+    key.write_text("KEY-9\n")  # same size
+    os.utime(key, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert connection_key(spec, ENV) != before
