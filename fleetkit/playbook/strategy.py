@@ -197,6 +197,11 @@ class PlaybookRun:
             self.reporter.warning(str(stop))
         except KeyboardInterrupt:
             interrupted = True
+        if not self._started and not interrupted:
+            self.reporter.warning(
+                f'No matching task "{self.options.start_at_task}" found.'
+                " Note: --start-at-task can only follow static includes."
+            )
         return RunResult(
             steps=tuple(self.steps),
             hosts=tuple(hosts),

@@ -643,3 +643,18 @@ def test_an_ansible_alias_given_with_e_overrides_the_inventory_connection_user(
         RunRequest(playbook=book, inventory=inv, extra_vars=("ansible_user=root",), cwd=tmp_path)
     )
     assert prepared.specs["web1"].user == "root"
+
+
+def test_start_at_task_naming_no_task_says_so_as_ansible_does(tmp_path: Path) -> None:
+    book = """
+    - hosts: web1
+      tasks:
+        - {name: one, command: uptime}
+    """
+    out = run(tmp_path, book, start_at_task="nothing*")
+    assert out.results() == []
+    assert out.warnings() == [
+        'No matching task "nothing*" found. Note: --start-at-task can only follow static includes.'
+    ]
+    assert out.result.exit_code() == 0
+    assert run(tmp_path, book, start_at_task="one").warnings() == []
