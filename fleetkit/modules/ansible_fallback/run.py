@@ -13,23 +13,13 @@ import shlex
 from collections.abc import Mapping
 from typing import Any
 
+from fleetkit.executor.facts.script import FALLBACK
 from fleetkit.modules.ansible_fallback.resolve import Resolution
 from fleetkit.modules.ansible_fallback.result import MARKER, NO_PYTHON_RC, parse, to_result
 from fleetkit.modules.base import Module, ModuleContext, ModuleResult, fail
 from fleetkit.text import to_bool
 
 AUTO = frozenset({"auto", "auto_silent", "auto_legacy", "auto_legacy_silent"})
-FALLBACK = (
-    "python3.13",
-    "python3.12",
-    "python3.11",
-    "python3.10",
-    "python3.9",
-    "python3.8",
-    "/usr/bin/python3",
-    "python3",
-)
-"""ansible-core 2.19's INTERPRETER_PYTHON_FALLBACK default."""
 
 
 def interpreter_of(variables: Mapping[str, Any], configured: str | None = None) -> str | None:
