@@ -49,7 +49,7 @@ from fleetkit.playbook.schema import (
     Task,
 )
 from fleetkit.report.redact import mask_userinfo
-from fleetkit.text import suggestion_tail, truthy
+from fleetkit.text import did_you_mean, suggestion_tail, truthy
 from fleetkit.yamlpos import load_yaml, position_of
 
 UNSUPPORTED_TASK = {
@@ -85,6 +85,12 @@ FAILED_NAMES = frozenset({"ansible_failed_task", "ansible_failed_result"})
 ROLE_NAMES = frozenset({"role_path", "role_name", "ansible_role_name", "ansible_collection_name"})
 INCLUDE_OWN = frozenset({"name", "when", *kw.LOOP_KEYS, "loop_control", "loop_var", "vars", "tags"})
 """Keywords an include_tasks/include_role applies to itself (the rest needs apply:)."""
+INCLUDE_KEYWORDS = frozenset(
+    {"args", "ignore_errors", "no_log", "register", "run_once", "timeout"} | INCLUDE_OWN
+)
+"""The keywords ansible-core 2.19 allows on include_tasks/include_role (TaskInclude's
+VALID_INCLUDE_KEYWORDS that fleetkit has); any other is refused, as Ansible does."""
+INCLUDE_TASKS_ARGS = frozenset({"file", "_raw_params", "apply"})
 
 
 def load_playbook(
@@ -503,14 +509,75 @@ class _Loader:
         candidates.append(ctx.playbook_dir / name)
         return next((c for c in candidates if c.is_file()), None)
 
+    def _include_keywords(
+        self, entry: Mapping[str, Any], key: str, pos: Position, where: str
+    ) -> None:
+        """An include's own keys: INCLUDE_KEYWORDS only, as ansible-core's TaskInclude."""
+        for name in entry:
+            if name == key or name in INCLUDE_KEYWORDS:
+                continue
+            at = position_of(entry, name) or pos
+            if name == "apply":
+                raise PlaybookError(
+                    f"{where}: apply: is an argument of {key}, not a task keyword",
+                    position=at,
+                    hint=f"write it under {key}: (or args:), beside file:/name:",
+                )
+            if name in TASK_KEYWORDS:
+                raise PlaybookError(
+                    f"{where}: '{name}' is not a valid keyword for {key}",
+                    position=at,
+                    hint=f"an include's keywords apply to the include only: put '{name}' under"
+                    " apply: to give it to the included tasks",
+                )
+            self._only({name: None}, INCLUDE_KEYWORDS | {key}, at, where)
+
+    def _include_args(
+        self,
+        entry: Mapping[str, Any],
+        key: str,
+        pos: Position,
+        where: str,
+        valid: frozenset[str],
+        free_form: str,
+    ) -> dict[str, Any]:
+        """An include's arguments: args: under the action's own (as ModuleArgsParser merges
+        them), a string being the file (role) name; unknown ones refused."""
+        out: dict[str, Any] = {}
+        extra = entry.get("args")
+        if extra is not None:
+            if not isinstance(extra, dict):
+                raise PlaybookError(f"{where}: args: must be a mapping", position=pos)
+            out.update(extra)
+        value = entry[key]
+        if isinstance(value, dict):
+            out.update(value)
+        elif value is not None:
+            out[free_form] = value
+        bad = sorted(str(k) for k in out if k not in valid)
+        if bad:
+            raise PlaybookError(
+                f"{where}: invalid options for {key}: {', '.join(bad)}"
+                f"{did_you_mean(bad[0], valid - {'_raw_params'})}",
+                position=position_of(entry, key) or pos,
+            )
+        apply = out.get("apply")
+        if apply is not None and not isinstance(apply, dict):
+            raise PlaybookError(
+                f"{where}: apply must be a mapping of keywords, got"
+                f" {'a list' if isinstance(apply, list) else type(apply).__name__}",
+                position=position_of(entry, key) or pos,
+            )
+        return out
+
     def include_tasks(self, entry: dict[str, Any], key: str, pos: Position, ctx: _Ctx) -> Task:
         where = self._where(entry, ctx, "include_tasks")
-        self._only(entry, TASK_KEYWORDS | {key, "apply"}, pos, where)
-        name = self._file_arg(entry, key, pos, where)
-        apply = entry.get("apply")
-        if isinstance(entry[key], dict):
-            self._only(entry[key], frozenset({"file", "apply", "_raw_params"}), pos, where)
-            apply = entry[key].get("apply", apply)
+        self._include_keywords(entry, key, pos, where)
+        spec = self._include_args(entry, key, pos, where, INCLUDE_TASKS_ARGS, "_raw_params")
+        name = spec.get("_raw_params") or spec.get("file")
+        if not isinstance(name, str) or not name:
+            raise PlaybookError(f"{where}: {key} needs a file name", position=pos)
+        apply = spec.get("apply")
         own = self._coerce(TASK_FIELDS, entry, pos, where)
         own.pop("name", None)
         values = combine(TASK_FIELDS, ctx.inherited, own)
@@ -609,13 +676,23 @@ class _Loader:
         """import_role (static: expanded here) or include_role (dynamic: a task)."""
         what = "import_role" if static else "include_role"
         where = self._where(entry, ctx, what)
-        self._only(entry, TASK_KEYWORDS | {key, "apply"}, pos, where)
-        spec = entry[key]
-        if isinstance(spec, str):
-            spec = {"name": spec}
-        if not isinstance(spec, dict) or not isinstance(spec.get("name"), str):
+        if static:
+            self._only(entry, TASK_KEYWORDS | {key}, pos, where)
+        else:
+            self._include_keywords(entry, key, pos, where)
+        if not isinstance(entry[key], (dict, str)):
             raise PlaybookError(f"{where}: {what} needs name: (the role)", position=pos)
-        self._only(spec, ROLE_ARGS, pos, where)
+        spec = self._include_args(entry, key, pos, where, ROLE_ARGS | {"role"}, "name")
+        if "name" not in spec and "role" in spec:
+            spec["name"] = spec.pop("role")
+        if not isinstance(spec.get("name"), str):
+            raise PlaybookError(f"{where}: {what} needs name: (the role)", position=pos)
+        if static and spec.get("apply"):
+            raise PlaybookError(
+                f"{where}: apply is only valid for include_role (import_role's tasks inherit"
+                " its keywords directly)",
+                position=position_of(entry, key) or pos,
+            )
         role = spec["name"]
         if is_template(role):
             raise PlaybookError(
@@ -635,9 +712,7 @@ class _Loader:
         own = self._coerce(TASK_FIELDS, entry, pos, where)
         own.pop("name", None)
         values = combine(TASK_FIELDS, ctx.inherited, own)
-        child_ctx = replace(
-            ctx, inherited=self._apply(entry.get("apply", spec.get("apply")), pos, where, ctx, own)
-        )
+        child_ctx = replace(ctx, inherited=self._apply(spec.get("apply"), pos, where, ctx, own))
         task = Task(
             name=entry.get("name") or f"include_role: {role}",
             module="include_role",
