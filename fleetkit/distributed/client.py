@@ -89,9 +89,15 @@ def quiet_dask_logs() -> None:
 
 
 def workers_of(client: Any) -> list[WorkerInfo]:
-    """The workers the scheduler knows now."""
-    info = client.scheduler_info(n_workers=-1)["workers"]
-    return [WorkerInfo.from_scheduler(addr, w) for addr, w in info.items()]
+    """The workers the scheduler knows now, asked of the scheduler itself.
+
+    Not `Client.scheduler_info()`: it fetches into the client's cached identity and
+    returns the cache, which Dask's own refresh (every 2 s, asking for no workers) can
+    overwrite in between; under load a run then saw no worker at all and concluded
+    every started shard as worker-lost (1 run in ~10 at 500 lab hosts).
+    """
+    identity = client.sync(client.scheduler.identity, n_workers=-1)
+    return [WorkerInfo.from_scheduler(addr, w) for addr, w in identity["workers"].items()]
 
 
 class ShardTracker(Protocol):
