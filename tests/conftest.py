@@ -77,6 +77,46 @@ def _current_inventory(live: LabState, tmp_path_factory: pytest.TempPathFactory)
     return dataclasses.replace(live, inventory=inventory)
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--keeper",
+        action="store_true",
+        help="run every fleetkit command of the session through a connection keeper"
+        " (FLEETKIT_PERSIST=10m, a keeper of the session's own); `make test` runs the"
+        " exec, run and health lab tests once more this way (issue 14)",
+    )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _through_the_keeper(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[None]:
+    """With --keeper: every fleetkit process of the session (they inherit the environment)
+    runs with the keeper on; at the end, the keeper must have held connections (so the
+    run really went through it) and is stopped."""
+    if not request.config.getoption("--keeper"):
+        yield
+        return
+    runtime = tmp_path_factory.mktemp("keeper-runtime")
+    runtime.chmod(0o700)
+    saved = {k: os.environ.get(k) for k in ("FLEETKIT_PERSIST", "XDG_RUNTIME_DIR")}
+    os.environ.update(FLEETKIT_PERSIST="10m", XDG_RUNTIME_DIR=str(runtime))
+    try:
+        yield
+        held = fleetkit("persist", "status", "--json")
+        assert held.returncode == 0 and held.stdout.strip(), (
+            "--keeper: no connection was held at the end of the session: the commands"
+            f" did not go through the keeper ({held.stdout}{held.stderr})"
+        )
+    finally:
+        fleetkit("persist", "stop")
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
 @pytest.fixture(autouse=True)
 def _skip_destructive_when_sharing(request: pytest.FixtureRequest) -> None:
     if request.node.get_closest_marker("destructive") and reusing_lab():
