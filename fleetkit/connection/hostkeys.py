@@ -137,6 +137,10 @@ class KnownHostsStore:
             fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
             with os.fdopen(fd, "a") as fh:
                 fh.write(f"{hostname} {key.get_name()} {key.get_base64()}\n")
+            if self._keys is not None:
+                # A store outliving one run (the connection keeper) must know what it
+                # recorded: its next connection to the host would append it again.
+                self._keys.add(hostname, key.get_name(), key)
 
 
 class KnownHostsFiles:

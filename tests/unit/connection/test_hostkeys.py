@@ -97,3 +97,17 @@ def test_the_keyscan_hint_carries_the_port(keys: list[paramiko.Ed25519Key]) -> N
     policy = VerifyPolicy("web1", Path("/k"))
     with pytest.raises(HostKeyError, match=r"ssh-keyscan -p 2222 10\.0\.0\.9 >> /k"):
         policy.missing_host_key(paramiko.SSHClient(), "[10.0.0.9]:2222", keys[0])
+
+
+def test_a_key_accept_new_recorded_is_known_to_the_same_store_afterwards(
+    tmp_path: Path, keys: list[paramiko.Ed25519Key]
+) -> None:
+    """A store that outlives a run (the keeper's) must not record the same host twice."""
+    path = tmp_path / "known_hosts"
+    store = KnownHostsStore(path)
+    store.install(paramiko.SSHClient(), "10.0.0.3")  # parsed: knows nothing
+    AcceptNewPolicy(store).missing_host_key(paramiko.SSHClient(), "10.0.0.3", keys[0])
+    again = paramiko.SSHClient()
+    store.install(again, "10.0.0.3")
+    assert again.get_host_keys()["10.0.0.3"]["ssh-ed25519"] == keys[0]
+    assert path.read_text() == line("10.0.0.3", keys[0])
