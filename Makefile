@@ -62,9 +62,13 @@ lint: setup-python
 
 # The whole suite: unit (no network), integration (lab hosts), e2e (swarm and
 # Prometheus on the lab). One lab is shared by the session; each layer's time
-# is printed.
+# is printed. Then the exec, run and health lab tests once more with every
+# command going through a connection keeper: results must not change (issue 14).
+KEEPER_TESTS := tests/integration/test_exec.py tests/integration/test_playbooks.py \
+	tests/integration/test_health.py
 test: setup lint
 	$(BIN)/python -m pytest -p no:cacheprovider --durations=15 $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -p no:cacheprovider --keeper $(PYTEST_ARGS) $(KEEPER_TESTS)
 
 unit: setup-python
 	$(BIN)/python -m pytest -m unit $(PYTEST_ARGS)
