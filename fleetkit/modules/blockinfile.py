@@ -30,6 +30,7 @@ class BlockInFile(Module):
         "mode": Arg("mode"),
         "owner": Arg("str"),
         "group": Arg("str"),
+        "validate": Arg("str"),
     }
     exclusive = (("insertafter", "insertbefore"),)
 
@@ -76,6 +77,7 @@ class BlockInFile(Module):
             owner=ctx.arg("owner"),
             group=ctx.arg("group"),
             backup=bool(ctx.arg("backup")),
+            validate=ctx.arg("validate"),
             create=bool(ctx.arg("create")),
         )
         return edit_file(ctx, str(ctx.arg("path")), change, spec)

@@ -16,6 +16,7 @@ from fleetkit.modules.base import Arg, Module, ModuleContext, ModuleResult, fail
 from fleetkit.modules.remote import (
     RemoteError,
     RemoteStat,
+    ValidationFailed,
     attrs_differ,
     resolve_mode,
     set_attrs,
@@ -33,6 +34,7 @@ FILE_ARGS: dict[str, Arg] = {
     "group": Arg("str"),
     "backup": Arg("bool", default=False),
     "force": Arg("bool", default=True),
+    "validate": Arg("str"),
 }
 
 
@@ -96,8 +98,21 @@ def _put(ctx: ModuleContext, dest: str, data: bytes) -> tuple[ModuleResult, Remo
                 group=group,
                 backup=bool(ctx.arg("backup")) and st.exists,
                 keep=st,
+                validate=ctx.arg("validate"),
             )
             backup, source, after = written.backup, written.source, written.stat
+    except ValidationFailed as err:
+        # Ansible's copy: msg "failed to validate" with the validator's exit_status and output
+        value = {
+            "changed": False,
+            "failed": True,
+            "msg": "failed to validate",
+            "exit_status": err.rc,
+            "stdout": err.stdout,
+            "stderr": err.stderr,
+        }
+        mr = fail("failed to validate", rc=err.rc, stdout=err.stdout, stderr=err.stderr)
+        return replace(mr, registered=value), None, ""
     except RemoteError as err:
         return fail(str(err)), None, ""
     if backup:

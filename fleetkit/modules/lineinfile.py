@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 from fleetkit.modules.base import Arg, Module, ModuleContext, ModuleResult, fail
 from fleetkit.modules.remote import (
     RemoteError,
+    ValidationFailed,
     attrs_differ,
     resolve_mode,
     set_attrs,
@@ -20,6 +21,7 @@ from fleetkit.modules.remote import (
     unified_diff,
     write_file,
 )
+from fleetkit.modules.textfile import validation_failed
 
 
 class LineInFile(Module):
@@ -36,6 +38,7 @@ class LineInFile(Module):
         "mode": Arg("mode"),
         "owner": Arg("str"),
         "group": Arg("str"),
+        "validate": Arg("str"),
     }
     exclusive = (("insertafter", "insertbefore"),)
 
@@ -98,7 +101,10 @@ class LineInFile(Module):
                 group=group,
                 backup=bool(ctx.arg("backup")) and st.exists,
                 keep=st,
+                validate=ctx.arg("validate"),
             )
+        except ValidationFailed as err:
+            return validation_failed(err)
         except RemoteError as err:
             return fail(str(err))
         return ModuleResult(changed=True, msg=what, diff=diff)

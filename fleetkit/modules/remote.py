@@ -42,6 +42,38 @@ class RemoteError(Exception):
     """A remote file operation failed (the message says which and why)."""
 
 
+class ValidationFailed(RemoteError):
+    """A `validate` command refused the new content; the file was left as it was."""
+
+    def __init__(self, path: str, rc: int, stdout: str, stderr: str) -> None:
+        super().__init__(
+            f"validation of {path} failed (rc {rc}): {stderr.strip() or stdout.strip()}"
+        )
+        self.rc = rc
+        self.stdout = stdout
+        self.stderr = stderr
+
+
+_TMP_MARK = "__FLEETKIT_VALIDATE_TMP__"
+
+
+def validate_command(validate: str) -> str:
+    """Ansible's `validate` as a shell command on "$tmp": `validate % tmpfile`, then split as
+    run_command splits a string (shlex, no shell), each word quoted.
+
+    ValueError when there is no %s (Ansible's "validate must contain %s") or the
+    %-format is bad."""
+    if "%s" not in validate:
+        raise ValueError(f"validate must contain %s: {validate}")
+    try:
+        formatted = validate % _TMP_MARK
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"validate {validate!r}: {err}") from None
+    words = shlex.split(formatted)
+    quoted = ("'" + w.replace("'", "'\\''") + "'" for w in words)
+    return " ".join(quoted).replace(_TMP_MARK, "'\"$tmp\"'")
+
+
 def q(text: str) -> str:
     """Shell-quote text."""
     return shlex.quote(text)
@@ -155,12 +187,15 @@ def write_file(
     group: str | None = None,
     backup: bool = False,
     keep: RemoteStat | None = None,
+    validate: str | None = None,
 ) -> Written:
     """Replace path with data atomically: what was done (backup, temporary file, the
     file's stat once in place), in one round trip.
 
     `keep` is the file's current stat: its owner is kept (best effort) unless
     owner/group say otherwise, since a rename would otherwise hand it to us.
+    `validate` (Ansible's, with %s for the file) runs on the temporary file once it has
+    its mode and owner; when it fails nothing is replaced and ValidationFailed says why.
     """
     p = q(path)
     steps = [
@@ -177,6 +212,17 @@ def write_file(
         steps.append(f'chown {q(chown)} "$tmp"')
     elif keep is not None and keep.exists:
         steps.append(f'chown {keep.uid}:{keep.gid} "$tmp" 2>/dev/null || true')
+    if validate is not None:
+        try:
+            check = validate_command(validate)
+        except ValueError as err:
+            raise RemoteError(str(err)) from None
+        steps += [
+            'vo=$(mktemp); ve=$(mktemp); trap \'rm -f "$tmp" "$vo" "$ve"\' EXIT',
+            f'vrc=0; {check} >"$vo" 2>"$ve" < /dev/null || vrc=$?',
+            'if [ "$vrc" != 0 ]; then echo "V:$vrc"; echo "VO:$(base64 < "$vo" | tr -d \'\\n\')";'
+            ' echo "VE:$(base64 < "$ve" | tr -d \'\\n\')"; exit 0; fi',
+        ]
     if backup:
         steps.append(
             'if [ -f "$p" ]; then b="$p.$(date +%Y%m%d%H%M%S)~"; cp -p "$p" "$b"; echo "B:$b"; fi'
@@ -188,7 +234,16 @@ def write_file(
     if not res.ok:
         raise RemoteError(f"cannot write {path}: {_why(res)}")
     made, source = "", ""
-    for line in res.stdout.splitlines():
+    lines = res.stdout.splitlines()
+    if lines and lines[0].startswith("V:"):
+        out = dict(line.split(":", 1) for line in lines[1:3] if ":" in line)
+        raise ValidationFailed(
+            path,
+            int(lines[0][2:]),
+            base64.b64decode(out.get("VO", "")).decode(errors="replace"),
+            base64.b64decode(out.get("VE", "")).decode(errors="replace"),
+        )
+    for line in lines:
         if line.startswith("B:"):
             made = line[2:]
         elif line.startswith("W:"):

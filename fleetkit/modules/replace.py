@@ -27,6 +27,7 @@ class Replace(Module):
         "mode": Arg("mode"),
         "owner": Arg("str"),
         "group": Arg("str"),
+        "validate": Arg("str"),
     }
 
     def check_args(self, args: Mapping[str, Any]) -> list[str]:
@@ -59,6 +60,7 @@ class Replace(Module):
             owner=ctx.arg("owner"),
             group=ctx.arg("group"),
             backup=bool(ctx.arg("backup")),
+            validate=ctx.arg("validate"),
             create=False,
         )
         return edit_file(ctx, path, change, spec)

@@ -15,6 +15,7 @@ from fleetkit.modules.base import ModuleContext, ModuleResult, fail
 from fleetkit.modules.remote import (
     RemoteError,
     RemoteStat,
+    ValidationFailed,
     attrs_differ,
     q,
     resolve_mode,
@@ -43,6 +44,7 @@ class FileSpec:
     backup: bool = False
     create: bool = True
     default_mode: int = 0o644
+    validate: str | None = None
 
 
 def edit_file(ctx: ModuleContext, path: str, change: Change, spec: FileSpec) -> ModuleResult:
@@ -80,11 +82,19 @@ def edit_file(ctx: ModuleContext, path: str, change: Change, spec: FileSpec) -> 
             group=spec.group,
             backup=spec.backup and st.exists,
             keep=st,
+            validate=spec.validate,
         ).backup
+    except ValidationFailed as err:
+        return validation_failed(err)
     except (RemoteError, EditError, ValueError) as err:
         return fail(str(err))
     data = {"backup_file": backup} if backup else {}
     return ModuleResult(changed=True, msg=what, diff=diff, data=data)
+
+
+def validation_failed(err: ValidationFailed) -> ModuleResult:
+    """lineinfile's, blockinfile's and replace's failure when `validate` refused the text."""
+    return fail(f"failed to validate: rc:{err.rc} error:{err.stderr}", rc=err.rc)
 
 
 def _attrs_only(
