@@ -13,6 +13,8 @@ from fleetkit.modules.base import Arg, Module, ModuleContext, ModuleResult, fail
 from fleetkit.modules.copy import FILE_ARGS, put_content
 
 ANSIBLE_MANAGED = "Ansible managed"
+TEMPLATE_ONLY_NAMES = frozenset({"ansible_managed"})
+"""Names the template module defines for its template file only (the pre-run check knows them)."""
 
 
 class Template(Module):

@@ -266,9 +266,11 @@ def _check_template_file(task: Task, renderer: Renderer, known: set[str]) -> Non
     src = task.args.get("src")
     if not isinstance(src, str) or "{{" in src:
         return
+    from fleetkit.modules.template import TEMPLATE_ONLY_NAMES
+
     first = (task.role.path / "templates", task.role.path) if task.role else ()
     try:
-        missing = renderer.template_file_names(src, first=first) - known
+        missing = renderer.template_file_names(src, first=first) - known - TEMPLATE_ONLY_NAMES
     except TemplateError as err:
         raise TemplateError(f"{task.where}: {err.message}", position=task.pos) from None
     if missing:

@@ -84,6 +84,14 @@ def test_template_files_are_parsed_and_their_names_checked(tmp_path: Path) -> No
     assert "bad.j2:1" in err.message
 
 
+def test_a_template_file_may_read_ansible_managed_unset(tmp_path: Path) -> None:
+    # the template module defines it for its file, as Ansible does; elsewhere it is undefined
+    write(tmp_path / "templates" / "sudoers.j2", "# {{ ansible_managed }}\n")
+    check(tmp_path, "- hosts: all\n  tasks:\n    - template: {src: sudoers.j2, dest: /etc/x}\n")
+    err = error(tmp_path, "- hosts: all\n  tasks:\n    - debug: {msg: '{{ ansible_managed }}'}\n")
+    assert "undefined variable 'ansible_managed'" in err.message
+
+
 def test_a_missing_template_is_reported_before_the_run(tmp_path: Path) -> None:
     err = error(tmp_path, "- hosts: all\n  tasks:\n    - template: {src: nope.j2, dest: /x}\n")
     assert "template nope.j2 not found" in err.message
