@@ -142,6 +142,32 @@ def _evaluate_terms(inv: Inventory, terms: list[str], what: str, pattern: str) -
     return list(chosen)
 
 
+def lenient_hosts(inv: Inventory, patterns: Iterable[str]) -> list[str]:
+    """Hosts of several patterns taken as one (each split on its own, as Ansible's
+    split_host_pattern does a list), a term that names nothing matching no host and no
+    match giving no host (Ansible only warns): the inventory_hostnames lookup."""
+    terms = [t for p in patterns for t in split_pattern(inv, p)]
+
+    def match(term: str) -> list[str]:
+        try:
+            return _match_term(inv, term, "pattern", term)
+        except PatternError:
+            return []
+
+    chosen: dict[str, None] = {}
+    for term in [t for t in terms if t[0] not in "&!"] or ["all"]:
+        chosen.update(dict.fromkeys(match(term)))
+    for term in terms:
+        if term[0] == "&":
+            keep = set(match(term[1:]))
+            chosen = {h: None for h in chosen if h in keep}
+    for term in terms:
+        if term[0] == "!":
+            drop = set(match(term[1:]))
+            chosen = {h: None for h in chosen if h not in drop}
+    return list(chosen)
+
+
 def _match_term(inv: Inventory, term: str, what: str, pattern: str) -> list[str]:
     """Hosts of one term (no & or ! prefix), in Ansible's order."""
     if not term:

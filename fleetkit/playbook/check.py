@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from fleetkit.errors import PlaybookError, Position, TemplateError
-from fleetkit.playbook.render import Renderer
+from fleetkit.playbook.render import Renderer, is_template
 from fleetkit.playbook.schema import Play, Playbook, Task
 from fleetkit.playbook.variables import MAGIC_NAMES
 from fleetkit.text import did_you_mean
@@ -64,7 +64,7 @@ def defined_by_tasks(playbook: Playbook) -> set[str]:
             if task.register:
                 out.add(task.register)
             if task.module == "set_fact":
-                out.update(str(k) for k in task.args)
+                out.update(str(k) for k in task.args if not is_template(str(k)))
             if task.module == "include_vars":
                 out |= included_names(task, play.directory)
             if task.module == "setup":
@@ -75,6 +75,21 @@ def defined_by_tasks(playbook: Playbook) -> set[str]:
             if "." in task.module:
                 out |= fallback_fact_names(task, play.collection_roots)
     return out
+
+
+def templated_fact_keys(playbook: Playbook) -> tuple[re.Pattern[str], ...]:
+    """The shapes of set_fact keys that are templates (`{{ prefix }}_port` -> any name
+    ending in `_port`): a name of that shape is left to run time, where the key is known."""
+    out: list[re.Pattern[str]] = []
+    for play in playbook.plays:
+        for task in walk((*play.tasks, *play.handlers)):
+            if task.module != "set_fact":
+                continue
+            for key in map(str, task.args):
+                if is_template(key):
+                    parts = re.split(r"\{\{.*?\}\}|\{%.*?%\}", key)
+                    out.append(re.compile(".*".join(re.escape(p) for p in parts)))
+    return tuple(out)
 
 
 def native_fact_names(task: Task) -> set[str]:
@@ -175,8 +190,9 @@ def check_playbook(
     `extra` (the -e values) lets modules' preflight checks see what -e sets.
     """
     base = set(known) | MAGIC_NAMES | set(renderer.globals) | defined_by_tasks(playbook)
+    shapes = templated_fact_keys(playbook)
     for play in playbook.plays:
-        check_play(play, renderer, base, extra=extra or {}, gathering=gathering)
+        check_play(play, renderer, base, extra=extra or {}, gathering=gathering, shapes=shapes)
 
 
 def check_play(
@@ -186,7 +202,9 @@ def check_play(
     *,
     extra: Mapping[str, Any] | None = None,
     gathering: str | None = None,
+    shapes: Sequence[re.Pattern[str]] = (),
 ) -> None:
+    """Check one play; a name matching one of `shapes` (templated set_fact keys) is known."""
     play_known = (
         known
         | set(play.vars)
@@ -223,11 +241,12 @@ def check_play(
                 task_known.add("ansible_loop")
             if task.index_var:
                 task_known.add(task.index_var)
-        _check_vars(task.vars, renderer, task_known, task.pos, task.where)
+        _check_vars(task.vars, renderer, task_known, task.pos, task.where, shapes)
         try:
             missing = task_names(task, renderer) - task_known
         except TemplateError as err:
             raise TemplateError(f"{task.where}: {err.message}", position=task.pos) from None
+        missing = _unshaped(missing, shapes)
         if missing:
             name = sorted(missing)[0]
             raise TemplateError(
@@ -235,7 +254,7 @@ def check_play(
                 position=task.pos,
             )
         if task.module == "template" and id(task) not in included:
-            _check_template_file(task, renderer, task_known)
+            _check_template_file(task, renderer, task_known, shapes)
         _preflight(task, play, renderer, task_known, extra or {})
         for topic in task.notify:
             if topic not in topics:
@@ -246,12 +265,22 @@ def check_play(
                 )
 
 
+def _unshaped(missing: set[str], shapes: Sequence[re.Pattern[str]]) -> set[str]:
+    """The names of missing that no templated set_fact key could define."""
+    return {n for n in missing if not any(s.fullmatch(n) for s in shapes)}
+
+
 def _check_vars(
-    values: Mapping[str, Any], renderer: Renderer, known: set[str], pos: Position, where: str
+    values: Mapping[str, Any],
+    renderer: Renderer,
+    known: set[str],
+    pos: Position,
+    where: str,
+    shapes: Sequence[re.Pattern[str]] = (),
 ) -> None:
     for key, value in values.items():
         try:
-            missing = renderer.names(value) - known
+            missing = _unshaped(renderer.names(value) - known, shapes)
         except TemplateError as err:
             raise TemplateError(f"{where}: variable '{key}': {err.message}", position=pos) from None
         if missing:
@@ -262,7 +291,9 @@ def _check_vars(
             )
 
 
-def _check_template_file(task: Task, renderer: Renderer, known: set[str]) -> None:
+def _check_template_file(
+    task: Task, renderer: Renderer, known: set[str], shapes: Sequence[re.Pattern[str]] = ()
+) -> None:
     src = task.args.get("src")
     if not isinstance(src, str) or "{{" in src:
         return
@@ -271,6 +302,7 @@ def _check_template_file(task: Task, renderer: Renderer, known: set[str]) -> Non
     first = (task.role.path / "templates", task.role.path) if task.role else ()
     try:
         missing = renderer.template_file_names(src, first=first) - known - TEMPLATE_ONLY_NAMES
+        missing = _unshaped(missing, shapes)
     except TemplateError as err:
         raise TemplateError(f"{task.where}: {err.message}", position=task.pos) from None
     if missing:

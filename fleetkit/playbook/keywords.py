@@ -15,6 +15,7 @@ from types import MappingProxyType
 from typing import Any, Literal
 
 from fleetkit.errors import PlaybookError, Position
+from fleetkit.playbook.lookups import PLUGINS as LOOKUPS
 from fleetkit.playbook.render import is_template
 from fleetkit.text import did_you_mean, to_bool
 from fleetkit.yamlpos import position_of
@@ -30,20 +31,8 @@ EMPTY: Mapping[str, Any] = MappingProxyType({})
 LOOP_CONTROL = frozenset(
     {"loop_var", "index_var", "label", "extended", "extended_allitems", "pause"}
 )
-LOOP_KEYS = (
-    "loop",
-    "with_items",
-    "with_list",
-    "with_dict",
-    "with_together",
-    "with_nested",
-    "with_cartesian",
-    "with_fileglob",
-    "with_sequence",
-    "with_subelements",
-    "with_first_found",
-)
-"""The keys that make a task loop: loop: or with_<lookup>: (one per task)."""
+LOOP_KEYS = ("loop", *(f"with_{name}" for name in LOOKUPS))
+"""The keys that make a task loop: loop: or with_<lookup>: for every lookup (one per task)."""
 ORDERS = ("inventory", "reverse_inventory", "sorted", "reverse_sorted", "shuffle")
 DEFAULT_DELAY = 5.0
 

@@ -12,6 +12,10 @@ from typing import Any
 from fleetkit.errors import PlaybookError
 
 _KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
+_TEMPLATED_KEY = re.compile(
+    r"^(?:[A-Za-z0-9_]|\{\{.*?\}\})*\{\{.*?\}\}(?:[A-Za-z0-9_]|\{\{.*?\}\})*="
+)
+"""A key=value word whose key holds a template (`{{ prefix }}_port=1`, set_fact's)."""
 COMMAND_OPTIONS = ("creates", "removes", "chdir", "executable", "stdin")
 
 
@@ -76,6 +80,10 @@ def parse_kv(text: str) -> dict[str, Any]:
     """`a=1 b="two words"` -> {'a': '1', 'b': 'two words'}; PlaybookError on a bare word."""
     out: dict[str, Any] = {}
     for word in split_words(text):
+        templated = _TEMPLATED_KEY.match(word)
+        if templated is not None:
+            out[word[: templated.end() - 1]] = unquote(word[templated.end() :])
+            continue
         if not is_kv(word):
             raise PlaybookError(f"expected key=value, got {word!r}")
         key, _, value = word.partition("=")

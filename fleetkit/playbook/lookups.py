@@ -15,6 +15,7 @@ import glob
 import itertools
 import os
 import re
+import secrets
 import subprocess
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -31,17 +32,6 @@ PIPE_TIMEOUT_S = 60.0
 
 Plugin = Callable[[list[Any], Mapping[str, Any], "Renderer", Mapping[str, Any]], list[Any]]
 """(terms, the task's variables, the renderer, keyword options) -> results."""
-
-
-def _flatten(value: Any) -> list[Any]:
-    """A tuple/list of terms with nested lists flattened (together, nested)."""
-    out: list[Any] = []
-    for v in value:
-        if isinstance(v, (list, tuple)):
-            out.extend(_flatten(v))
-        else:
-            out.append(v)
-    return out
 
 
 def _items(terms: list[Any], *_: Any) -> list[Any]:
@@ -80,11 +70,46 @@ def _lists(terms: list[Any], what: str) -> list[list[Any]]:
 
 
 def _together(terms: list[Any], *_: Any) -> list[Any]:
-    return [_flatten(x) for x in itertools.zip_longest(*_lists(terms, "together"))]
+    return [_items(list(x)) for x in itertools.zip_longest(*_lists(terms, "together"))]
 
 
 def _nested(terms: list[Any], *_: Any) -> list[Any]:
-    return [_flatten(x) for x in itertools.product(*_lists(terms, "nested"))]
+    """LookupBase._combine's product: each step flattens one level, and the result once more."""
+    lists = _lists(terms, "nested")
+    result: list[Any] = lists[0]
+    for more in lists[1:]:
+        result = [_items([x, y]) for x in result for y in more]
+    return [_items(list(x)) if isinstance(x, (list, tuple)) else [x] for x in result]
+
+
+def _indexed_items(terms: list[Any], *_: Any) -> list[Any]:
+    """with_indexed_items: [index, item] over the terms flattened one level."""
+    return [[i, v] for i, v in enumerate(_items(terms))]
+
+
+def _one_of_one(term: Any) -> Any:
+    while isinstance(term, list) and len(term) == 1:
+        term = term[0]
+    return term
+
+
+def _flattened(terms: list[Any], *_: Any) -> list[Any]:
+    """with_flattened (community.general.flattened): lists flattened all the way down; a
+    'None' or 'null' string ends the list it is in, as the plugin's loop does."""
+    out: list[Any] = []
+    for raw in terms:
+        term = _one_of_one(raw)
+        if term in ("None", "null"):
+            break
+        if isinstance(term, (list, tuple)):
+            out.extend(_flattened(list(term)))
+        else:
+            out.append(term)
+    return out
+
+
+def _random_choice(terms: list[Any], *_: Any) -> list[Any]:
+    return [secrets.choice(terms)] if terms else []
 
 
 def _search(variables: Mapping[str, Any], sub: str) -> list[Path]:
@@ -260,24 +285,105 @@ def _template(
     return out
 
 
+def _shell(term: str, variables: Mapping[str, Any], what: str) -> bytes:
+    """A controller shell's stdout for a pipe/lines term, run in the playbook's folder
+    (Ansible's loader basedir, also for a role's task); a non-zero exit is an error."""
+    cwd = variables.get("playbook_dir") or None
+    try:
+        proc = subprocess.run(
+            term,
+            shell=True,
+            cwd=str(cwd) if cwd else None,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            timeout=PIPE_TIMEOUT_S,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise TemplateError(f"lookup {what}: {term!r} timed out") from None
+    if proc.returncode != 0:
+        raise TemplateError(f"lookup {what}: {term!r} returned {proc.returncode}")
+    return proc.stdout
+
+
 def _pipe(terms: list[Any], variables: Mapping[str, Any], *_: Any) -> list[Any]:
-    cwd = variables.get("role_path") or variables.get("playbook_dir") or None
+    return [_shell(t, variables, "pipe").decode(errors="replace").rstrip() for t in map(str, terms)]
+
+
+def _lines(terms: list[Any], variables: Mapping[str, Any], *_: Any) -> list[Any]:
+    """with_lines: each command's stdout lines (bytes.splitlines, as the plugin)."""
     out: list[Any] = []
     for term in map(str, terms):
-        try:
-            proc = subprocess.run(
-                term,
-                shell=True,
-                cwd=str(cwd) if cwd else None,
-                capture_output=True,
-                timeout=PIPE_TIMEOUT_S,
-                check=False,
+        out.extend(
+            line.decode(errors="replace") for line in _shell(term, variables, "lines").splitlines()
+        )
+    return out
+
+
+def _inventory_hostnames(terms: list[Any], variables: Mapping[str, Any], *_: Any) -> list[Any]:
+    """Hosts matching the terms as host patterns, over the `groups` variable only (the plugin
+    builds its inventory from it); a name matching nothing matches no host."""
+    from fleetkit.errors import PatternError
+    from fleetkit.inventory.model import Group, Host, Inventory
+    from fleetkit.inventory.select import lenient_hosts
+
+    groups = variables.get("groups") or {}
+    everyone = [str(h) for h in groups.get("all", ())]
+    for members in groups.values():
+        everyone += [str(h) for h in members if str(h) not in everyone]
+    inv = Inventory(
+        source=Path("."),
+        hosts={h: Host(h) for h in everyone},
+        groups={str(g): Group(str(g), hosts=tuple(map(str, m))) for g, m in groups.items()},
+        all_order=tuple(everyone),
+    )
+    try:
+        return lenient_hosts(inv, [str(t) for t in terms if str(t).strip()])
+    except PatternError:
+        return []
+
+
+def _varnames(
+    terms: list[Any], variables: Mapping[str, Any], renderer: Renderer, _o: Mapping[str, Any]
+) -> list[Any]:
+    """Names of the task's variables matching each term (a regex, searched), term by term."""
+    jinja = renderer.globals
+    names = [
+        k
+        for k in variables
+        if not str(k).startswith("__fleetkit") and not (k in jinja and variables[k] is jinja[k])
+    ]
+    out: list[Any] = []
+    for term in terms:
+        if not isinstance(term, str):
+            raise TemplateError(
+                f'lookup varnames: invalid setting identifier, "{term}" is not a string,'
+                f" it is a {type(term).__name__}"
             )
-        except subprocess.TimeoutExpired:
-            raise TemplateError(f"lookup pipe: {term!r} timed out") from None
-        if proc.returncode != 0:
-            raise TemplateError(f"lookup pipe: {term!r} returned {proc.returncode}")
-        out.append(proc.stdout.decode(errors="replace").rstrip())
+        try:
+            pattern = re.compile(term)
+        except re.error as err:
+            raise TemplateError(f'lookup varnames: unable to use "{term}": {err}') from None
+        out.extend(n for n in names if pattern.search(str(n)))
+    return out
+
+
+def _vars(
+    terms: list[Any], variables: Mapping[str, Any], _r: Renderer, opts: Mapping[str, Any]
+) -> list[Any]:
+    """The values of the named variables; `default=` for one that is not defined."""
+    out: list[Any] = []
+    for term in terms:
+        if not isinstance(term, str):
+            raise TemplateError(
+                f"lookup vars: variable name must be 'str' not '{type(term).__name__}'"
+            )
+        if term in variables:
+            out.append(variables[term])
+        elif opts.get("default") is not None:
+            out.append(opts["default"])
+        else:
+            raise TemplateError(f"lookup vars: no variable named {term!r} was found")
     return out
 
 
@@ -312,7 +418,7 @@ class _Over(Mapping[str, Any]):
         return len(set(self._top) | set(self._base))
 
 
-LOOPS: Mapping[str, Plugin] = {
+PLUGINS: Mapping[str, Plugin] = {
     "items": _items,
     "list": _list,
     "dict": _dict,
@@ -323,17 +429,37 @@ LOOPS: Mapping[str, Plugin] = {
     "sequence": _sequence,
     "subelements": _subelements,
     "first_found": _first_found,
-}
-"""The lookups a with_<name>: loop may name."""
-
-PLUGINS: Mapping[str, Plugin] = {
-    **LOOPS,
+    "indexed_items": _indexed_items,
+    "flattened": _flattened,
+    "random_choice": _random_choice,
+    "lines": _lines,
+    "inventory_hostnames": _inventory_hostnames,
     "file": _file,
     "env": _env,
     "template": _template,
     "pipe": _pipe,
+    "varnames": _varnames,
+    "vars": _vars,
 }
-"""Every lookup plugin fleetkit has (lookup('name', ...), query('name', ...))."""
+"""Every lookup plugin fleetkit has (lookup('name', ...), query('name', ...), with_<name>:)."""
+
+LOOPS: Mapping[str, Plugin] = PLUGINS
+"""The lookups a with_<name>: loop may name: every one, as in Ansible."""
+
+PREFIXES = {
+    "ansible.builtin.": frozenset(PLUGINS) - {"flattened", "cartesian"},
+    "ansible.legacy.": frozenset(PLUGINS) - {"flattened", "cartesian"},
+    "community.general.": frozenset({"flattened", "cartesian"}),
+}
+"""Collection names a lookup may be called by (lookup('ansible.builtin.file', ...))."""
+
+
+def plugin_name(name: str) -> str:
+    """The plugin a (possibly fully qualified) lookup name means, else the name itself."""
+    for prefix, names in PREFIXES.items():
+        if name.startswith(prefix) and name[len(prefix) :] in names:
+            return name[len(prefix) :]
+    return name
 
 
 def run_loop(
@@ -359,7 +485,7 @@ def _call(
 ) -> list[Any]:
     from fleetkit.text import did_you_mean
 
-    plugin = PLUGINS.get(str(name))
+    plugin = PLUGINS.get(plugin_name(str(name)))
     if plugin is None:
         raise TemplateError(
             f"lookup plugin {name!r} is not supported{did_you_mean(str(name), list(PLUGINS))}"

@@ -22,7 +22,13 @@ pytestmark = pytest.mark.compat
 
 CASES = Path(__file__).parent / "loops"
 TWO_HOSTS = ("localhost", "other")
-HOSTS = {"meta": TWO_HOSTS, "hosts": TWO_HOSTS, "listing": TWO_HOSTS, "start": TWO_HOSTS}
+HOSTS = {
+    "meta": TWO_HOSTS,
+    "hosts": TWO_HOSTS,
+    "listing": TWO_HOSTS,
+    "start": TWO_HOSTS,
+    "with_lookups": TWO_HOSTS,
+}
 DELIBERATE: dict[str, dict[str, tuple[int, int]]] = {}
 """case -> key -> (ansible, fleetkit) for differences docs/contracts.md lists."""
 
