@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -164,14 +163,13 @@ def test_vars_file_that_is_not_a_mapping_is_an_error(tmp_path: Path, write: Writ
     assert str(err.value.position).endswith("web1.yml:1")
 
 
-def test_two_hundred_and_fifty_hosts_load_quickly(write: WriteFile) -> None:
+def test_two_hundred_and_fifty_hosts_in_ten_groups_load(write: WriteFile) -> None:
+    """(Load time is measured in bench/, never asserted in a test.)"""
     lines = ["all:", "  children:"]
     for g in range(10):
         lines += [f"    g{g}:", "      hosts:"]
         lines += [f"        h{g}-{h}.example.com: {{address: 10.0.{g}.{h}}}" for h in range(25)]
     path = write("hosts.yml", "\n".join(lines) + "\n")
-    load_inventory(path)  # warm the imports
-    start = time.perf_counter()
     inv = load_inventory(path)
     assert len(inv.hosts) == 250
-    assert time.perf_counter() - start < 0.25  # ~6 ms on a laptop; loose for slow CI
+    assert sorted(inv.groups["g3"].hosts)[:2] == ["h3-0.example.com", "h3-1.example.com"]
