@@ -48,11 +48,15 @@ class File(Module):
         "access_time_format": Arg("str", default=TIME_FORMAT),
         "modification_time": Arg("str"),
         "modification_time_format": Arg("str", default=TIME_FORMAT),
+        "recurse": Arg("bool", default=False),
+        "follow": Arg("bool", default=True),
     }
 
     def check_args(self, args: Mapping[str, Any]) -> list[str]:
         if args.get("state") == "link" and args.get("src") is None:
             return ["module file: state=link needs src (the link's target)"]
+        if args.get("recurse") and args.get("state") != "directory":
+            return ["module file: recurse option requires state to be 'directory'"]
         for name, _, _ in TIMES:
             value = args.get(name)
             if value is None or value in ("now", "preserve"):
@@ -95,7 +99,10 @@ class File(Module):
         if state == "link":
             return self._link(ctx, path, st)
         if state == "directory":
-            return self._create(ctx, path, st, "directory", f"mkdir -p {q(path)}")
+            mr = self._directory(ctx, path, st)
+            if ctx.arg("recurse") and not mr.failed and (st.exists or not ctx.check):
+                return _recurse(ctx, path, mr)
+            return mr
         if state == "touch":
             return self._touch(ctx, path, st)
         if not st.exists:
@@ -177,6 +184,34 @@ class File(Module):
             return fail(f"cannot create {kind} {path}: {res.stderr.strip()}", rc=res.rc)
         return ModuleResult(changed=True, msg=f"created {kind} {path}")
 
+    def _directory(self, ctx: ModuleContext, path: str, st: RemoteStat) -> ModuleResult:
+        """A directory; each missing parent is made with the same mode and owner, as
+        Ansible's ensure_directory does ("mkdir -p with mode applied to all of the newly
+        created directories")."""
+        if st.exists:
+            return self._create(ctx, path, st, "directory", "")
+        mode = resolve_mode(0o755, ctx.arg("mode"), is_dir=True)
+        chown = owner_spec(ctx.arg("owner"), ctx.arg("group"))
+        if ctx.check:
+            return ModuleResult(changed=True, msg=f"would create directory {path}")
+        attrs = []
+        if mode is not None:
+            attrs.append(f'chmod {mode:04o} "$d"')
+        if chown:
+            attrs.append(f'chown {q(chown)} "$d"')
+        apply = " && ".join(attrs) or ":"
+        parts = [c for c in path.split("/") if c]
+        prefix = "/" if path.startswith("/") else ""
+        paths = [prefix + "/".join(parts[: i + 1]) for i in range(len(parts))]
+        script = (
+            f"for d in {' '.join(q(d) for d in paths)}; do"
+            f' if [ ! -e "$d" ]; then mkdir "$d" && {apply} || exit 1; fi; done'
+        )
+        res = ctx.run(script)
+        if not res.ok:
+            return fail(f"cannot create directory {path}: {res.stderr.strip()}", rc=res.rc)
+        return ModuleResult(changed=True, msg=f"created directory {path}")
+
     def _attrs(self, ctx: ModuleContext, path: str, st: RemoteStat) -> ModuleResult:
         mode = resolve_mode(st.mode, ctx.arg("mode"), is_dir=st.kind == "directory")
         if st.kind == "link":
@@ -210,3 +245,48 @@ class File(Module):
         if not res.ok:
             return fail(f"cannot create link {path}: {res.stderr.strip()}", rc=res.rc)
         return ModuleResult(changed=True, msg=f"created {what}")
+
+
+def _recurse(ctx: ModuleContext, path: str, mr: ModuleResult) -> ModuleResult:
+    """recurse: the mode, owner and group also on everything under path (Ansible's
+    recursive_set_attributes): a symbolic mode applied to each entry's own mode; a
+    symlink gets the owner and group itself (lchown), never a mode."""
+    mode_arg = ctx.arg("mode")
+    owner: str | None = ctx.arg("owner")
+    group: str | None = ctx.arg("group")
+    if mode_arg is None and owner is None and group is None:
+        return mr
+    res = ctx.run(f"find {q(path)} -mindepth 1 -printf '%y\\0%m\\0%U\\0%G\\0%u\\0%g\\0%p\\0'")
+    if not res.ok:
+        return fail(f"cannot list {path}: {res.stderr.strip()}", rc=res.rc)
+    fields = res.stdout.split("\0")
+    by_mode: dict[int, list[str]] = {}
+    chown: list[str] = []
+    for i in range(0, len(fields) - 6, 7):
+        kind, mode, uid, gid, user, grp, entry = fields[i : i + 7]
+        st = RemoteStat(
+            exists=True,
+            kind="link" if kind == "l" else "directory" if kind == "d" else "file",
+            mode=int(mode, 8),
+            uid=int(uid),
+            gid=int(gid),
+            owner=user,
+            group=grp,
+        )
+        wanted = None if kind == "l" else resolve_mode(st.mode, mode_arg, is_dir=kind == "d")
+        if wanted is not None and wanted != st.mode:
+            by_mode.setdefault(wanted, []).append(entry)
+        if attrs_differ(st, None, owner, group):
+            chown.append(entry)
+    count = len(chown) + sum(len(v) for v in by_mode.values())
+    if not count:
+        return mr
+    if ctx.check:
+        return replace(mr, changed=True, msg=f"{mr.msg}; would set {count} attribute(s) under it")
+    steps = [f"chmod {m:04o} -- {' '.join(q(e) for e in es)}" for m, es in by_mode.items()]
+    if chown:
+        steps.append(f"chown -h {q(owner_spec(owner, group))} -- {' '.join(q(e) for e in chown)}")
+    done = ctx.run(" && ".join(steps))
+    if not done.ok:
+        return fail(f"cannot set attributes under {path}: {done.stderr.strip()}", rc=done.rc)
+    return replace(mr, changed=True, msg=f"{mr.msg}; {count} attribute(s) set under it")
