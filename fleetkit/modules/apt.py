@@ -45,7 +45,8 @@ class Apt(Module):
     args: ClassVar[dict[str, Arg]] = {
         "name": Arg("list", aliases=("pkg", "package")),
         "state": Arg("str", default="present", choices=STATES),
-        "update_cache": Arg("bool", default=False),
+        "update_cache": Arg("bool", default=False, aliases=("update-cache",)),
+        "install_recommends": Arg("bool", aliases=("install-recommends",)),
     }
 
     def check_args(self, args: Mapping[str, Any]) -> list[str]:
@@ -79,7 +80,7 @@ class Apt(Module):
             if isinstance(upgradable, ModuleResult):
                 return upgradable
             todo += [n for n in upgradable if n not in todo]
-        return self._apply(ctx, todo, "install", f"{APT} install")
+        return self._apply(ctx, todo, "install", f"{APT}{_recommends(ctx)} install")
 
     def _upgradable(self, ctx: ModuleContext, names: list[str]) -> list[str] | ModuleResult:
         if not names:
@@ -104,6 +105,14 @@ class Apt(Module):
                 stderr=res.stderr,
             )
         return ModuleResult(changed=True, msg=f"{verb}ed {listed}".replace("removeed", "removed"))
+
+
+def _recommends(ctx: ModuleContext) -> str:
+    """Ansible's install_recommends: unset leaves apt's own setting, else forces it."""
+    wanted = ctx.arg("install_recommends")
+    if wanted is None:
+        return ""
+    return f" -o APT::Install-Recommends={'yes' if wanted else 'no'}"
 
 
 def _matches(installed: str, wanted: str) -> bool:

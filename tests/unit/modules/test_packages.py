@@ -34,6 +34,21 @@ def test_apt_installs_only_the_missing_ones() -> None:
     assert conn.commands[-1].endswith("install jq")
 
 
+@pytest.mark.parametrize(
+    ("given", "option"),
+    [
+        (None, ""),
+        (False, " -o APT::Install-Recommends=no"),
+        (True, " -o APT::Install-Recommends=yes"),
+    ],
+)
+def test_apt_install_recommends_as_ansible_passes_it(given: bool | None, option: str) -> None:
+    conn = FakeConnection("h1", table({"dpkg-query": (0, DPKG, "")}))
+    args = {} if given is None else {"install_recommends": given}
+    run("apt", conn, name=["jq"], **args)
+    assert f"--force-confold{option} install jq" in conn.commands[-1]
+
+
 def test_apt_check_mode_names_what_it_would_install() -> None:
     conn = FakeConnection("h1", table({"dpkg-query": (0, DPKG, "")}))
     res = run("apt", conn, check=True, name=["jq", "curl"])
