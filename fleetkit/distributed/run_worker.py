@@ -21,13 +21,14 @@ import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from typing import IO, Any
 
 from fleetkit.distributed.dask_api import dask
 from fleetkit.distributed.job import DONE, REFUSED, STARTED, SchedulerLinkLost
 from fleetkit.distributed.run_job import EVENTS, UNUSABLE, PlaybookShardJob, ShardEvent
 from fleetkit.distributed.shard_child import ChildJob, read_frame, write_frame
-from fleetkit.distributed.worker_task import FLUSH_S, STOP_POLL_S, Sender, claim
+from fleetkit.distributed.worker_task import FLUSH_S, STOP_POLL_S, Sender, claim, event_is_set
 
 STOP_GRACE_S = 15.0  # after SIGINT, the child has this long to end before it is killed
 
@@ -118,7 +119,7 @@ def run_playbook_shard(job: PlaybookShardJob) -> int:
     distributed = dask()
     worker = distributed.get_worker()
     client = distributed.get_client()
-    sender = Sender(distributed.Queue(job.queue_name, client=client), job.index)
+    sender = Sender(client, job.queue_name, job.index)
     where = worker.address if worker.name in (None, "") else str(worker.name)
     if not claim(job.claim_name, client):
         sender.put(REFUSED, f"shard {job.index} started again on {worker.address}: not re-run")
@@ -132,7 +133,7 @@ def run_playbook_shard(job: PlaybookShardJob) -> int:
         sender.put(UNUSABLE, f"not run: worker {where} cannot start in {job.cwd}: {why}")
         return 0
     try:
-        sent = _relay(job, child, sender, lambda name: distributed.Event(name, client=client))
+        sent = _relay(job, child, sender, lambda name: event_is_set(client, name))
     except Exception as err:  # a call to the scheduler failed: this worker is cut off
         raise SchedulerLinkLost(f"shard {job.index} on {where}: {err}") from err
     finally:
@@ -148,21 +149,23 @@ def run_playbook_shard(job: PlaybookShardJob) -> int:
     return sent
 
 
-def _relay(job: PlaybookShardJob, child: ShardProcess, sender: Sender, event: Any) -> int:
+def _relay(
+    job: PlaybookShardJob, child: ShardProcess, sender: Sender, is_set: Callable[[str], bool]
+) -> int:
     """Send the child's events until it ends, let it start each play once the run's gate
-    for it is open, and SIGINT it once the run's stop Event is set."""
-    stop = event(job.stop_name)
+    for it is open, and SIGINT it once the run's stop Event is set (is_set: whether the
+    scheduler's Event of that name is set)."""
     sent = polls = 0
     asked = False
     while not child.finished.wait(FLUSH_S):
         sent += _send(sender, child.take())
         play = child.waiting
-        if play is not None and event(job.gate_name(play)).is_set():
+        if play is not None and is_set(job.gate_name(play)):
             child.go(play)
         polls += 1
         if not asked and polls * FLUSH_S >= STOP_POLL_S:
             polls = 0
-            if stop.is_set():
+            if is_set(job.stop_name):
                 child.interrupt()
                 asked = True
     return sent + _send(sender, child.take())

@@ -9,6 +9,13 @@ polls the stop Event. A shard claims itself first (a Dask Event): if the schedul
 starts it a second time, after the worker that ran it died, it refuses and touches no
 host, so non-idempotent work is never silently re-run. A stop Event set by the client
 (Ctrl-C) closes the pool: no further host starts.
+
+Every call to the scheduler from a shard is bounded (SCHEDULER_CALL_S): Dask's own
+sync calls have no deadline, and on the loaded lab a shard's Queue put was seen
+waiting forever (its worker's event loop and hundreds of host threads fighting over
+the GIL), holding the shard's connections and threads, which starved the next shards
+of that worker in turn. A call that misses the deadline raises SchedulerLinkLost: the
+shard closes its pool and the client reports its unfinished hosts worker-lost.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ from fleetkit.distributed.job import (
     RESULTS,
     STARTED,
     Message,
+    SchedulerLinkLost,
     ShardJob,
     StepTuple,
     step_tuple,
@@ -35,12 +43,36 @@ from fleetkit.results import StepResult
 
 FLUSH_S = 0.05  # results wait at most this long on the worker before being sent
 STOP_POLL_S = 0.5
+SCHEDULER_CALL_S = 30.0  # a shard's call to the scheduler fails after this long
+
+
+def scheduler_call(client: Any, method: str, **kwargs: Any) -> Any:
+    """One call to the scheduler's handler `method`, failing with SchedulerLinkLost when
+    it has not answered within SCHEDULER_CALL_S (or the link broke)."""
+    try:
+        return client.sync(
+            getattr(client.scheduler, method), callback_timeout=SCHEDULER_CALL_S, **kwargs
+        )
+    except (OSError, TimeoutError) as err:
+        raise SchedulerLinkLost(
+            f"the Dask scheduler did not answer {method} within {SCHEDULER_CALL_S:g}s: {err!r}"
+        ) from err
+
+
+def event_is_set(client: Any, name: str) -> bool:
+    """Whether the scheduler's Event name is set (a bounded distributed.Event.is_set)."""
+    return bool(scheduler_call(client, "event_is_set", name=name))
 
 
 class Sender:
-    """Batches result tuples onto the run's queue (one scheduler message per batch)."""
+    """Batches result tuples onto the run's queue (one scheduler message per batch).
 
-    def __init__(self, queue: Any, index: int) -> None:
+    add() only appends under a lock, so host threads never wait for the scheduler;
+    put() and flush() are called from the Dask task thread alone.
+    """
+
+    def __init__(self, client: Any, queue: str, index: int) -> None:
+        self._client = client
         self._queue = queue
         self._index = index
         self._buffer: list[StepTuple] = []
@@ -49,7 +81,7 @@ class Sender:
 
     def put(self, kind: str, payload: Any) -> None:
         message: Message = (kind, self._index, payload)
-        self._queue.put(message)
+        scheduler_call(self._client, "queue_put", name=self._queue, data=message)
 
     def add(self, step: StepResult) -> None:
         with self._lock:
@@ -58,9 +90,9 @@ class Sender:
     def flush(self) -> None:
         with self._lock:
             batch, self._buffer = tuple(self._buffer), []
-            if batch:
-                self.sent += len(batch)
-                self.put(RESULTS, batch)
+        if batch:
+            self.sent += len(batch)
+            self.put(RESULTS, batch)
 
 
 def claim(name: str, client: Any) -> bool:
@@ -71,12 +103,16 @@ def claim(name: str, client: Any) -> bool:
     ERROR for every first start.)
     """
     distributed = dask()
-    with distributed.Lock(f"{name}-lock"):
-        event = distributed.Event(name, client=client)
-        if event.is_set():
+    lock = distributed.Lock(f"{name}-lock")
+    if not lock.acquire(timeout=SCHEDULER_CALL_S):
+        raise SchedulerLinkLost(f"the claim lock {name} was not granted in {SCHEDULER_CALL_S:g}s")
+    try:
+        if event_is_set(client, name):
             return False
-        event.set()
+        scheduler_call(client, "event_set", name=name)
         return True
+    finally:
+        lock.release()
 
 
 def run_shard(job: ShardJob) -> int:
@@ -84,12 +120,11 @@ def run_shard(job: ShardJob) -> int:
     distributed = dask()
     worker = distributed.get_worker()
     client = distributed.get_client()
-    sender = Sender(distributed.Queue(job.queue_name, client=client), job.index)
+    sender = Sender(client, job.queue_name, job.index)
     if not claim(job.claim_name, client):
         sender.put(REFUSED, f"shard {job.index} started again on {worker.address}: not re-run")
         return 0
     sender.put(STARTED, (worker.address, str(worker.name)))
-    stop = distributed.Event(job.stop_name, client=client)
     finished = threading.Event()
     failure: list[BaseException] = []
     factory = ConnectionFactory(dict(job.specs))
@@ -120,7 +155,7 @@ def run_shard(job: ShardJob) -> int:
             now = time.monotonic()
             if now - last_poll >= STOP_POLL_S:
                 last_poll = now
-                if stop.is_set():
+                if event_is_set(client, job.stop_name):
                     pool.close()
                     finished.wait(STOP_POLL_S)
                     return sender.sent
