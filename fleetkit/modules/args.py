@@ -15,7 +15,7 @@ from fleetkit.modules.base import Arg, Module
 from fleetkit.text import did_you_mean, to_bool
 
 SYMBOLIC_MODE = re.compile(
-    r"^[ugoa]*[-+=][rwxXst]*([-+=][rwxXst]*)*(,[ugoa]*[-+=][rwxXst]*([-+=][rwxXst]*)*)*$"
+    r"^[ugoa]*[-+=][rwxXstugo]*([-+=][rwxXstugo]*)*(,[ugoa]*[-+=][rwxXstugo]*([-+=][rwxXstugo]*)*)*$"
 )
 
 

@@ -170,7 +170,7 @@ class File(Module):
         if st.exists:
             return self._attrs(ctx, path, st)
         default = 0o755 if kind == "directory" else 0o644
-        mode = resolve_mode(default, ctx.arg("mode"), is_dir=kind == "directory")
+        mode = resolve_mode(default, ctx.arg("mode"), is_dir=kind == "directory", umask=st.umask)
         if ctx.check:
             return ModuleResult(changed=True, msg=f"would create {kind} {path}")
         steps = [command]
@@ -190,7 +190,7 @@ class File(Module):
         created directories")."""
         if st.exists:
             return self._create(ctx, path, st, "directory", "")
-        mode = resolve_mode(0o755, ctx.arg("mode"), is_dir=True)
+        mode = resolve_mode(0o755, ctx.arg("mode"), is_dir=True, umask=st.umask)
         chown = owner_spec(ctx.arg("owner"), ctx.arg("group"))
         if ctx.check:
             return ModuleResult(changed=True, msg=f"would create directory {path}")
@@ -213,7 +213,7 @@ class File(Module):
         return ModuleResult(changed=True, msg=f"created directory {path}")
 
     def _attrs(self, ctx: ModuleContext, path: str, st: RemoteStat) -> ModuleResult:
-        mode = resolve_mode(st.mode, ctx.arg("mode"), is_dir=st.kind == "directory")
+        mode = resolve_mode(st.mode, ctx.arg("mode"), is_dir=st.kind == "directory", umask=st.umask)
         if st.kind == "link":
             mode = None
         owner: str | None = ctx.arg("owner")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import difflib
 import hashlib
+import re
 import shlex
 from dataclasses import dataclass
 from typing import Any
@@ -36,6 +37,8 @@ class RemoteStat:
     sha256: str = ""
     target: str = ""
     content: bytes | None = None
+    umask: int = 0o022
+    """The umask the host's shell runs with (a symbolic mode without a user class)."""
 
 
 class RemoteError(Exception):
@@ -83,6 +86,7 @@ def stat_script(path: str, *, checksum: bool = True, content: bool = False) -> s
     p = q(path)
     parts = [
         f"p={p}",
+        'echo "U:$(umask)"',
         'if [ -L "$p" ]; then t=link; elif [ -d "$p" ]; then t=directory;'
         ' elif [ -f "$p" ]; then t=file; elif [ -e "$p" ]; then t=other;'
         " else echo T:missing; exit 0; fi",
@@ -104,9 +108,12 @@ def parse_stat(stdout: str) -> RemoteStat:
     sha = ""
     target = ""
     content: bytes | None = None
+    umask = 0o022
     lines = stdout.splitlines()
     for i, line in enumerate(lines):
-        if line.startswith("T:"):
+        if line.startswith("U:") and line[2:].strip().isdigit():
+            umask = int(line[2:].strip(), 8)
+        elif line.startswith("T:"):
             kind = line[2:]
         elif line.startswith("S:"):
             fields = line[2:].split()
@@ -118,7 +125,7 @@ def parse_stat(stdout: str) -> RemoteStat:
             content = base64.b64decode("".join(lines[i + 1 :]))
             break
     if kind in ("", "missing"):
-        return RemoteStat(exists=False)
+        return RemoteStat(exists=False, umask=umask)
     if len(fields) < 6:
         raise RemoteError(f"unexpected stat output: {stdout[:200]!r}")
     return RemoteStat(
@@ -133,6 +140,7 @@ def parse_stat(stdout: str) -> RemoteStat:
         sha256=sha,
         target=target,
         content=content,
+        umask=umask,
     )
 
 
@@ -262,7 +270,7 @@ def stat_keys(st: RemoteStat) -> dict[str, Any]:
         "gid": st.gid,
         "owner": st.owner,
         "group": st.group,
-        "mode": f"{st.mode:04o}",
+        "mode": f"0{st.mode:03o}",
         "size": st.size,
         "state": st.kind if st.kind in ("file", "directory", "link") else "file",
     }
@@ -276,54 +284,71 @@ def _mode_arg(mode: int | str | None) -> str:
     return q(mode)
 
 
-def resolve_mode(current: int, wanted: int | str | None, *, is_dir: bool = False) -> int | None:
-    """The numeric mode `wanted` gives when applied to `current` (None: leave as is)."""
+def resolve_mode(
+    current: int, wanted: int | str | None, *, is_dir: bool = False, umask: int = 0o022
+) -> int | None:
+    """The numeric mode `wanted` gives when applied to `current` (None: leave as is);
+    umask: the host's, for a symbolic mode without a user class (RemoteStat.umask)."""
     if wanted is None:
         return None
     if isinstance(wanted, int):
         return wanted
-    return apply_symbolic(current, wanted, is_dir=is_dir)
+    return apply_symbolic(current, wanted, is_dir=is_dir, umask=umask)
 
 
-_WHO = {"u": 0o4700, "g": 0o2070, "o": 0o1007, "a": 0o7777}
-_PERM = {"r": 0o444, "w": 0o222, "x": 0o111, "s": 0o6000, "t": 0o1000}
+_SYMBOLIC_USERS = re.compile(r"^[ugo]+$")
+_SYMBOLIC_PERMS = re.compile(r"^[rwxXstugo]*$")
+_EQ_MASK = {"u": 0o4700, "g": 0o2070, "o": 0o1007}
+"""What `=` clears for each user class (its rwx bits and its s/t bit), as Ansible."""
+_SHIFT = {"u": 6, "g": 3, "o": 0}
 
 
-def apply_symbolic(current: int, spec: str, *, is_dir: bool = False) -> int:
-    """Apply a chmod symbolic mode ('u+x,go-w') to a numeric mode."""
-    mode = current
+def apply_symbolic(current: int, spec: str, *, is_dir: bool = False, umask: int = 0o022) -> int:
+    """Apply a chmod symbolic mode ('u+x,go-w', 'g=u', '=rw') to a numeric mode, as
+    ansible's _symbolic_mode_to_octal does: clauses in order, each user class in turn
+    (so a copy like `g=u` reads what the earlier ones made); `X` where the path is a
+    directory or already has an x bit; no user class means all of them less the umask's
+    bits (for r, w and x). ValueError for a malformed mode."""
+    mode = current & 0o7777
     for clause in spec.split(","):
-        i = 0
-        who = 0
-        while i < len(clause) and clause[i] in _WHO:
-            who |= _WHO[clause[i]]
-            i += 1
-        if who == 0:
-            who = _WHO["a"]
-        while i < len(clause):
-            op = clause[i]
-            if op not in "+-=":
-                raise ValueError(f"bad symbolic mode {spec!r}")
-            i += 1
-            perm = 0
-            while i < len(clause) and clause[i] not in "+-=":
-                ch = clause[i]
-                if ch == "X":
-                    if is_dir or mode & 0o111:
-                        perm |= 0o111
-                elif ch in _PERM:
-                    perm |= _PERM[ch]
+        parts = re.split(r"[+=-]", clause)
+        ops = re.findall(r"[+=-]", clause)
+        users = parts.pop(0)
+        use_umask = users == ""
+        if users in ("", "a"):
+            users = "ugo"
+        if not _SYMBOLIC_USERS.match(users):
+            raise ValueError(f"bad symbolic permission for mode: {clause}")
+        for op, perms in zip(ops, parts, strict=True):
+            if not _SYMBOLIC_PERMS.match(perms):
+                raise ValueError(f"bad symbolic permission for mode: {clause}")
+            for user in users:
+                bits = 0
+                for perm in perms:
+                    bits |= _perm_bits(user, perm, mode, is_dir=is_dir, umask=umask, all_=use_umask)
+                if op == "=":
+                    mode = (mode & ~_EQ_MASK[user]) | bits
+                elif op == "+":
+                    mode |= bits
                 else:
-                    raise ValueError(f"bad symbolic mode {spec!r}")
-                i += 1
-            bits = perm & who
-            if op == "+":
-                mode |= bits
-            elif op == "-":
-                mode &= ~bits
-            else:
-                mode = (mode & ~(who & 0o777 | who & 0o7000)) | bits
+                    mode &= ~bits
     return mode & 0o7777
+
+
+def _perm_bits(user: str, perm: str, mode: int, *, is_dir: bool, umask: int, all_: bool) -> int:
+    """The bits one permission letter means for one user class (Ansible's table)."""
+    shift = _SHIFT[user]
+    if perm in "rwx":
+        bit = {"r": 4, "w": 2, "x": 1}[perm] << shift
+        return bit & ~umask if all_ else bit
+    if perm == "X":
+        return (1 << shift) if is_dir or mode & 0o111 else 0
+    if perm == "s":
+        return {"u": 0o4000, "g": 0o2000, "o": 0}[user]
+    if perm == "t":
+        return 0o1000 if user == "o" else 0
+    copied = (mode >> _SHIFT[perm]) & 0o7  # u, g, o: that class's rwx
+    return copied << shift
 
 
 def attrs_differ(
