@@ -43,6 +43,9 @@ class Cron(Module):
         errors = []
         if args.get("state") == "present" and not args.get("job"):
             errors.append("module cron: state=present needs job")
+        if args.get("state") == "present" and args.get("cron_file") and not args.get("user"):
+            # Ansible: "To use cron_file=... parameter you must specify user=... as well"
+            errors.append("module cron: cron_file needs user (the user the job runs as)")
         if args.get("special_time") and any(args.get(f) != "*" for f in TIME_FIELDS):
             errors.append("module cron: special_time and minute/hour/day/month/weekday conflict")
         if "\n" in str(args.get("name")) or "\n" in str(args.get("job") or ""):
@@ -78,7 +81,7 @@ class Cron(Module):
     def _line(self, ctx: ModuleContext, with_user: bool) -> str:
         job = str(ctx.arg("job"))
         if ctx.arg("env"):
-            return f"{ctx.arg('name')}={job}"
+            return f'{ctx.arg("name")}="{job}"'  # Ansible's declaration: NAME="job"
         when = (
             f"@{ctx.arg('special_time')}"
             if ctx.arg("special_time")

@@ -36,7 +36,13 @@ def test_changed_schedule_updates_the_job_in_place(run_local: RunModule, tmp_pat
     path.write_text("SHELL=/bin/sh\n#Ansible: a\n* * * * * root old\n#Ansible: b\n@daily root b\n")
     res = run_local(
         "cron",
-        {"name": "a", "job": "new", "special_time": "hourly", "cron_file": str(path)},
+        {
+            "name": "a",
+            "job": "new",
+            "special_time": "hourly",
+            "cron_file": str(path),
+            "user": "root",
+        },
         diff=True,
     )
     assert res.changed and "+@hourly root new" in res.diff
@@ -55,7 +61,8 @@ def test_absent_removes_the_job_and_an_emptied_file(run_local: RunModule, tmp_pa
 
 def test_disabled_job_is_commented(run_local: RunModule, tmp_path: Path) -> None:
     path = tmp_path / "off"
-    run_local("cron", {"name": "a", "job": "x", "disabled": True, "cron_file": str(path)})
+    args = {"name": "a", "job": "x", "disabled": True, "cron_file": str(path), "user": "root"}
+    run_local("cron", args)
     assert path.read_text() == "#Ansible: a\n#* * * * * root x\n"
 
 
@@ -95,9 +102,23 @@ def test_missing_crontab_command_is_a_clear_failure() -> None:
     assert res.failed and "cron_file" in res.msg
 
 
+def test_an_environment_variable_is_declared_quoted_as_ansible_writes_it(
+    run_local: RunModule, tmp_path: Path
+) -> None:
+    path = tmp_path / "jobs"
+    path.write_text("MAILTO=old@example.com\n#Ansible: a\n@daily root a\n")
+    args = {"name": "MAILTO", "env": True, "job": "ops@example.com", "user": "root"}
+    assert run_local("cron", {**args, "cron_file": str(path)}).changed
+    assert path.read_text() == 'MAILTO="ops@example.com"\n#Ansible: a\n@daily root a\n'
+    assert not run_local("cron", {**args, "cron_file": str(path)}).changed
+
+
 def test_present_needs_a_job_and_special_time_conflicts() -> None:
     mod = lookup("cron")
     assert mod is not None
     assert prepare(mod, {"name": "x"})[1] == ["module cron: state=present needs job"]
+    errors = prepare(mod, {"name": "x", "job": "y", "cron_file": "f"})[1]
+    assert errors == ["module cron: cron_file needs user (the user the job runs as)"]
+    assert not prepare(mod, {"name": "x", "cron_file": "f", "state": "absent"})[1]
     errors = prepare(mod, {"name": "x", "job": "y", "special_time": "daily", "hour": "3"})[1]
     assert errors and "conflict" in errors[0]
