@@ -493,6 +493,9 @@ class Keeper:
         except FleetkitError as err:
             with contextlib.suppress(OSError):
                 protocol.send(sock, _error(err))
+        except (KeyError, TypeError, ValueError) as err:  # before the stream's "ok"
+            with contextlib.suppress(OSError):
+                protocol.send(sock, {"error": {"type": "protocol", "message": str(err)}})
         finally:
             self.unbind(held)
             sock.close()

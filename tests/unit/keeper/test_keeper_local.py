@@ -48,7 +48,11 @@ class FakeKeeper(Keeper):
                 time.sleep(float(call.command.split()[1]))
             return 7, f"{spec.user}:{call.command}:{(call.stdin or b'').decode()}", "err\n"
 
-        return FakeConnection(spec.name, handler)
+        def echo(sock: socket.socket) -> None:  # the host's end of /run/echo.sock
+            while data := sock.recv(65536):
+                sock.sendall(data.upper())
+
+        return FakeConnection(spec.name, handler, listeners={("unix", "/run/echo.sock"): echo})
 
     def _client(self, sock: socket.socket) -> None:
         self.sockets += 1
@@ -407,3 +411,22 @@ def test_a_stream_is_pumped_when_its_descriptors_are_above_1024() -> None:
         assert not pumping.is_alive()
         for s in (client, keeper_side, stream):
             s.close()
+
+
+def test_a_stream_crosses_the_keeper_and_a_refusal_keeps_its_class(keeper: FakeKeeper) -> None:
+    from fleetkit.errors import StreamRefused
+
+    with _kept(keeper, SPEC) as conn:
+        conn.run("x")
+        stream = conn.open_unix_stream("/run/echo.sock")
+        stream.sendall(b"hello")
+        stream.settimeout(5)
+        got = b""
+        while len(got) < 5:
+            got += stream.recv(16)
+        stream.close()
+        assert got == b"HELLO"
+        with pytest.raises(StreamRefused, match=r"no socket /run/nope\.sock"):
+            conn.open_unix_stream("/run/nope.sock")
+        assert conn.run("after").rc == 7
+    assert keeper.made == ["web1"]  # the stream used the held connection
