@@ -1,7 +1,12 @@
-"""`fleetkit exec -- true` locally versus across two Dask workers, on the same 2 cores.
+"""`fleetkit exec -- true` (or `run` of a 10-task playbook) locally versus across two
+Dask workers, on the same 2 cores.
 
     .venv/bin/python bench/bench_dask.py --hosts 50 --rounds 7
     .venv/bin/python bench/bench_dask.py --memory --sizes 50,200,500 --rounds 3
+    .venv/bin/python bench/bench_dask.py --playbook --memory --sizes 50,200 --rounds 2
+
+`--playbook`: `fleetkit run` of bench/bench_playbook.py's playbook (10 shell tasks,
+no facts) instead of exec; the cluster form is `run --cluster`.
 
 Hosts are inventory names over the 3 lab hosts (tests/lab_aliases.py); the scheduler
 listens on the lab bridge and each worker runs inside a lab host's network namespace
@@ -66,14 +71,27 @@ def workers_usage(dl: DaskLab) -> dict[str, float]:
     return {"cpu_s": cpu, "rss_mib": rss}
 
 
-def one_size(dl: DaskLab, tmp: Path, n_hosts: int, n_rounds: int) -> dict[str, Any]:
-    inv = tmp / f"hosts-{n_hosts}.yml"
-    alias_inventory(LAB_INVENTORY, inv, n_hosts)
+def forms_for(dl: DaskLab, tmp: Path, inv: Path, playbook: bool) -> dict[str, list[str]]:
+    if playbook:
+        from bench.bench_playbook import playbook_yaml
+
+        book = tmp / "bench.yml"
+        book.write_text(playbook_yaml())
+        base = [FLEETKIT, "run", str(book), "-i", str(inv), "--json"]
+        return {"local": base, "cluster": [*base, "--cluster", dl.address]}
     base = [FLEETKIT, "exec", "all", "-i", str(inv), "--json"]
-    forms = {
+    return {
         "local": [*base, "--", "true"],
         "cluster": [*base, "--cluster", dl.address, "--", "true"],
     }
+
+
+def one_size(
+    dl: DaskLab, tmp: Path, n_hosts: int, n_rounds: int, playbook: bool = False
+) -> dict[str, Any]:
+    inv = tmp / f"hosts-{n_hosts}.yml"
+    alias_inventory(LAB_INVENTORY, inv, n_hosts)
+    forms = forms_for(dl, tmp, inv, playbook)
     runs: dict[str, list[dict[str, float]]] = {k: [] for k in forms}
     worker_cpu: list[float] = []
     run_cluster = forms["cluster"]
@@ -93,12 +111,14 @@ def one_size(dl: DaskLab, tmp: Path, n_hosts: int, n_rounds: int) -> dict[str, A
         )
 
     def med(name: str, key: str) -> float:
-        return statistics.median(r[key] for r in runs[name] if r["rc"] == 0)
+        ok = [r[key] for r in runs[name] if r["rc"] == 0]
+        return statistics.median(ok) if ok else float("nan")
 
-    out: dict[str, Any] = {"hosts": n_hosts}
+    out: dict[str, Any] = {"hosts": n_hosts, "form": "run" if playbook else "exec"}
     for name in forms:
         out[name] = {k: med(name, k) for k in ("wall_s", "rss_mib", "cpu_s")}
         out[name]["failures"] = sum(1 for r in runs[name] if r["rc"] != 0)
+        out[name]["every_wall_s"] = [round(r["wall_s"], 2) for r in runs[name]]
     out["cluster"]["workers_cpu_s"] = statistics.median(worker_cpu)
     out["cluster"]["workers_rss_mib_after"] = workers_usage(dl)["rss_mib"]
     out["wall_ratio_cluster_to_local"] = out["cluster"]["wall_s"] / out["local"]["wall_s"]
@@ -140,11 +160,12 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--memory", action="store_true", help="several sizes + projection")
     parser.add_argument("--sizes", default="50,200,500")
+    parser.add_argument("--playbook", action="store_true", help="run a 10-task playbook")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")] if args.memory else [args.hosts]
     workers = {"wa": ("fleetkit-lab2", ""), "wb": ("fleetkit-lab3", "")}
     with tempfile.TemporaryDirectory() as d, dask_lab(Path(d), workers) as dl:
-        results = [one_size(dl, Path(d), n, args.rounds) for n in sizes]
+        results = [one_size(dl, Path(d), n, args.rounds, args.playbook) for n in sizes]
     data: dict[str, Any] = {"machine": machine(), "sizes": results}
     for r in results:
         print(
