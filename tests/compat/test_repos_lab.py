@@ -301,8 +301,8 @@ def _save(host: Any, repo: str, footprint: Footprint) -> None:
     """Copy the files the repository edits in place (restored by _undo)."""
     if not footprint.edited:
         return
-    edited = " ".join(shlex.quote(p) for p in footprint.edited)
-    result = host.run(f"mkdir -p {SAVE}/{repo} && cp -a --parents {edited} {SAVE}/{repo}/")
+    edited = " ".join(shlex.quote(p.lstrip("/")) for p in footprint.edited)
+    result = host.run(f"mkdir -p {SAVE} && tar -cpf {SAVE}/{repo}.tar -C / {edited}")
     assert result.rc == 0, result.stderr
 
 
@@ -324,7 +324,8 @@ def _undo(host: Any, repo: str, footprint: Footprint) -> None:
             getent group "$g" >/dev/null && groupdel "$g"
         done
         rm -rf {made}
-        if [ -d {SAVE}/{repo} ]; then cp -a {SAVE}/{repo}/. / && rm -rf {SAVE}/{repo}; fi
+        saved={SAVE}/{repo}.tar
+        if [ -f $saved ]; then tar -xpf $saved -C / && rm $saved; fi
         rmdir {SAVE} /srv/fkrepo 2>/dev/null
         true
     """
@@ -340,6 +341,35 @@ def _checks_on(repo: Path, side: Side) -> list[str]:
         except Exception as e:  # a testinfra error (a missing file's content) is a failure too
             problems.append(f"check {check.__name__} on {side.tool} ({side.address}): {e!r}")
     return problems
+
+
+ANSIBLE_TASK = re.compile(r"^(?:TASK|RUNNING HANDLER) \[(?:[^\]]* : )?(.*?)\] \**$")
+ANSIBLE_STATUS = re.compile(r"^(ok|changed|skipping|failed|fatal): \[")
+
+
+def _task_differences(a_proc: Any, f_proc: Any) -> list[str]:
+    """Which tasks ended otherwise under each tool (a loop: changed if any item changed),
+    to say where a recap difference comes from."""
+    ansible: dict[str, str] = {}
+    task = ""
+    for line in a_proc.stdout.splitlines():
+        if m := ANSIBLE_TASK.match(line):
+            task = m.group(1)
+        elif (s := ANSIBLE_STATUS.match(line)) and task:
+            status = {"skipping": "skipped", "fatal": "failed"}.get(s.group(1), s.group(1))
+            if ansible.get(task) != "changed":
+                ansible[task] = status
+    fleetkit: dict[str, str] = {}
+    for line in f_proc.stdout.splitlines():
+        if line.startswith("{") and '"host_result"' in line:
+            event = json.loads(line)
+            fleetkit[str(event["task"])] = str(event["status"])
+    return [
+        f"task {name!r}: ansible {ansible.get(name)} fleetkit {fleetkit.get(name)}"
+        for name in dict.fromkeys([*ansible, *fleetkit])
+        if ansible.get(name) != fleetkit.get(name)
+        and name not in ("Gathering Facts", "gather facts")
+    ]
 
 
 def _changed_again(recaps: Mapping[str, Recap], tool: str) -> list[str]:
@@ -375,7 +405,10 @@ def _both_runs(repo: Path, tmp: Path, targets: Targets, sides: tuple[Side, Side]
                         f"{proc.stdout[-4000:]}\n{proc.stderr[-2000:]}"
                     )
             deliberate = DELIBERATE.get(repo.name)
-            problems += [f"run {run}: {p}" for p in recap_differences(a_recap, f_recap, deliberate)]
+            differ = recap_differences(a_recap, f_recap, deliberate)
+            problems += [f"run {run}: {p}" for p in differ]
+            if differ:
+                problems += [f"run {run}: {p}" for p in _task_differences(a_proc, f_proc)]
             if run == 2:
                 problems += _changed_again(a_recap, "ansible") + _changed_again(f_recap, "fleetkit")
             print(f"{repo.name} run {run}: ansible {a_recap} fleetkit {f_recap}")
@@ -397,6 +430,9 @@ def _repo(
             assert result.rc == 0, f"{repo.name} prepare on {side.address}: {result.stderr}"
     problems: list[str] = []
     try:
+        before = _state_differences(*(snapshot(side.host, footprint) for side in sides))
+        if before:  # the comparison needs identical hosts (a run left something behind?)
+            return repo.name, [f"before the runs: {p}" for p in before], 0.0
         problems += _both_runs(repo, tmp, targets, sides)
         a_state, f_state = (snapshot(side.host, footprint) for side in sides)
         problems += _state_differences(a_state, f_state)
