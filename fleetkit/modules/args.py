@@ -47,13 +47,18 @@ def canonical(module: Module, raw: Mapping[str, Any]) -> tuple[dict[str, Any], l
     return out, errors
 
 
-def _presence_errors(module: Module, args: Mapping[str, Any]) -> list[str]:
+def _presence_errors(
+    module: Module, args: Mapping[str, Any], known: Mapping[str, Any] | None = None
+) -> list[str]:
+    """Required and exclusive arguments; `known`: the values known before the run (a
+    template may render to omit, so it counts for required but not against exclusive)."""
     errors: list[str] = []
     for name, arg in module.args.items():
         if arg.required and args.get(name) is None:
             errors.append(f"module {module.name}: missing required argument '{name}'")
+    decided = args if known is None else known
     for group in module.exclusive:
-        given = [g for g in group if args.get(g) is not None]
+        given = [g for g in group if decided.get(g) is not None]
         if len(given) > 1:
             errors.append(
                 f"module {module.name}: arguments {' and '.join(given)} are mutually exclusive"
@@ -69,7 +74,8 @@ def validate_static(
 ) -> list[str]:
     """Errors found before any host is touched (templated values are checked later)."""
     args, errors = canonical(module, raw)
-    errors += _presence_errors(module, args)
+    known = {k: v for k, v in args.items() if not is_template(v)}
+    errors += _presence_errors(module, args, known)
     if module.free_args:
         return errors
     for name, value in args.items():

@@ -1,20 +1,28 @@
-"""lineinfile: make sure one line is in a file (or absent), optionally by regexp.
+"""lineinfile: make sure one line is in a file (or absent), by regexp, search string or the line.
 
-Reads the file once, edits in memory, writes only when the text differs (so a
-second run reports no change), with the diff available for --diff.
+ansible-core 2.19's lineinfile, ported: the file is read once as bytes lines, the
+edit is Ansible's present()/absent() on them (regexp/search_string/exact-line
+matching, insertafter/insertbefore with BOF/EOF and firstmatch, backrefs), and it
+is written only when the text differs (through a symlink to its target, as Ansible's
+realpath), then the mode/owner/group. The registered value has Ansible's keys: msg
+('line added', 'line replaced', 'N line(s) removed', '... and ownership, perms or SE
+linux context changed'), backup, diff and, for state=absent, found.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from fleetkit.modules.base import Arg, Module, ModuleContext, ModuleResult, fail
 from fleetkit.modules.remote import (
     RemoteError,
+    RemoteStat,
     ValidationFailed,
     attrs_differ,
+    q,
     resolve_mode,
     set_attrs,
     stat,
@@ -23,31 +31,205 @@ from fleetkit.modules.remote import (
 )
 from fleetkit.modules.textfile import validation_failed
 
+LINESEP = b"\n"
+ATTRS_CHANGED = "ownership, perms or SE linux context changed"
+
+
+def readlines(data: bytes) -> list[bytes]:
+    """The lines of data with their b'\\n' kept, as a binary file's readlines()."""
+    parts = data.split(b"\n")
+    lines = [p + b"\n" for p in parts[:-1]]
+    if parts[-1]:
+        lines.append(parts[-1])
+    return lines
+
+
+@dataclass(frozen=True)
+class Edit:
+    """What present()/absent() did: the new lines, Ansible's message, whether changed,
+    and (absent) how many lines matched."""
+
+    lines: list[bytes]
+    msg: str
+    changed: bool
+    found: int = 0
+
+
+def present(
+    b_lines: list[bytes],
+    *,
+    line: str,
+    regexp: str | None = None,
+    search_string: str | None = None,
+    insertafter: str | None = None,
+    insertbefore: str | None = None,
+    backrefs: bool = False,
+    firstmatch: bool = False,
+) -> Edit:
+    """ansible-core 2.19 lineinfile.present() on a file's lines (insertafter defaults to
+    EOF when neither insert option is given, as its main() does)."""
+    lines = list(b_lines)
+    if insertbefore is None and insertafter is None:
+        insertafter = "EOF"
+    bre_m = re.compile(regexp.encode(errors="surrogateescape")) if regexp is not None else None
+    bre_ins: re.Pattern[bytes] | None = None
+    if insertafter not in (None, "BOF", "EOF"):
+        bre_ins = re.compile(str(insertafter).encode(errors="surrogateescape"))
+    elif insertbefore not in (None, "BOF"):
+        bre_ins = re.compile(str(insertbefore).encode(errors="surrogateescape"))
+    index = [-1, -1]
+    match: Any = None
+    exact_line_match = False
+    b_line = line.encode(errors="surrogateescape")
+    if bre_m is not None:
+        for lineno, cur in enumerate(lines):
+            found = bre_m.search(cur)
+            if found:
+                index[0] = lineno
+                match = found
+                if firstmatch:
+                    break
+    if search_string is not None:
+        needle = search_string.encode(errors="surrogateescape")
+        for lineno, cur in enumerate(lines):
+            if needle in cur:
+                index[0] = lineno
+                match = True
+                if firstmatch:
+                    break
+    if not match:
+        for lineno, cur in enumerate(lines):
+            if b_line == cur.rstrip(b"\r\n"):
+                index[0] = lineno
+                exact_line_match = True
+            elif bre_ins is not None and bre_ins.search(cur):
+                if insertafter:
+                    index[1] = lineno + 1
+                    if firstmatch:
+                        break
+                if insertbefore:
+                    index[1] = lineno
+                    if firstmatch:
+                        break
+    msg = ""
+    changed = False
+    added = b_line + LINESEP
+    if index[0] != -1:
+        new_line = match.expand(b_line) if backrefs and match is not None else b_line
+        if not new_line.endswith(LINESEP):
+            new_line += LINESEP
+        if (regexp, search_string, match) == (None, None, None) and not exact_line_match:
+            if insertafter and insertafter != "EOF":
+                if lines and lines[-1][-1:] not in (b"\n", b"\r"):
+                    lines[-1] = lines[-1] + LINESEP
+                if len(lines) == index[1]:
+                    if lines[index[1] - 1].rstrip(b"\r\n") != b_line:
+                        lines.append(added)
+                        msg, changed = "line added", True
+                elif lines[index[1]].rstrip(b"\r\n") != b_line:
+                    lines.insert(index[1], added)
+                    msg, changed = "line added", True
+            elif insertbefore and insertbefore != "BOF":
+                if index[1] <= 0:
+                    if lines[index[1]].rstrip(b"\r\n") != b_line:
+                        lines.insert(index[1], added)
+                        msg, changed = "line added", True
+                elif lines[index[1] - 1].rstrip(b"\r\n") != b_line:
+                    lines.insert(index[1], added)
+                    msg, changed = "line added", True
+        elif lines[index[0]] != new_line:
+            lines[index[0]] = new_line
+            msg, changed = "line replaced", True
+    elif backrefs:
+        pass  # nothing safe to write without a match for the backrefs
+    elif insertbefore == "BOF" or insertafter == "BOF":
+        lines.insert(0, added)
+        msg, changed = "line added", True
+    elif insertafter == "EOF" or index[1] == -1:
+        if lines and lines[-1][-1:] not in (b"\n", b"\r"):
+            lines.append(LINESEP)
+        lines.append(added)
+        msg, changed = "line added", True
+    elif insertafter and index[1] != -1:
+        if len(lines) == index[1]:
+            if lines[index[1] - 1].rstrip(b"\r\n") != b_line:
+                lines.append(added)
+                msg, changed = "line added", True
+        elif b_line != lines[index[1]].rstrip(b"\n\r"):
+            lines.insert(index[1], added)
+            msg, changed = "line added", True
+    else:
+        lines.insert(index[1], added)
+        msg, changed = "line added", True
+    return Edit(lines, msg, changed)
+
+
+def absent(
+    b_lines: list[bytes],
+    *,
+    line: str | None = None,
+    regexp: str | None = None,
+    search_string: str | None = None,
+) -> Edit:
+    """ansible-core 2.19 lineinfile.absent() on a file's lines."""
+    bre_c = re.compile(regexp.encode(errors="surrogateescape")) if regexp is not None else None
+    b_line = (line or "").encode(errors="surrogateescape") if line is not None else None
+    needle = search_string.encode(errors="surrogateescape") if search_string is not None else None
+    kept: list[bytes] = []
+    found = 0
+    for cur in b_lines:
+        if bre_c is not None:
+            hit = bool(bre_c.search(cur))
+        elif needle is not None:
+            hit = needle in cur
+        else:
+            hit = b_line == cur.rstrip(b"\r\n")
+        if hit:
+            found += 1
+        else:
+            kept.append(cur)
+    msg = f"{found} line(s) removed" if found else ""
+    return Edit(kept, msg, found > 0, found)
+
 
 class LineInFile(Module):
     name = "lineinfile"
     args: ClassVar[dict[str, Arg]] = {
-        "path": Arg("path", required=True, aliases=("dest", "name")),
+        "path": Arg("path", required=True, aliases=("dest", "destfile", "name")),
         "line": Arg("str", aliases=("value",)),
         "regexp": Arg("str", aliases=("regex",)),
+        "search_string": Arg("str"),
         "state": Arg("str", default="present", choices=("present", "absent")),
         "insertafter": Arg("str"),
         "insertbefore": Arg("str"),
+        "backrefs": Arg("bool", default=False),
+        "firstmatch": Arg("bool", default=False),
         "create": Arg("bool", default=False),
         "backup": Arg("bool", default=False),
         "mode": Arg("mode"),
         "owner": Arg("str"),
         "group": Arg("str"),
         "validate": Arg("str"),
+        "unsafe_writes": Arg("bool", default=False),
     }
-    exclusive = (("insertafter", "insertbefore"),)
+    exclusive = (
+        ("insertafter", "insertbefore"),
+        ("regexp", "search_string"),
+        ("backrefs", "search_string"),
+    )
 
     def check_args(self, args: Mapping[str, Any]) -> list[str]:
         errors = []
-        if args.get("state") == "present" and args.get("line") is None:
-            errors.append("module lineinfile: state=present needs line")
-        if args.get("state") == "absent" and args.get("line") is None and not args.get("regexp"):
-            errors.append("module lineinfile: state=absent needs regexp or line")
+        present_ = args.get("state") == "present"
+        if present_ and args.get("backrefs") and args.get("regexp") is None:
+            errors.append("module lineinfile: regexp is required with backrefs=true")
+        if present_ and args.get("line") is None:
+            errors.append("module lineinfile: line is required with state=present")
+        if not present_ and all(args.get(k) is None for k in ("line", "regexp", "search_string")):
+            errors.append(
+                "module lineinfile: one of line, search_string, or regexp is required"
+                " with state=absent"
+            )
         for key in ("regexp", "insertafter", "insertbefore"):
             value = args.get(key)
             if value and value not in ("EOF", "BOF"):
@@ -60,109 +242,147 @@ class LineInFile(Module):
     def run(self, ctx: ModuleContext) -> ModuleResult:
         path = str(ctx.arg("path"))
         try:
-            st = stat(ctx, path, content=True)
-            if st.exists and st.kind not in ("file", "link"):
-                return fail(f"{path} is a {st.kind}, not a file")
-            if not st.exists and ctx.arg("state") == "absent":
-                return ModuleResult(msg=f"{path} does not exist")
-            if not st.exists and not ctx.arg("create"):
-                return fail(f"{path} does not exist (create: yes creates it)")
-            before = st.content or b""
-            text = before.decode(errors="surrogateescape")
-            after_text, what = edit(
-                text,
-                line=ctx.arg("line"),
-                regexp=ctx.arg("regexp"),
-                state=str(ctx.arg("state")),
-                insertafter=ctx.arg("insertafter"),
-                insertbefore=ctx.arg("insertbefore"),
-            )
-            after = after_text.encode(errors="surrogateescape")
-            mode = resolve_mode(st.mode if st.exists else 0o644, ctx.arg("mode"))
-            owner: str | None = ctx.arg("owner")
-            group: str | None = ctx.arg("group")
-            if after == before and st.exists:
-                changes = attrs_differ(st, mode, owner, group)
-                if not changes:
-                    return ModuleResult(msg="line as wanted")
-                if not ctx.check:
-                    set_attrs(ctx, path, mode, owner, group)
-                verb = "would change" if ctx.check else "changed"
-                return ModuleResult(changed=True, msg=f"{verb} {', '.join(changes)}")
-            diff = unified_diff(before if st.exists else None, after, path) if ctx.diff else ""
-            if ctx.check:
-                return ModuleResult(changed=True, msg=f"would have {what}", diff=diff)
-            write_file(
-                ctx,
-                path,
-                after,
-                mode=mode if mode is not None else (st.mode if st.exists else 0o644),
-                owner=owner,
-                group=group,
-                backup=bool(ctx.arg("backup")) and st.exists,
-                keep=st,
-                validate=ctx.arg("validate"),
-            )
+            return self._run(ctx, path)
         except ValidationFailed as err:
             return validation_failed(err)
-        except RemoteError as err:
+        except (RemoteError, ValueError) as err:
             return fail(str(err))
-        return ModuleResult(changed=True, msg=what, diff=diff)
+
+    def _run(self, ctx: ModuleContext, path: str) -> ModuleResult:
+        st = stat(ctx, path, content=True)
+        real = path
+        if st.kind == "link":
+            real, st = _follow(ctx, path)
+        if st.exists and st.kind == "directory":
+            return fail(f"Path {path} is a directory !", rc=256)
+        state = str(ctx.arg("state"))
+        if state == "absent" and not st.exists:
+            return _result(changed=False, msg="file not present", registered_only=True)
+        if not st.exists and not ctx.arg("create"):
+            return fail(f"Destination {path} does not exist !", rc=257)
+        before = st.content or b"" if st.exists else b""
+        lines = readlines(before)
+        if state == "present":
+            edit = present(
+                lines,
+                line=str(ctx.arg("line")),
+                regexp=ctx.arg("regexp"),
+                search_string=ctx.arg("search_string"),
+                insertafter=ctx.arg("insertafter"),
+                insertbefore=ctx.arg("insertbefore"),
+                backrefs=bool(ctx.arg("backrefs")),
+                firstmatch=bool(ctx.arg("firstmatch")),
+            )
+        else:
+            edit = absent(
+                lines,
+                line=ctx.arg("line"),
+                regexp=ctx.arg("regexp"),
+                search_string=ctx.arg("search_string"),
+            )
+        after = b"".join(edit.lines)
+        diff = _diff(ctx, path, before, after)
+        text_diff = unified_diff(before if st.exists else None, after, path) if ctx.diff else ""
+        backup = ""
+        if ctx.check and not st.exists:  # Ansible's early exit: no attributes looked at
+            return _finish(ctx, edit, backup, diff, text_diff, state, attrs=None)
+        if not edit.changed or ctx.check:
+            return _finish(ctx, edit, backup, diff, text_diff, state, attrs=_attrs(ctx, real, st))
+        if not st.exists:
+            parent = real.rsplit("/", 1)[0] if "/" in real.strip("/") else ""
+            if parent:
+                made = ctx.run(f"mkdir -p -- {q(parent)}")
+                if not made.ok:
+                    return fail(f"Error creating {parent} ({made.stderr.strip()})")
+            write_file(ctx, real, after, mode=0o666 & ~st.umask, validate=ctx.arg("validate"))
+            attrs = _attrs(ctx, real, stat(ctx, real, checksum=False))
+            return _finish(ctx, edit, backup, diff, text_diff, state, attrs=attrs)
+        mode = resolve_mode(st.mode, ctx.arg("mode"), umask=st.umask)
+        attrs = attrs_differ(st, mode, ctx.arg("owner"), ctx.arg("group"))
+        backup = write_file(
+            ctx,
+            real,
+            after,
+            mode=mode if mode is not None else st.mode,
+            owner=ctx.arg("owner"),
+            group=ctx.arg("group"),
+            backup=bool(ctx.arg("backup")),
+            keep=st,
+            validate=ctx.arg("validate"),
+        ).backup
+        return _finish(ctx, edit, backup, diff, text_diff, state, attrs=attrs)
 
 
-def edit(
-    text: str,
-    *,
-    line: str | None,
-    regexp: str | None,
+def _follow(ctx: ModuleContext, path: str) -> tuple[str, RemoteStat]:
+    """A symlink's target path and stat (Ansible reads and writes through the link)."""
+    res = ctx.run(f"readlink -f -- {q(path)}")
+    real = res.stdout.strip()
+    if not res.ok or not real:
+        raise RemoteError(f"cannot resolve the link {path}: {res.stderr.strip()}")
+    return real, stat(ctx, real, content=True)
+
+
+def _attrs(ctx: ModuleContext, path: str, st: RemoteStat) -> list[str]:
+    """Set mode/owner/group where they differ (not in check mode); what differed."""
+    if not st.exists:
+        return []
+    mode = resolve_mode(st.mode, ctx.arg("mode"), umask=st.umask)
+    owner: str | None = ctx.arg("owner")
+    group: str | None = ctx.arg("group")
+    changes = attrs_differ(st, mode, owner, group)
+    if changes and not ctx.check:
+        set_attrs(ctx, path, mode, owner, group)
+    return changes
+
+
+def _diff(ctx: ModuleContext, path: str, before: bytes, after: bytes) -> list[dict[str, Any]]:
+    """Ansible's registered diff: the content pair (texts only under --diff) and the
+    file attributes' headers."""
+    content = {
+        "before": before.decode(errors="replace") if ctx.diff else "",
+        "after": after.decode(errors="replace") if ctx.diff else "",
+        "before_header": f"{path} (content)",
+        "after_header": f"{path} (content)",
+    }
+    attrs = {
+        "before_header": f"{path} (file attributes)",
+        "after_header": f"{path} (file attributes)",
+    }
+    return [content, attrs]
+
+
+def _finish(
+    ctx: ModuleContext,
+    edit: Edit,
+    backup: str,
+    diff: list[dict[str, Any]],
+    text_diff: str,
     state: str,
-    insertafter: str | None = None,
-    insertbefore: str | None = None,
-) -> tuple[str, str]:
-    """The file text after the edit, and what was done ('' text unchanged)."""
-    lines = text.splitlines()
-    trailing = text.endswith("\n") or not text
-    rx = re.compile(regexp) if regexp else None
+    *,
+    attrs: list[str] | None,
+) -> ModuleResult:
+    msg, changed = edit.msg, edit.changed
+    if attrs:
+        msg = f"{msg} and {ATTRS_CHANGED}" if changed else ATTRS_CHANGED
+        changed = True
+    value: dict[str, Any] = {"changed": changed, "msg": msg, "backup": backup}
+    if attrs is None:  # check mode on a missing file: Ansible's early exit, one diff
+        value["diff"] = diff[0]
+    else:
+        value["diff"] = diff
     if state == "absent":
-        kept = [
-            ln for ln in lines if not ((rx and rx.search(ln)) or (line is not None and ln == line))
-        ]
-        removed = len(lines) - len(kept)
-        return _join(kept, trailing), f"removed {removed} line(s)"
-    assert line is not None
-    if rx is not None:
-        matches = [i for i, ln in enumerate(lines) if rx.search(ln)]
-        if matches:
-            i = matches[-1]
-            if lines[i] == line:
-                return text, "line as wanted"
-            lines[i] = line
-            return _join(lines, trailing), "replaced line"
-    if line in lines:
-        return text, "line as wanted"
-    index = _insert_index(lines, insertafter, insertbefore)
-    lines.insert(index, line)
-    return _join(lines, True), "added line"
+        value["found"] = edit.found
+    shown = msg or "line as wanted"
+    if ctx.check and changed:
+        shown = f"would have: {shown}"
+    return ModuleResult(
+        changed=changed,
+        msg=shown,
+        diff=text_diff if changed else "",
+        registered={**value, "failed": False},
+    )
 
 
-def _insert_index(lines: list[str], after: str | None, before: str | None) -> int:
-    if before == "BOF":
-        return 0
-    if before:
-        rx = re.compile(before)
-        for i, ln in enumerate(lines):
-            if rx.search(ln):
-                return i
-        return len(lines)
-    if after and after != "EOF":
-        rx = re.compile(after)
-        found = [i for i, ln in enumerate(lines) if rx.search(ln)]
-        if found:
-            return found[-1] + 1
-    return len(lines)
-
-
-def _join(lines: list[str], trailing: bool) -> str:
-    if not lines:
-        return ""
-    return "\n".join(lines) + ("\n" if trailing else "")
+def _result(*, changed: bool, msg: str, registered_only: bool) -> ModuleResult:
+    value = {"changed": changed, "msg": msg, "failed": False}
+    return ModuleResult(changed=changed, msg=msg, registered=value if registered_only else None)
