@@ -246,7 +246,7 @@ def test_a_kept_host_answers_while_its_sshd_listener_is_frozen(
     inv = tmp_path / "hosts.yml"
     inv.write_text(yaml.safe_dump(data))
     assert keeper.exec("true", inventory=str(inv)).returncode == 0
-    host = lab.hosts[-1].name
+    host = lab.hosts[0].name
     with frozen(host, listener=True, sessions=False):
         warm = keeper.exec("hostname", inventory=str(inv))
         direct = fleetkit(
