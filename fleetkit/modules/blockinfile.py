@@ -1,17 +1,132 @@
 """blockinfile: a block of lines between two marker lines, inserted, updated or removed.
 
-The markers find the block again on the next run, so a second run with the same
-block changes nothing; an empty block (or state=absent) removes block and markers.
+ansible-core 2.19's blockinfile, ported on bytes: the markers (marker with {mark} as
+marker_begin/marker_end) find the block again, insertafter/insertbefore (regexps, a
+(?m) one searched over the whole file, BOF/EOF) place a new one, prepend_newline/
+append_newline keep a blank line around it, and an empty block or state=absent removes
+it. Messages and registered keys are Ansible's ('Block inserted', 'Block removed',
+'File created', '' when nothing changed; diff, backup_file).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from fleetkit.modules.base import Arg, Module, ModuleContext, ModuleResult
-from fleetkit.modules.textfile import FileSpec, edit_file, join_lines, split_lines
+from fleetkit.modules.ansible_edit import (
+    attributes,
+    make_parent,
+    open_target,
+    with_attributes,
+    write,
+)
+from fleetkit.modules.base import Arg, Module, ModuleContext, ModuleResult, fail
+from fleetkit.modules.remote import RemoteError, ValidationFailed, unified_diff
+from fleetkit.modules.textfile import validation_failed
+
+LINESEP = b"\n"
+
+
+@dataclass(frozen=True)
+class BlockEdit:
+    """The file's new bytes and Ansible's message ('' when unchanged)."""
+
+    result: bytes
+    msg: str
+    changed: bool
+
+
+def edit_block(
+    original: bytes | None,
+    *,
+    block: str,
+    present: bool,
+    marker: str = "# {mark} ANSIBLE MANAGED BLOCK",
+    marker_begin: str = "BEGIN",
+    marker_end: str = "END",
+    insertafter: str | None = None,
+    insertbefore: str | None = None,
+    prepend_newline: bool = False,
+    append_newline: bool = False,
+) -> BlockEdit:
+    """ansible-core 2.19 blockinfile's edit of a file's bytes (None: no file yet)."""
+    lines = original.splitlines(True) if original is not None else []
+    if insertbefore is None and insertafter is None:
+        insertafter = "EOF"
+    insertre: re.Pattern[bytes] | None = None
+    if insertafter not in (None, "EOF"):
+        insertre = re.compile(str(insertafter).encode(errors="surrogateescape"))
+    elif insertbefore not in (None, "BOF"):
+        insertre = re.compile(str(insertbefore).encode(errors="surrogateescape"))
+    b_marker = marker.encode(errors="surrogateescape")
+    marker0 = b_marker.replace(b"{mark}", marker_begin.encode()) + LINESEP
+    marker1 = b_marker.replace(b"{mark}", marker_end.encode()) + LINESEP
+    b_block = block.encode(errors="surrogateescape")
+    blocklines: list[bytes] = []
+    if present and b_block:
+        if not b_block.endswith(LINESEP):
+            b_block += LINESEP
+        blocklines = [marker0, *b_block.splitlines(True), marker1]
+    n0: int | None = None
+    n1: int | None = None
+    for i, line in enumerate(lines):
+        if line == marker0:
+            n0 = i
+        if line == marker1:
+            n1 = i
+    if n0 is None or n1 is None:
+        n0 = _insert_at(original or b"", lines, insertre, insertafter, insertbefore)
+    elif n0 < n1:
+        lines[n0 : n1 + 1] = []
+    else:
+        lines[n1 : n0 + 1] = []
+        n0 = n1
+    if n0 > 0 and not lines[n0 - 1].endswith(LINESEP):
+        lines[n0 - 1] += LINESEP
+    if prepend_newline and present and n0 != 0 and lines[n0 - 1] != LINESEP:
+        lines[n0:n0] = [LINESEP]
+        n0 += 1
+    lines[n0:n0] = blocklines
+    if append_newline and present:
+        after = n0 + len(blocklines)
+        if after < len(lines) and lines[after] != LINESEP:
+            lines[after:after] = [LINESEP]
+    result = b"".join(lines)
+    if original == result:
+        return BlockEdit(result, "", False)
+    if original is None:
+        return BlockEdit(result, "File created", True)
+    return BlockEdit(result, "Block removed" if not blocklines else "Block inserted", True)
+
+
+def _insert_at(
+    original: bytes,
+    lines: list[bytes],
+    insertre: re.Pattern[bytes] | None,
+    insertafter: str | None,
+    insertbefore: str | None,
+) -> int:
+    """Where a new block goes: after (before) the last line insertre matches, or around
+    the first match over the whole file for a (?m) pattern; the end when none does."""
+    if insertre is None:
+        return 0 if insertbefore is not None else len(lines)
+    found: int | None = None
+    if insertre.flags & re.MULTILINE:
+        match = insertre.search(original)
+        if match:
+            if insertafter:
+                found = original.count(b"\n", 0, match.end())
+            elif insertbefore:
+                found = original.count(b"\n", 0, match.start())
+    else:
+        for i, line in enumerate(lines):
+            if insertre.search(line):
+                found = i
+    if found is None:
+        return len(lines)
+    return found + 1 if insertafter is not None else found
 
 
 class BlockInFile(Module):
@@ -25,18 +140,22 @@ class BlockInFile(Module):
         "marker_end": Arg("str", default="END"),
         "insertafter": Arg("str"),
         "insertbefore": Arg("str"),
+        "prepend_newline": Arg("bool", default=False),
+        "append_newline": Arg("bool", default=False),
         "create": Arg("bool", default=False),
         "backup": Arg("bool", default=False),
         "mode": Arg("mode"),
         "owner": Arg("str"),
         "group": Arg("str"),
         "validate": Arg("str"),
+        "unsafe_writes": Arg("bool", default=False),
     }
     exclusive = (("insertafter", "insertbefore"),)
 
     def check_args(self, args: Mapping[str, Any]) -> list[str]:
         errors = []
         if "{mark}" not in str(args.get("marker")):
+            # deliberate: Ansible takes it and adds the block again on every run
             errors.append("module blockinfile: marker must contain '{mark}'")
         for key in ("insertafter", "insertbefore"):
             value = args.get(key)
@@ -48,71 +167,80 @@ class BlockInFile(Module):
         return errors
 
     def run(self, ctx: ModuleContext) -> ModuleResult:
-        marker = str(ctx.arg("marker"))
-        begin = marker.replace("{mark}", str(ctx.arg("marker_begin")))
-        end = marker.replace("{mark}", str(ctx.arg("marker_end")))
-        block = str(ctx.arg("block") or "")
-        present = ctx.arg("state") == "present" and block != ""
+        path = str(ctx.arg("path"))
+        try:
+            return self._run(ctx, path)
+        except ValidationFailed as err:
+            return validation_failed(err)
+        except (RemoteError, ValueError) as err:
+            return fail(str(err))
 
-        def change(text: str | None) -> tuple[str | None, str]:
-            if text is None and not present:
-                return None, "file does not exist"
-            lines = split_lines(text)
-            new = edit_block(
-                lines,
-                begin,
-                end,
-                block if present else None,
-                insertafter=ctx.arg("insertafter"),
-                insertbefore=ctx.arg("insertbefore"),
-            )
-            if new == lines and text is not None:
-                return text, "block as wanted"
-            if text is None:
-                return join_lines(new), "File created"
-            return join_lines(new), "Block inserted" if present else "Block removed"
-
-        spec = FileSpec(
-            mode=ctx.arg("mode"),
-            owner=ctx.arg("owner"),
-            group=ctx.arg("group"),
-            backup=bool(ctx.arg("backup")),
-            validate=ctx.arg("validate"),
-            create=bool(ctx.arg("create")),
+    def _run(self, ctx: ModuleContext, path: str) -> ModuleResult:
+        target = open_target(ctx, path)
+        st = target.st
+        if st.exists and st.kind == "directory":
+            return fail(f"Path {path} is a directory !", rc=256)
+        if not st.exists and not ctx.arg("create"):
+            return fail(f"Path {path} does not exist !", rc=257)
+        present = ctx.arg("state") == "present"
+        if not present and not st.exists:
+            msg = f"File {path} not present"
+            return ModuleResult(msg=msg, registered={"changed": False, "msg": msg, "failed": False})
+        original = target.content if st.exists else None
+        edit = edit_block(
+            original,
+            block=str(ctx.arg("block") or ""),
+            present=present,
+            marker=str(ctx.arg("marker")),
+            marker_begin=str(ctx.arg("marker_begin")),
+            marker_end=str(ctx.arg("marker_end")),
+            insertafter=ctx.arg("insertafter"),
+            insertbefore=ctx.arg("insertbefore"),
+            prepend_newline=bool(ctx.arg("prepend_newline")),
+            append_newline=bool(ctx.arg("append_newline")),
         )
-        return edit_file(ctx, str(ctx.arg("path")), change, spec)
+        content = {
+            "before": (original or b"").decode(errors="replace") if ctx.diff else "",
+            "after": edit.result.decode(errors="replace") if ctx.diff else "",
+            "before_header": f"{path} (content)",
+            "after_header": f"{path} (content)",
+        }
+        text_diff = unified_diff(original, edit.result, path) if ctx.diff and edit.changed else ""
+        if ctx.check and not st.exists:
+            return _result(ctx, edit.msg, edit.changed, content, text_diff)
+        backup = ""
+        if edit.changed and not ctx.check:
+            if not st.exists:
+                problem = make_parent(ctx, target)
+                if problem is not None:
+                    return fail(f"Error creating {target.real.rsplit('/', 1)[0]} Error: {problem}")
+            attrs, backup = write(
+                ctx,
+                target,
+                edit.result,
+                backup=bool(ctx.arg("backup")),
+                validate=ctx.arg("validate"),
+            )
+        else:
+            attrs = attributes(ctx, target.real, st)
+        msg, changed = with_attributes(edit.msg, edit.changed, attrs)
+        header = f"{path} (file attributes)"
+        diff = [content, {"before_header": header, "after_header": header}]
+        return _result(ctx, msg, changed, diff, text_diff, backup)
 
 
-def edit_block(
-    lines: list[str],
-    begin: str,
-    end: str,
-    block: str | None,
-    *,
-    insertafter: str | None = None,
-    insertbefore: str | None = None,
-) -> list[str]:
-    """Lines with the marked block replaced by block (None removes it)."""
-    wanted = [begin, *block.splitlines(), end] if block is not None else []
-    starts = [i for i, ln in enumerate(lines) if ln.rstrip() == begin]
-    ends = [i for i, ln in enumerate(lines) if ln.rstrip() == end]
-    if starts and ends and ends[-1] > starts[-1]:
-        start, stop = starts[-1], ends[-1]
-        return [*lines[:start], *wanted, *lines[stop + 1 :]]
-    if block is None:
-        return lines
-    index = _insert_index(lines, insertafter, insertbefore)
-    return [*lines[:index], *wanted, *lines[index:]]
-
-
-def _insert_index(lines: list[str], after: str | None, before: str | None) -> int:
-    if before == "BOF":
-        return 0
-    pattern = before or (after if after and after != "EOF" else None)
-    if pattern is None:
-        return len(lines)
-    rx = re.compile(pattern)
-    found = [i for i, ln in enumerate(lines) if rx.search(ln)]
-    if not found:
-        return len(lines)
-    return found[-1] if before else found[-1] + 1
+def _result(
+    ctx: ModuleContext,
+    msg: str,
+    changed: bool,
+    diff: Any,
+    text_diff: str,
+    backup: str = "",
+) -> ModuleResult:
+    value: dict[str, Any] = {"changed": changed, "msg": msg, "diff": diff, "failed": False}
+    if backup:
+        value["backup_file"] = backup
+    shown = msg or "block as wanted"
+    if ctx.check and changed:
+        shown = f"would have: {shown}"
+    return ModuleResult(changed=changed, msg=shown, diff=text_diff, registered=value)

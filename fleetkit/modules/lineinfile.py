@@ -16,23 +16,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from fleetkit.modules.base import Arg, Module, ModuleContext, ModuleResult, fail
-from fleetkit.modules.remote import (
-    RemoteError,
-    RemoteStat,
-    ValidationFailed,
-    attrs_differ,
-    q,
-    resolve_mode,
-    set_attrs,
-    stat,
-    unified_diff,
-    write_file,
+from fleetkit.modules.ansible_edit import (
+    attributes,
+    make_parent,
+    open_target,
+    with_attributes,
+    write,
 )
+from fleetkit.modules.base import Arg, Module, ModuleContext, ModuleResult, fail
+from fleetkit.modules.remote import RemoteError, ValidationFailed, unified_diff
 from fleetkit.modules.textfile import validation_failed
 
 LINESEP = b"\n"
-ATTRS_CHANGED = "ownership, perms or SE linux context changed"
 
 
 def readlines(data: bytes) -> list[bytes]:
@@ -249,18 +244,17 @@ class LineInFile(Module):
             return fail(str(err))
 
     def _run(self, ctx: ModuleContext, path: str) -> ModuleResult:
-        st = stat(ctx, path, content=True)
-        real = path
-        if st.kind == "link":
-            real, st = _follow(ctx, path)
+        target = open_target(ctx, path)
+        st = target.st
         if st.exists and st.kind == "directory":
             return fail(f"Path {path} is a directory !", rc=256)
         state = str(ctx.arg("state"))
         if state == "absent" and not st.exists:
-            return _result(changed=False, msg="file not present", registered_only=True)
+            value = {"changed": False, "msg": "file not present", "failed": False}
+            return ModuleResult(msg="file not present", registered=value)
         if not st.exists and not ctx.arg("create"):
             return fail(f"Destination {path} does not exist !", rc=257)
-        before = st.content or b"" if st.exists else b""
+        before = target.content
         lines = readlines(before)
         if state == "present":
             edit = present(
@@ -283,56 +277,19 @@ class LineInFile(Module):
         after = b"".join(edit.lines)
         diff = _diff(ctx, path, before, after)
         text_diff = unified_diff(before if st.exists else None, after, path) if ctx.diff else ""
-        backup = ""
         if ctx.check and not st.exists:  # Ansible's early exit: no attributes looked at
-            return _finish(ctx, edit, backup, diff, text_diff, state, attrs=None)
+            return _finish(ctx, edit, "", diff, text_diff, state, attrs=None)
         if not edit.changed or ctx.check:
-            return _finish(ctx, edit, backup, diff, text_diff, state, attrs=_attrs(ctx, real, st))
+            attrs = attributes(ctx, target.real, st)
+            return _finish(ctx, edit, "", diff, text_diff, state, attrs=attrs)
         if not st.exists:
-            parent = real.rsplit("/", 1)[0] if "/" in real.strip("/") else ""
-            if parent:
-                made = ctx.run(f"mkdir -p -- {q(parent)}")
-                if not made.ok:
-                    return fail(f"Error creating {parent} ({made.stderr.strip()})")
-            write_file(ctx, real, after, mode=0o666 & ~st.umask, validate=ctx.arg("validate"))
-            attrs = _attrs(ctx, real, stat(ctx, real, checksum=False))
-            return _finish(ctx, edit, backup, diff, text_diff, state, attrs=attrs)
-        mode = resolve_mode(st.mode, ctx.arg("mode"), umask=st.umask)
-        attrs = attrs_differ(st, mode, ctx.arg("owner"), ctx.arg("group"))
-        backup = write_file(
-            ctx,
-            real,
-            after,
-            mode=mode if mode is not None else st.mode,
-            owner=ctx.arg("owner"),
-            group=ctx.arg("group"),
-            backup=bool(ctx.arg("backup")),
-            keep=st,
-            validate=ctx.arg("validate"),
-        ).backup
+            problem = make_parent(ctx, target)
+            if problem is not None:
+                return fail(f"Error creating {target.real.rsplit('/', 1)[0]} ({problem})")
+        attrs, backup = write(
+            ctx, target, after, backup=bool(ctx.arg("backup")), validate=ctx.arg("validate")
+        )
         return _finish(ctx, edit, backup, diff, text_diff, state, attrs=attrs)
-
-
-def _follow(ctx: ModuleContext, path: str) -> tuple[str, RemoteStat]:
-    """A symlink's target path and stat (Ansible reads and writes through the link)."""
-    res = ctx.run(f"readlink -f -- {q(path)}")
-    real = res.stdout.strip()
-    if not res.ok or not real:
-        raise RemoteError(f"cannot resolve the link {path}: {res.stderr.strip()}")
-    return real, stat(ctx, real, content=True)
-
-
-def _attrs(ctx: ModuleContext, path: str, st: RemoteStat) -> list[str]:
-    """Set mode/owner/group where they differ (not in check mode); what differed."""
-    if not st.exists:
-        return []
-    mode = resolve_mode(st.mode, ctx.arg("mode"), umask=st.umask)
-    owner: str | None = ctx.arg("owner")
-    group: str | None = ctx.arg("group")
-    changes = attrs_differ(st, mode, owner, group)
-    if changes and not ctx.check:
-        set_attrs(ctx, path, mode, owner, group)
-    return changes
 
 
 def _diff(ctx: ModuleContext, path: str, before: bytes, after: bytes) -> list[dict[str, Any]]:
@@ -361,10 +318,7 @@ def _finish(
     *,
     attrs: list[str] | None,
 ) -> ModuleResult:
-    msg, changed = edit.msg, edit.changed
-    if attrs:
-        msg = f"{msg} and {ATTRS_CHANGED}" if changed else ATTRS_CHANGED
-        changed = True
+    msg, changed = with_attributes(edit.msg, edit.changed, attrs or [])
     value: dict[str, Any] = {"changed": changed, "msg": msg, "backup": backup}
     if attrs is None:  # check mode on a missing file: Ansible's early exit, one diff
         value["diff"] = diff[0]
@@ -381,8 +335,3 @@ def _finish(
         diff=text_diff if changed else "",
         registered={**value, "failed": False},
     )
-
-
-def _result(*, changed: bool, msg: str, registered_only: bool) -> ModuleResult:
-    value = {"changed": changed, "msg": msg, "failed": False}
-    return ModuleResult(changed=changed, msg=msg, registered=value if registered_only else None)

@@ -68,3 +68,54 @@ def test_bad_regexp_is_an_argument_error() -> None:
     assert mod is not None
     _, errors = prepare(mod, {"path": "/x", "regexp": "(unclosed"})
     assert errors and "regexp is not a valid regexp" in errors[0]
+
+
+# ansible-core 2.19's replace, ported (expectations from ansible-playbook on the same
+# files, tests/compat/playbooks/121)
+
+INI = "[a]\nport=1\nhost=x\n[b]\nport=2\nhost=y\n[c]\nport=3\n"
+
+
+def test_substitute_sections_and_counts() -> None:
+    from fleetkit.modules.replace import substitute
+
+    assert substitute(INI, r"^port=\d+", "port=9", after=None, before=None)[1] == 3
+    text, count, _ = substitute(INI, r"^port=\d+", "port=9", after=r"\[b\]", before=None)
+    assert count == 2 and text.startswith("[a]\nport=1\n")
+    text, count, _ = substitute(INI, r"^port=\d+", "p", after=r"\[a\]", before=r"\[c\]")
+    assert count == 2 and text.endswith("[c]\nport=3\n")
+    assert (
+        substitute(INI, "^port", "x", after=r"\[z\]", before=None)[2] == r"\[z\](?P<subsection>.*)"
+    )
+    assert substitute(INI, "^(port=1)$", r"\1", after=None, before=None)[1] == 0
+
+
+def test_module_messages_as_ansible(run_local: RunModule, tmp_path: Path) -> None:
+    path = tmp_path / "f.ini"
+    path.write_text(INI)
+    res = run_local("replace", {"path": str(path), "regexp": "^nothing", "replace": "x"})
+    assert res.registered == {"rc": 0, "failed": False, "msg": "", "changed": False}
+    res = run_local(
+        "replace", {"path": str(path), "regexp": "port", "replace": "p", "mode": "0600"}
+    )
+    assert res.registered is not None
+    assert (
+        res.registered["msg"]
+        == "3 replacements made and ownership, perms or SE linux context changed"
+    )
+    res = run_local("replace", {"path": str(path), "regexp": "x", "after": "zzz"})
+    assert not res.changed and res.msg.startswith("Pattern for before/after params did not match")
+    missing = run_local("replace", {"path": str(tmp_path / "no"), "regexp": "x"})
+    assert missing.failed and missing.rc == 257 and missing.msg.endswith("does not exist !")
+
+
+def test_encoding_and_a_symlink(run_local: RunModule, tmp_path: Path) -> None:
+    path = tmp_path / "l1"
+    path.write_bytes("café olé\n".encode("latin-1"))
+    link = tmp_path / "link"
+    link.symlink_to(path)
+    res = run_local(
+        "replace", {"path": str(link), "regexp": "olé", "replace": "hola", "encoding": "latin-1"}
+    )
+    assert res.changed and link.is_symlink()
+    assert path.read_bytes() == "café hola\n".encode("latin-1")
