@@ -48,5 +48,8 @@ def test_report(host: Any) -> None:
 def test_fallback_modules(host: Any) -> None:
     limits = host.file(f"{ROOT}/etc/limits.conf").content_string
     assert "appsvc\thard\tnofile\t131072" in limits.replace(" ", "\t") or "131072" in limits
-    assert "git.example.internal ssh-ed25519" in host.file(f"{ROOT}/etc/ssh_known_hosts").content_string
+    assert (
+        "git.example.internal ssh-ed25519"
+        in host.file(f"{ROOT}/etc/ssh_known_hosts").content_string
+    )
     assert host.file(f"{ROOT}/prealloc.img").size == 65536

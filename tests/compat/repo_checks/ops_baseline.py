@@ -27,7 +27,8 @@ FOOTPRINT = Footprint(
         set -e
         echo '10.40.0.5 backup-old.prod.example.com backup-old' >> /etc/hosts
         echo 'LEGACY_MODE=1' >> /etc/environment
-        printf '#Ansible: fkr hourly backup\\n0 * * * * fkr_backup /bin/true\\n' > /etc/cron.d/fkr-backup
+        printf '#Ansible: fkr hourly backup\\n0 * * * * fkr_backup /bin/true\\n' \\
+            > /etc/cron.d/fkr-backup
         if ! command -v crontab >/dev/null; then
             ln -s /bin/busybox /usr/local/bin/crontab
             mkdir -p /var/spool/cron/crontabs  # as Debian's cron package has it
