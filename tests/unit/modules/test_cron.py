@@ -163,7 +163,7 @@ def test_an_untagged_identical_line_is_adopted_and_variables_placed() -> None:
     tab.add_env('LANG="C"', None, "SHELL")
     tab.add_env('X="1"', "LANG", None)
     assert tab.lines[:3] == ['LANG="C"', 'X="1"', "SHELL=/bin/sh"]
-    with pytest.raises(CronError, match="Variable named 'NOPE' not found."):
+    with pytest.raises(CronError, match=r"Variable named 'NOPE' not found\."):
         tab.add_env('Y="1"', "NOPE", None)
     cron_file = CronTab([], "backup", "/etc/cron.d/b")
     assert cron_file.job_line("@weekly", "x\n", True) == "#@weekly backup x"
