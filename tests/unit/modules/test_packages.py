@@ -76,33 +76,3 @@ def test_package_uses_apt_on_debian() -> None:
         "h1", table({"for m in": (0, "apt-get\n", ""), "dpkg-query": (0, DPKG, "")})
     )
     assert not run("package", conn, name=["curl"]).changed
-
-
-PASSWD = "deploy:x:1001:1001::/home/deploy:/bin/sh\ngroups=deploy,docker\ngroup=deploy\n"
-
-
-def test_user_present_as_wanted_is_ok() -> None:
-    conn = FakeConnection("h1", table({"getent passwd": (0, PASSWD, "")}))
-    res = run("user", conn, name="deploy", shell="/bin/sh", groups=["docker"], append=True)
-    assert not res.changed
-
-
-def test_user_differences_become_one_usermod() -> None:
-    conn = FakeConnection("h1", table({"getent passwd": (0, PASSWD, "")}))
-    res = run("user", conn, name="deploy", shell="/bin/bash", groups=["docker", "sudo"])
-    assert res.changed and "shell /bin/sh -> /bin/bash" in res.msg
-    assert conn.commands[-1].startswith("usermod") and "-G docker,sudo" in conn.commands[-1]
-
-
-def test_user_missing_is_created() -> None:
-    conn = FakeConnection("h1", table({"getent passwd": (0, "", "")}))
-    res = run("user", conn, name="svc", system=True, create_home=False)
-    assert res.changed and conn.commands[-1] == "useradd -M -r svc"
-
-
-def test_user_password_never_appears_in_the_message() -> None:
-    conn = FakeConnection(
-        "h1", table({"getent passwd": (0, "", ""), "useradd": (1, "", "useradd: failure")})
-    )
-    res = run("user", conn, name="svc", password="$6$secret$hash")
-    assert res.failed and "secret" not in res.msg
