@@ -58,7 +58,9 @@ pytestmark = [pytest.mark.compat, pytest.mark.integration]
 REPOS = Path(__file__).parent / "repos"
 ANSIBLE_HOST, FLEETKIT_HOST = "lab2", "lab3"
 PARALLEL_REPOS = 2
-SAVE = "/root/.fkrepo-save"
+ROOT = "/srv/fkrepo"
+SAVE = "/root/.fkrepo-save-"
+"""Prefix of each repository's saved copy (REPO.tar: no folder shared by parallel repos)."""
 DELIBERATE: dict[str, dict[str, tuple[int, int]]] = {}
 """repo -> recap key -> (ansible, fleetkit) that docs/contracts.md lists as deliberate."""
 
@@ -302,7 +304,7 @@ def _save(host: Any, repo: str, footprint: Footprint) -> None:
     if not footprint.edited:
         return
     edited = " ".join(shlex.quote(p.lstrip("/")) for p in footprint.edited)
-    result = host.run(f"mkdir -p {SAVE} && tar -cpf {SAVE}/{repo}.tar -C / {edited}")
+    result = host.run(f"tar -cpf {SAVE}{repo}.tar -C / {edited}")
     assert result.rc == 0, result.stderr
 
 
@@ -324,9 +326,8 @@ def _undo(host: Any, repo: str, footprint: Footprint) -> None:
             getent group "$g" >/dev/null && groupdel "$g"
         done
         rm -rf {made}
-        saved={SAVE}/{repo}.tar
+        saved={SAVE}{repo}.tar
         if [ -f $saved ]; then tar -xpf $saved -C / && rm $saved; fi
-        rmdir {SAVE} /srv/fkrepo 2>/dev/null
         true
     """
     result = host.run(script)
@@ -458,8 +459,15 @@ def test_repositories_end_the_same_under_ansible_playbook_and_fleetkit(
     else:
         assert len(repos) >= 4
     started = time.monotonic()
-    with ThreadPoolExecutor(PARALLEL_REPOS) as pool:
-        results = list(pool.map(lambda r: _repo(r, tmp_path, targets, sides), repos))
+    for side in sides:  # the repositories' common parent, made here: whichever repository
+        # made it first would give it its mode and group (Ansible's parents take them)
+        assert side.host.run(f"install -d -m 0755 -o root -g root {ROOT}").rc == 0
+    try:
+        with ThreadPoolExecutor(PARALLEL_REPOS) as pool:
+            results = list(pool.map(lambda r: _repo(r, tmp_path, targets, sides), repos))
+    finally:
+        for side in sides:
+            side.host.run(f"rmdir {ROOT}")
     for name, problems, took in results:
         print(f"{name}: {'same' if not problems else 'DIFFERENT'} ({took:.1f}s)")
     print(f"compat repos: {len(repos)} repositories in {time.monotonic() - started:.1f}s")
@@ -472,7 +480,7 @@ def test_after_undo_nothing_of_the_repositories_is_left(sides: tuple[Side, Side]
     made = " ".join(shlex.quote(p) for f in footprints for p in f.made)
     for side in sides:
         leftover = side.host.run(
-            f"ls -d {made} /srv/fkrepo {SAVE} 2>/dev/null;"
+            f"ls -d {made} /srv/fkrepo {SAVE}* 2>/dev/null;"
             " getent passwd | grep '^fkr'; getent group | grep '^fkr'; true"
         ).stdout
         assert leftover == "", f"{side.tool} ({side.address}) still has:\n{leftover}"
