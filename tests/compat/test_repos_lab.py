@@ -131,6 +131,13 @@ def sides(targets: Targets) -> Iterator[tuple[Side, Side]]:
         return Side(tool, address, host)
 
     yield side("ansible", targets.ansible), side("fleetkit", targets.fleetkit)
+    for tool, _ in pairs:  # testinfra's ControlMasters, before their socket folder goes
+        subprocess.run(
+            ["ssh", "-F", str(config), "-O", "exit", f"fkr-{tool}"],
+            capture_output=True,
+            timeout=30,
+            check=False,
+        )
     shutil.rmtree(control, ignore_errors=True)
 
 
