@@ -37,6 +37,18 @@ fi
 true"""
 
 
+def _service_mgr(ctx: ModuleContext) -> str | None:
+    """`use`, else the gathered ansible_facts.service_mgr (None: not gathered), as the
+    service action plugin chooses the module it runs."""
+    use = str(ctx.arg("use") or "auto")
+    if use != "auto":
+        return use
+    facts = ctx.variables.get("ansible_facts")
+    if isinstance(facts, Mapping) and facts.get("service_mgr"):
+        return str(facts["service_mgr"])
+    return None
+
+
 @dataclass(frozen=True)
 class ServiceState:
     """What the probe found: the backend to use and the service's states."""
@@ -96,6 +108,10 @@ def action_command(backend: str, name: str, action: str) -> str:
     return run
 
 
+UNUSED_WITH_SYSTEMD = ("pattern", "runlevel", "sleep", "arguments")
+"""The service options Ansible's service action drops when it runs the systemd module."""
+
+
 class Service(Module):
     name = "service"
     args: ClassVar[dict[str, Arg]] = {
@@ -103,6 +119,11 @@ class Service(Module):
         "state": Arg("str", choices=STATES),
         "enabled": Arg("bool"),
         "daemon_reload": Arg("bool", default=False),
+        "use": Arg("str", default="auto"),
+        "pattern": Arg("str"),
+        "runlevel": Arg("str", default="default"),
+        "sleep": Arg("int"),
+        "arguments": Arg("str", default="", aliases=("args",)),
     }
 
     def check_args(self, args: Mapping[str, Any]) -> list[str]:
@@ -118,21 +139,38 @@ class Service(Module):
         name = str(ctx.arg("name"))
         if ctx.arg("daemon_reload") and not ctx.check:
             ctx.run("systemctl daemon-reload 2>/dev/null || true")
+        manager = _service_mgr(ctx)
+        if manager == "systemd":
+            return self._as_systemd(ctx)
         res = ctx.run(probe_script(name))
         if not res.ok:
             return fail(f"cannot probe service {name}: {res.stderr.strip()}", rc=res.rc)
         st = parse_probe(res.stdout)
-        if st.backend == "none":
-            return fail(
-                f"cannot manage service {name}: {st.why}, and there is no /etc/init.d/{name}"
-            )
+        if st.backend == "systemd" and manager is None:
+            return self._as_systemd(ctx)
+        if st.backend != "sysv":
+            msg = f"Could not find the requested service {name}: host"
+            return fail(msg, registered={"changed": False, "msg": msg, "failed": True})
         actions = self._actions(ctx, st)
-        data = {"name": name, "backend": st.backend, "active": st.active, "enabled": st.enabled}
+        data: dict[str, Any] = {"name": name}
+        if ctx.arg("enabled") is not None:
+            data["enabled"] = ctx.arg("enabled")
+        if ctx.arg("state") is not None:
+            data["state"] = "stopped" if ctx.arg("state") == "stopped" else "started"
         if not actions:
-            return ModuleResult(msg=f"{name} as wanted ({st.backend})", data=data)
+            value = {**data, "changed": False, "failed": False}
+            return ModuleResult(msg=f"{name} as wanted ({st.backend})", data=data, registered=value)
         done = ", ".join(actions)
+        value = {**data, "changed": True, "failed": False}
         if ctx.check:
-            return ModuleResult(changed=True, msg=f"would {done} {name} ({st.backend})", data=data)
+            return ModuleResult(
+                changed=True,
+                msg=f"would {done} {name} ({st.backend})",
+                data=data,
+                registered={"changed": True, "msg": "service state changed", "failed": False}
+                if ctx.arg("state") is not None
+                else value,
+            )
         for action in actions:
             out = ctx.run(action_command(st.backend, name, action))
             if not out.ok:
@@ -143,7 +181,34 @@ class Service(Module):
                     stdout=out.stdout,
                     stderr=out.stderr,
                 )
-        return ModuleResult(changed=True, msg=f"{done} {name} ({st.backend})", data=data)
+        return ModuleResult(
+            changed=True, msg=f"{done} {name} ({st.backend})", data=data, registered=value
+        )
+
+    @staticmethod
+    def _as_systemd(ctx: ModuleContext) -> ModuleResult:
+        """What Ansible's service action does on a systemd host: the systemd module with
+        the service options it does not use dropped (a warning each)."""
+        from dataclasses import replace
+
+        from fleetkit.modules.args import prepare
+        from fleetkit.modules.systemd import Systemd
+
+        unit = Systemd()
+        raw = {k: ctx.arg(k) for k in ("name", "state", "enabled") if ctx.arg(k) is not None}
+        args, errors = prepare(unit, raw)
+        if errors:
+            return fail(errors[0])
+        result = unit.run(replace(ctx, args=args))
+        dropped = [
+            f'Ignoring "{k}" as it is not used in "systemd"'
+            for k in UNUSED_WITH_SYSTEMD
+            if ctx.arg(k) not in (None, "", "default")
+        ]
+        if not dropped or result.registered is None:
+            return result
+        warnings = [*dropped, *result.registered.get("warnings", [])]
+        return replace(result, registered={**result.registered, "warnings": warnings})
 
     @staticmethod
     def _actions(ctx: ModuleContext, st: ServiceState) -> list[str]:

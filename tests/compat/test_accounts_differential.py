@@ -1,9 +1,10 @@
-"""user, group (and what they make: homes, keys, shadow entries) against ansible-playbook 2.19.
+"""user, group, systemd and service on this machine (no running init) against ansible-playbook
+2.19: what they make (homes, keys, shadow entries, enablement symlinks, rc.d links).
 
 Each tests/compat/accounts/* case runs under ansible-playbook and under fleetkit on a
 local connection, each tool in a private mount namespace of its own over copies of
 /etc, /home, /var/mail, /var/log and /var/spool (tests/compat/accounts_sandbox.sh), so
-the accounts they make never reach this machine. A case writes what it observed
+the accounts and units they make never reach this machine. A case writes what it observed
 (registered values, getent/shadow lines, home folders) under -e outdir=...; the files
 (content and mode) and the per-host recaps must be the same. This machine's
 /etc/passwd and /etc/group must be unchanged afterwards. Needs root and unshare(1).

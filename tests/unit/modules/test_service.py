@@ -1,4 +1,6 @@
-"""service: the backend that works is used; commands only for what differs; clear failure."""
+"""service: as Ansible's service action: the systemd module on a systemd host (gathered
+service_mgr, `use`, or a systemctl that answers), else the init script with update-rc.d;
+Ansible's message when neither knows the service; commands only for what differs."""
 
 from __future__ import annotations
 
@@ -7,26 +9,34 @@ from tests.unit.modules.helpers import make_ctx
 
 from fleetkit.modules.registry import lookup
 from fleetkit.modules.service import parse_probe
+from fleetkit.modules.systemd import MARK
 from fleetkit.testing.fake_connection import FakeCall, FakeConnection
 
 pytestmark = pytest.mark.unit
 
 NO_SYSTEMD = "System has not been booted with systemd as init system (PID 1). Can't operate."
+UNIT = (
+    f"ActiveState=inactive\nLoadState=loaded\n{MARK}show_rc=0\n{MARK}enabled=enabled\n"
+    f"{MARK}enabled_l=enabled\n{MARK}enabled_l_rc=0\n{MARK}listed_rc=0\n"
+)
 
 
-def fake_host(probe: str) -> FakeConnection:
+def fake_host(probe: str, unit: str = UNIT) -> FakeConnection:
     def handle(call: FakeCall) -> tuple[int, str, str]:
         if call.command.startswith("n="):
             return 0, probe, ""
+        if MARK in call.command:
+            return 0, unit, ""
         return 0, "", ""
 
     return FakeConnection("h1", handle)
 
 
-def run(conn: FakeConnection, check: bool = False, **args: object):  # type: ignore[no-untyped-def]
+def run(conn: FakeConnection, check: bool = False, facts: dict | None = None, **args: object):  # type: ignore[no-untyped-def,type-arg]
     mod = lookup("service")
     assert mod is not None
-    return mod.run(make_ctx("service", args, conn, check=check))
+    variables = {"ansible_facts": facts} if facts else None
+    return mod.run(make_ctx("service", args, conn, check=check, variables=variables))
 
 
 def test_probe_prefers_systemd_when_it_answers() -> None:
@@ -43,22 +53,22 @@ def test_probe_falls_back_to_the_init_script_without_systemd() -> None:
     assert (st.backend, st.active, st.enabled) == ("sysv", True, True)
 
 
-def test_probe_reports_why_nothing_works() -> None:
-    st = parse_probe(f"sd_active={NO_SYSTEMD}\n")
-    assert st.backend == "none" and "systemctl does not work here" in st.why
-
-
-def test_started_service_is_ok_and_runs_nothing() -> None:
-    conn = fake_host("sd_active=active\nsd_enabled=enabled\nsd_unit=yes\n")
-    res = run(conn, name="nginx", state="started", enabled=True)
-    assert not res.changed and not res.failed
-    assert len(conn.commands) == 1
-
-
-def test_stopped_service_is_started_with_systemctl() -> None:
+def test_a_systemd_host_runs_the_systemd_module() -> None:
     conn = fake_host("sd_active=inactive\nsd_enabled=enabled\nsd_unit=yes\n")
     res = run(conn, name="nginx", state="started")
     assert res.changed and conn.commands[-1] == "systemctl start nginx"
+    assert res.registered is not None and res.registered["status"]["ActiveState"] == "inactive"
+
+
+def test_gathered_service_mgr_or_use_decide_without_the_probe() -> None:
+    conn = fake_host("")
+    res = run(conn, facts={"service_mgr": "systemd"}, name="nginx", enabled=True, sleep=3)
+    assert not res.changed and not any(c.startswith("n=") for c in conn.commands)
+    assert res.registered is not None
+    assert res.registered["warnings"] == ['Ignoring "sleep" as it is not used in "systemd"']
+    conn = fake_host("")
+    run(conn, use="systemd", name="nginx", enabled=True)
+    assert not any(c.startswith("n=") for c in conn.commands)
 
 
 def test_sysv_start_and_enable_use_the_init_script_and_update_rc_d() -> None:
@@ -67,22 +77,16 @@ def test_sysv_start_and_enable_use_the_init_script_and_update_rc_d() -> None:
     assert res.changed and "(sysv)" in res.msg
     assert "service node-exp start" in conn.commands[1]
     assert "update-rc.d node-exp" in conn.commands[2]
-
-
-def test_restarted_always_acts() -> None:
-    conn = fake_host("sd_active=active\nsd_unit=yes\n")
-    assert run(conn, name="x", state="restarted").changed
+    assert res.data == {"name": "node-exp", "enabled": True, "state": "started"}
 
 
 def test_check_mode_predicts_without_acting() -> None:
-    conn = fake_host("sd_active=inactive\nsd_unit=yes\n")
+    conn = fake_host(f"sd_active={NO_SYSTEMD}\nsysv=yes\nsysv_status=3\n")
     res = run(conn, check=True, name="x", state="started")
     assert res.changed and res.msg.startswith("would start")
     assert len(conn.commands) == 1
 
 
-def test_no_backend_fails_with_the_reason() -> None:
-    conn = fake_host(f"sd_active={NO_SYSTEMD}\n")
-    res = run(conn, name="ghost", state="started")
-    assert res.failed
-    assert "cannot manage service ghost" in res.msg and "/etc/init.d/ghost" in res.msg
+def test_a_service_neither_knows_fails_with_ansibles_message() -> None:
+    res = run(fake_host(f"sd_active={NO_SYSTEMD}\n"), name="ghost", state="started")
+    assert res.failed and res.msg == "Could not find the requested service ghost: host"
