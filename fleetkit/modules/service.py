@@ -1,11 +1,13 @@
 """service: a service started/stopped/restarted/reloaded and enabled at boot, or not.
 
-Works with what the host has: systemd when systemctl can talk to it (PID 1 is
-systemd, or a daemonless systemctl stands in), else the SysV init script
-(/etc/init.d/NAME via `service`, enabled with update-rc.d). One round trip
-probes the backend, the running state and the boot state; commands run only
-for what differs (restarted/reloaded always act, as asked). When neither
-backend can manage the service, the task fails saying why.
+As Ansible's service action chooses: the service manager is `use`, else the
+gathered service_mgr, else what the probe finds as the setup module would (PID 1's
+name, systemd's boot canaries, /sbin/init); `systemd` runs the systemd module. Any
+other manager runs the generic service module: systemctl when systemd booted the
+host (a canary or PID 1), else the SysV init script (/etc/init.d/NAME via `service`,
+enabled with update-rc.d). One round trip probes the manager, the running state and
+the boot state; commands run only for what differs (restarted/reloaded always act,
+as asked). When neither can manage the service, the task fails with Ansible's message.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from fleetkit.executor.facts.services import PROC_1_MAP, SYSTEMD_CANARIES
 from fleetkit.modules.base import Arg, Module, ModuleContext, ModuleResult, fail
 from fleetkit.modules.remote import q
 
@@ -23,12 +26,16 @@ NO_SYSTEMD = ("not been booted with systemd", "Failed to connect to bus", "Faile
 
 def probe_script(name: str) -> str:
     n = q(name)
+    canaries = " ".join(SYSTEMD_CANARIES)
     return f"""n={n}
 if command -v systemctl >/dev/null 2>&1; then
   a=$(systemctl is-active "$n" 2>&1); echo "sd_active=$(echo "$a" | head -n1)"
   echo "sd_enabled=$(systemctl is-enabled "$n" 2>/dev/null | head -n1)"
   systemctl cat "$n" >/dev/null 2>&1 && echo sd_unit=yes
+  for c in {canaries}; do [ -e "$c" ] && echo sd_booted=yes; done
+  echo "sbin_init=$(readlink /sbin/init 2>/dev/null)"
 fi
+echo "proc1=$(cat /proc/1/comm 2>/dev/null)"
 if [ -x "/etc/init.d/$n" ]; then
   echo sysv=yes
   "/etc/init.d/$n" status >/dev/null 2>&1; echo "sysv_status=$?"
@@ -57,17 +64,42 @@ class ServiceState:
     active: bool = False
     enabled: bool | None = None
     why: str = ""
+    manager: str = "service"  # the service_mgr the setup module would report
 
 
-def parse_probe(stdout: str) -> ServiceState:
+def _probe_info(stdout: str) -> dict[str, str]:
     info: dict[str, str] = {}
     for line in stdout.splitlines():
         key, eq, value = line.partition("=")
         if eq:
             info[key] = value.strip()
+    return info
+
+
+def probed_manager(info: Mapping[str, str]) -> str:
+    """service_mgr as ansible-core's setup module decides it on Linux, from the probe:
+    PID 1's name (mapped; `init` and shells distrusted), else systemd's boot canaries,
+    else an /sbin/init that is systemd (offline), else sysvinit."""
+    proc_1 = info.get("proc1", "").rsplit("/", 1)[-1]
+    if proc_1 and proc_1 != "init" and not proc_1.endswith("sh"):
+        return PROC_1_MAP.get(proc_1, proc_1)
+    has_systemctl = "sd_active" in info
+    if has_systemctl and info.get("sd_booted") == "yes":
+        return "systemd"
+    if has_systemctl and info.get("sbin_init", "").rsplit("/", 1)[-1] == "systemd":
+        return "systemd"
+    return "sysvinit"
+
+
+def parse_probe(stdout: str) -> ServiceState:
+    """What the generic service module would use: systemctl when systemd booted the host
+    (Ansible's is_systemd_managed: a canary, or PID 1 is systemd), else the init script."""
+    info = _probe_info(stdout)
+    manager = probed_manager(info)
     sd_active = info.get("sd_active", "")
     systemd_ok = "sd_active" in info and not any(m in sd_active for m in NO_SYSTEMD)
-    if systemd_ok and (info.get("sd_unit") == "yes" or "sysv" not in info):
+    booted = info.get("sd_booted") == "yes" or info.get("proc1") == "systemd"
+    if systemd_ok and booted and (info.get("sd_unit") == "yes" or "sysv" not in info):
         enabled = info.get("sd_enabled", "")
         return ServiceState(
             "systemd",
@@ -75,20 +107,24 @@ def parse_probe(stdout: str) -> ServiceState:
             enabled=enabled in ("enabled", "enabled-runtime", "static", "alias", "indirect")
             if enabled
             else None,
+            manager=manager,
         )
     if info.get("sysv") == "yes":
         return ServiceState(
             "sysv",
             active=info.get("sysv_status") == "0",
             enabled=info.get("sysv_enabled") == "yes",
+            manager=manager,
         )
     if "sd_active" not in info:
         why = "there is no systemctl"
     elif not systemd_ok:
         why = f"systemctl does not work here ({sd_active})"
+    elif not booted:
+        why = "systemd did not boot this host and there is no init script"
     else:
         why = "systemd knows no such unit"
-    return ServiceState("none", why=why)
+    return ServiceState("none", why=why, manager=manager)
 
 
 def action_command(backend: str, name: str, action: str) -> str:
@@ -146,9 +182,9 @@ class Service(Module):
         if not res.ok:
             return fail(f"cannot probe service {name}: {res.stderr.strip()}", rc=res.rc)
         st = parse_probe(res.stdout)
-        if st.backend == "systemd" and manager is None:
+        if manager is None and st.manager == "systemd":
             return self._as_systemd(ctx)
-        if st.backend != "sysv":
+        if st.backend == "none":
             msg = f"Could not find the requested service {name}: host"
             return fail(msg, registered={"changed": False, "msg": msg, "failed": True})
         actions = self._actions(ctx, st)

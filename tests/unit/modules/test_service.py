@@ -1,5 +1,6 @@
-"""service: as Ansible's service action: the systemd module on a systemd host (gathered
-service_mgr, `use`, or a systemctl that answers), else the init script with update-rc.d;
+"""service: as Ansible's service action: the systemd module on a systemd host (`use`,
+gathered service_mgr, or the manager the setup module would find), else the generic
+module: systemctl when systemd booted the host, else the init script with update-rc.d;
 Ansible's message when neither knows the service; commands only for what differs."""
 
 from __future__ import annotations
@@ -39,11 +40,34 @@ def run(conn: FakeConnection, check: bool = False, facts: dict | None = None, **
     return mod.run(make_ctx("service", args, conn, check=check, variables=variables))
 
 
-def test_probe_prefers_systemd_when_it_answers() -> None:
+def test_probe_prefers_systemd_when_it_booted_the_host() -> None:
     st = parse_probe(
         "sd_active=inactive\nsd_enabled=enabled\nsd_unit=yes\nsysv=yes\nsysv_status=3\n"
+        "sd_booted=yes\nproc1=systemd\n"
     )
-    assert (st.backend, st.active, st.enabled) == ("systemd", False, True)
+    assert (st.backend, st.active, st.enabled, st.manager) == ("systemd", False, True, "systemd")
+
+
+def test_a_daemonless_systemctl_under_another_init_leaves_the_init_script_in_charge() -> None:
+    # a container whose PID 1 is tini, with a systemctl that answers (as on lab hosts):
+    # ansible-core's setup says service_mgr=tini, its service module uses the init script
+    probe = (
+        "sd_active=inactive\nsd_enabled=enabled\nsd_unit=yes\nsbin_init=/lib/systemd/systemd\n"
+        "sysv=yes\nsysv_status=3\nsysv_enabled=yes\nproc1=tini\n"
+    )
+    st = parse_probe(probe)
+    assert (st.backend, st.manager, st.enabled) == ("sysv", "tini", True)
+    for facts in (None, {"service_mgr": "tini"}):
+        conn = fake_host(probe)
+        res = run(conn, check=True, facts=facts, name="node-exp", state="started", enabled=True)
+        assert res.changed and res.msg == "would start node-exp (sysv)"
+        assert res.registered == {"changed": True, "msg": "service state changed", "failed": False}
+
+
+def test_a_shell_or_init_as_pid_1_is_distrusted_and_sbin_init_decides() -> None:
+    probe = "sd_active=inactive\nsd_unit=yes\nsbin_init=/lib/systemd/systemd\nproc1=bash\n"
+    assert parse_probe(probe).manager == "systemd"
+    assert parse_probe("sysv=yes\nproc1=init\n").manager == "sysvinit"
 
 
 def test_probe_falls_back_to_the_init_script_without_systemd() -> None:
@@ -54,7 +78,7 @@ def test_probe_falls_back_to_the_init_script_without_systemd() -> None:
 
 
 def test_a_systemd_host_runs_the_systemd_module() -> None:
-    conn = fake_host("sd_active=inactive\nsd_enabled=enabled\nsd_unit=yes\n")
+    conn = fake_host("sd_active=inactive\nsd_enabled=enabled\nsd_unit=yes\nproc1=systemd\n")
     res = run(conn, name="nginx", state="started")
     assert res.changed and conn.commands[-1] == "systemctl start nginx"
     assert res.registered is not None and res.registered["status"]["ActiveState"] == "inactive"
