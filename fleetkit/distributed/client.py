@@ -248,7 +248,6 @@ def _submit(client: Any, run: ClusterExec, run_id: str, shard: ShardPlan) -> Any
         key=f"fleetkit-{run_id}-shard-{shard.index}",
         pure=False,
         retries=0,
-        resources=shard.resources,
         workers=list(shard.workers) or None,
         allow_other_workers=False,
     )

@@ -135,7 +135,6 @@ def run_health_on_cluster(
                 key=f"fleetkit-{run_id}-health-{shard.index}",
                 pure=False,
                 retries=0,
-                resources=shard.resources,
                 workers=list(shard.workers) or None,
                 allow_other_workers=False,
             )

@@ -265,7 +265,6 @@ def _submit(client: Any, job: PlaybookShardJob, shard: ShardPlan) -> Any:
         key=f"fleetkit-{job.run_id}-run-{shard.index}",
         pure=False,
         retries=0,
-        resources=shard.resources,
         workers=list(shard.workers) or None,
         allow_other_workers=False,
     )

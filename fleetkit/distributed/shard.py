@@ -8,6 +8,12 @@ every worker serves every host. Hosts that no worker serves are not sent anywher
 the run reports them unreachable with a message saying so. Within a group the hosts
 are split by a stable hash (Prometheus' hashmod of the host name) into one shard
 per serving worker, so the same inventory always gives the same shards.
+
+A shard may run on any worker that served its group when the run was planned (a
+Dask worker restriction by address, not a resource unit): a shard of `run` that
+waits at a play's gate holds no unit of the group, so when a worker is gone before
+its shard starts and Dask gives that shard to another serving worker, it runs there
+beside the waiting one instead of queueing behind it for ever.
 """
 
 from __future__ import annotations
@@ -42,21 +48,17 @@ class WorkerInfo:
 
 @dataclass(frozen=True)
 class ShardPlan:
-    """One shard: its hosts and where it may run (a group resource, or worker addresses)."""
+    """One shard: its hosts, its group (None: untagged) and the workers it may run on
+    (their addresses; empty: any worker)."""
 
     index: int
     hosts: tuple[str, ...]
     group: str | None = None
     workers: tuple[str, ...] = ()
 
-    @property
-    def resources(self) -> dict[str, float] | None:
-        """The Dask resource restriction: one unit of `group-NAME`, or none."""
-        return {f"{RESOURCE_PREFIX}{self.group}": 1} if self.group is not None else None
-
     def can_run_on(self, worker: WorkerInfo) -> bool:
-        if self.group is not None:
-            return self.group in worker.groups
+        if self.group is not None and self.group not in worker.groups:
+            return False
         return not self.workers or worker.address in self.workers
 
 
@@ -99,7 +101,8 @@ def plan_shards(
         if key is None:
             n, restrict = len(untagged), (untagged if tagged else ())
         else:
-            n, restrict = sum(1 for w in tagged if key in w.groups), ()
+            restrict = tuple(sorted(w.address for w in tagged if key in w.groups))
+            n = len(restrict)
         parts: list[list[str]] = [[] for _ in range(n)]
         for host in members:
             parts[hashmod(host, n)].append(host)

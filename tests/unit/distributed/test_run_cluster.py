@@ -505,3 +505,64 @@ def test_plays_stay_in_order_across_shards(cluster: Any, tmp_path: Path) -> None
     assert result.exit_code() == 0
     order = [c for _, _, c in ran(log)]
     assert order == ["echo hold migrate"] * 2 + ["echo deploy"] * 2
+
+
+def test_a_group_shard_moved_to_a_busy_worker_still_runs_past_the_play_gate(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two workers served group web when the run was planned (two web shards); one is
+    gone before its shard starts, so Dask gives that shard to the other, which is
+    already running the first shard. The first waits at play 2's gate for the second:
+    if the first held the group (a Dask resource unit), the second could never start
+    and the run hung. Shards are placed by worker address, so both run."""
+    from fleetkit.distributed import run_client
+    from fleetkit.distributed.shard import WorkerInfo
+
+    gone = WorkerInfo("tcp://127.0.0.1:9", "gone", frozenset({"web"}))
+    real = run_client.workers_of
+    monkeypatch.setattr(run_client, "workers_of", lambda client: [*real(client), gone])
+    playbook = (
+        "- hosts: web\n  gather_facts: false\n  tasks:\n    - {name: one, command: echo one}\n"
+        "- hosts: web\n  gather_facts: false\n  tasks:\n    - {name: two, command: echo two}\n"
+    )
+    with distributed.LocalCluster(
+        n_workers=1,
+        threads_per_worker=1,
+        processes=False,
+        dashboard_address="127.0.0.1:0",
+        resources={"group-web": 1},
+    ) as lc:
+        prepared = prepared_run(tmp_path, playbook)
+        out = Captured()
+        log = tmp_path / "cluster.log"
+        results: list[RunResult] = []
+        running = threading.Thread(
+            target=lambda: results.append(
+                run_playbook_on_cluster(
+                    prepared,
+                    out.reporter,
+                    "inproc",
+                    client_factory=client_of(lc),
+                    connect_host=LoggedFleet(log),
+                )
+            ),
+            daemon=True,
+        )
+        running.start()
+        running.join(90)
+        if not results:  # a hung run: stop its shards so the cluster can close
+            with distributed.Client(lc, set_as_default=False) as watcher:
+                for name in watcher.run_on_scheduler(_event_names):
+                    distributed.Event(name, client=watcher).set()
+            running.join(30)
+            pytest.fail(f"the run hung at a play gate; ran: {ran(log)}")
+        assert finish(prepared, results[0]).exit_code() == 0, out.events()
+    commands = sorted((h, c) for _, h, c in ran(log))
+    web = ("h1", "h2", "h5")
+    assert commands == sorted([(h, "echo one") for h in web] + [(h, "echo two") for h in web])
+    assert len({pid for pid, _, _ in ran(log)}) == 2  # two shards, one after the other's gate
+
+
+def _event_names(dask_scheduler: Any) -> list[str]:
+    """Every Event the scheduler holds (a hung run's gates and stop)."""
+    return list(dask_scheduler.extensions["events"]._events)

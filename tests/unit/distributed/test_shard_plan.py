@@ -28,7 +28,7 @@ def test_untagged_workers_share_every_host_once_by_a_stable_hash() -> None:
     assert not plan.unplaced and len(plan.shards) == 3
     placed = [h for s in plan.shards for h in s.hosts]
     assert sorted(placed) == sorted(HOSTS)
-    assert all(s.resources is None and s.workers == () for s in plan.shards)
+    assert all(s.group is None and s.workers == () for s in plan.shards)
     assert plan == plan_shards(HOSTS, GROUPS, workers)  # same inventory, same shards
 
 
@@ -42,7 +42,9 @@ def test_tagged_workers_get_only_their_groups_hosts() -> None:
     by_group: dict[str | None, list[str]] = {}
     for s in plan.shards:
         by_group.setdefault(s.group, []).extend(s.hosts)
-        assert s.resources == {f"group-{s.group}": 1}
+        # placed by address on the workers serving the group (no resource unit held)
+        serving = tuple(sorted(w.address for w in workers if s.group in w.groups))
+        assert s.workers == serving
     assert sorted(by_group["dc1"]) == sorted(h for h in HOSTS if GROUPS[h] == ("dc1",))
     assert sorted(by_group["dc2"]) == sorted(h for h in HOSTS if GROUPS[h] == ("dc2",))
     assert sum(1 for s in plan.shards if s.group == "dc2") == 2  # one shard per dc2 worker
