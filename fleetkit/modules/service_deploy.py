@@ -8,6 +8,8 @@ task waits (by default) until running tasks == desired, all on the new spec; an
 update the engine rolls back (failure_action: rollback) is a failure with the
 engine's reason. Ports: 80, '8080:80', '8080:80/udp' or {target, published,
 protocol, mode}; publish_mode (ingress|host) is the default mode of each port.
+mounts (Swarm): [{source, target, type: bind|volume|tmpfs, readonly}], a bind
+source being a path on the node that runs the task.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ class ServiceDeploy(ClusterModule):
         "env": Arg("raw"),
         "labels": Arg("dict"),
         "container_labels": Arg("dict"),
+        "mounts": Arg("list"),
         "ports": Arg("list", aliases=("publish",)),
         "publish_mode": Arg("str", choices=("ingress", "host")),
         "endpoint_mode": Arg("str", choices=("vip", "dnsrr")),

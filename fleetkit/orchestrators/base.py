@@ -153,6 +153,19 @@ class RestartPolicy:
     window_s: float | None = None
 
 
+MountType = Literal["bind", "volume", "tmpfs"]
+
+
+@dataclass(frozen=True)
+class Mount:
+    """A path of the node (bind), a named volume or a tmpfs, at target in each task."""
+
+    target: str
+    source: str = ""
+    type: MountType = "bind"
+    readonly: bool = False
+
+
 @dataclass(frozen=True)
 class SwarmOptions:
     """What only Docker Swarm has; the Kubernetes driver ignores this block."""
@@ -162,6 +175,7 @@ class SwarmOptions:
     max_replicas_per_node: int | None = None
     restart_policy: RestartPolicy | None = None
     container_labels: Mapping[str, str] | None = None
+    mounts: tuple[Mount, ...] | None = None
 
 
 ServiceType = Literal["ClusterIP", "NodePort", "LoadBalancer", "None"]

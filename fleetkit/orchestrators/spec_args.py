@@ -15,6 +15,8 @@ from fleetkit.orchestrators.base import (
     EndpointMode,
     HealthCheck,
     K8sOptions,
+    Mount,
+    MountType,
     Port,
     PublishMode,
     Resources,
@@ -194,6 +196,31 @@ def update_policy(value: Mapping[str, Any], what: str = "update_config") -> Upda
     )
 
 
+MOUNT_TYPES = ("bind", "volume", "tmpfs")
+
+
+def mount(value: Any) -> Mount:
+    """{source, target, type: bind|volume|tmpfs, readonly} (community.docker's names)."""
+    if not isinstance(value, Mapping):
+        raise ValueError(f"mounts: each mount is a mapping of source and target, got {value!r}")
+    _keys(value, ("source", "target", "type", "readonly"), "mount")
+    kind = cast(MountType, _choice(value.get("type", "bind"), MOUNT_TYPES, "mount type"))
+    target = str(value.get("target") or "")
+    source = "" if value.get("source") is None else str(value["source"])
+    if not target.startswith("/"):
+        raise ValueError(f"mount {dict(value)}: 'target' must be an absolute path")
+    if kind == "bind" and not source.startswith("/"):
+        raise ValueError(f"mount {dict(value)}: a bind mount's 'source' is an absolute path")
+    if kind == "volume" and not source:
+        raise ValueError(f"mount {dict(value)}: a volume mount needs 'source' (the volume)")
+    if kind == "tmpfs" and source:
+        raise ValueError(f"mount {dict(value)}: a tmpfs mount has no 'source'")
+    readonly = value.get("readonly", False)
+    if not isinstance(readonly, bool):
+        raise ValueError(f"mount {dict(value)}: 'readonly' is true or false")
+    return Mount(target=target, source=source, type=kind, readonly=readonly)
+
+
 def restart_policy(value: Mapping[str, Any]) -> RestartPolicy:
     """{condition, delay, max_attempts, window}."""
     _keys(value, ("condition", "delay", "max_attempts", "window"), "restart_policy")
@@ -257,6 +284,7 @@ SWARM_KEYS = (
     "max_replicas_per_node",
     "restart_policy",
     "container_labels",
+    "mounts",
 )
 K8S_KEYS = (
     "namespace",
@@ -300,7 +328,14 @@ def swarm_options(args: Mapping[str, Any]) -> SwarmOptions:
         container_labels=None
         if args.get("container_labels") is None
         else string_map(args["container_labels"], "container_labels"),
+        mounts=None if args.get("mounts") is None else _mounts(args["mounts"]),
     )
+
+
+def _mounts(value: Any) -> tuple[Mount, ...]:
+    if not isinstance(value, list | tuple):
+        raise ValueError(f"mounts must be a list of mounts, got {type(value).__name__}")
+    return tuple(mount(m) for m in value)
 
 
 def _surge(value: Any, what: str) -> int | str:

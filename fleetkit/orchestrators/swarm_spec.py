@@ -16,6 +16,7 @@ from typing import Any
 from fleetkit.errors import OrchestratorError
 from fleetkit.orchestrators.base import (
     HealthCheck,
+    Mount,
     Port,
     Resources,
     RestartPolicy,
@@ -166,6 +167,16 @@ def _restart_json(r: RestartPolicy) -> Json:
     }
 
 
+def _mount_json(m: Mount) -> Json:
+    """The engine's Mount: ReadOnly is sent only when true (as the engine reports it)."""
+    out: Json = {"Type": m.type, "Target": m.target}
+    if m.source:
+        out["Source"] = m.source
+    if m.readonly:
+        out["ReadOnly"] = True
+    return out
+
+
 def _merged(current: Any, named: Json) -> Json:
     base: Json = copy.deepcopy(current) if isinstance(current, dict) else {}
     base.update(named)
@@ -193,6 +204,9 @@ def _named(spec: ServiceSpec, current: Json) -> list[tuple[str, tuple[str, ...],
     if spec.swarm.container_labels is not None:
         path = ("TaskTemplate", "ContainerSpec", "Labels")
         out.append(("container_labels", path, dict(spec.swarm.container_labels)))
+    if spec.swarm.mounts is not None:
+        path = ("TaskTemplate", "ContainerSpec", "Mounts")
+        out.append(("mounts", path, [_mount_json(m) for m in spec.swarm.mounts]))
     if spec.ports is not None:
         out.append(("ports", ("EndpointSpec", "Ports"), ports_json(spec.ports)))
     if spec.swarm.endpoint_mode is not None:
@@ -230,6 +244,8 @@ def _equal(field: str, before: Any, after: Any) -> bool:
         return env_map(before) == env_map(after)
     if field == "constraints":
         return sorted(before or []) == sorted(after or [])
+    if field == "mounts":
+        return _mount_keys(before) == _mount_keys(after)
     if field == "ports":
         norm_before = sorted((_port_defaults(p) for p in before or []), key=_port_key)
         return norm_before == sorted(normalise(after or []), key=_port_key)
@@ -238,6 +254,20 @@ def _equal(field: str, before: Any, after: Any) -> bool:
     if field == "replicas":
         return bool(before == after)
     return bool(normalise({"v": before}) == normalise({"v": after}))
+
+
+def _mount_keys(mounts: Any) -> list[tuple[str, str, str, bool]]:
+    """What a mount list means, without the defaults the engine adds (BindOptions...)."""
+    return sorted(
+        (
+            str(m.get("Target")),
+            str(m.get("Type")),
+            str(m.get("Source") or ""),
+            bool(m.get("ReadOnly")),
+        )
+        for m in mounts or []
+        if isinstance(m, Mapping)
+    )
 
 
 def _port_key(p: Mapping[str, Any]) -> tuple[int, str]:

@@ -34,7 +34,16 @@ def test_exporter_shards_deploy_one_service_with_slot_templated_shards(run: Runn
     assert spec["Name"] == "fleetkit-exporter"
     assert spec["Mode"]["Replicated"]["Replicas"] == 3
     assert container["Command"] == ["fleetkit", "exporter"]
-    assert container["Args"][:2] == ["-i", "/etc/fleetkit/inventory.yml"]
+    assert container["Args"][:2] == ["-i", "/etc/fleetkit-exporter/inventory.yml"]
+    # the node's copy of the exporters' inventory, key and known_hosts, read-only
+    assert container["Mounts"] == [
+        {
+            "Type": "bind",
+            "Source": "/etc/fleetkit-exporter",
+            "Target": "/etc/fleetkit-exporter",
+            "ReadOnly": True,
+        }
+    ]
     # the Jinja render leaves Swarm's own template for the engine
     assert "FLEETKIT_EXPORTER_SHARD_SLOT={{.Task.Slot}}/3" in container["Env"]
     # what each replica's engine-expanded value means: slots 1..3 are shards 0..2

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
-from fleetkit.orchestrators.base import Port
+from fleetkit.orchestrators.base import Mount, Port
 from fleetkit.orchestrators.spec_args import duration, port, service_spec, size
 
 
@@ -62,3 +64,29 @@ def test_publish_mode_is_the_default_mode_of_each_port() -> None:
 def test_negative_replicas_are_refused() -> None:
     with pytest.raises(ValueError, match="0 or more"):
         service_spec({"name": "web", "replicas": -1})
+
+
+def test_mounts_read_community_dockers_names_in_the_swarm_block_or_at_the_top() -> None:
+    wanted = (Mount("/etc/x", "/srv/x", readonly=True), Mount("/scratch", type="tmpfs"))
+    raw = [
+        {"source": "/srv/x", "target": "/etc/x", "readonly": True},
+        {"target": "/scratch", "type": "tmpfs"},
+    ]
+    assert service_spec({"name": "w", "mounts": raw}).swarm.mounts == wanted
+    assert service_spec({"name": "w", "swarm": {"mounts": raw}}).swarm.mounts == wanted
+
+
+@pytest.mark.parametrize(
+    ("bad", "says"),
+    [
+        ({"source": "/a"}, "'target' must be an absolute path"),
+        ({"source": "relative", "target": "/b"}, "a bind mount's 'source' is an absolute path"),
+        ({"target": "/b", "type": "volume"}, "a volume mount needs 'source'"),
+        ({"source": "/a", "target": "/b", "mode": "ro"}, "unknown key(s) mode"),
+        ({"source": "/a", "target": "/b", "readonly": "yes"}, "'readonly' is true or false"),
+        ("/a:/b", "each mount is a mapping"),
+    ],
+)
+def test_a_bad_mount_names_what_to_write(bad: object, says: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(says)):
+        service_spec({"name": "w", "mounts": [bad]})

@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 from fleetkit.errors import OrchestratorError
-from fleetkit.orchestrators.base import Port, Resources, ServiceSpec, SwarmOptions, UpdatePolicy
+from fleetkit.orchestrators.base import (
+    Mount,
+    Port,
+    Resources,
+    ServiceSpec,
+    SwarmOptions,
+    UpdatePolicy,
+)
 from fleetkit.orchestrators.swarm_spec import apply, get
 
 from .conftest import V1, V2
@@ -120,3 +127,25 @@ def test_zero_values_the_engine_omits_are_no_change() -> None:
 def test_scaling_to_zero_is_a_change() -> None:
     _, fields = apply(CURRENT, ServiceSpec("web", replicas=0))
     assert fields == ["replicas"]
+
+
+def test_mounts_are_set_and_the_engines_own_defaults_are_no_change() -> None:
+    mounts = (
+        Mount("/etc/fleetkit", "/srv/fleetkit", readonly=True),
+        Mount("/data", "cache", type="volume"),
+    )
+    spec, fields = apply(CURRENT, ServiceSpec("web", swarm=SwarmOptions(mounts=mounts)))
+    assert fields == ["mounts"]
+    assert get(spec, ("TaskTemplate", "ContainerSpec", "Mounts")) == [
+        {"Type": "bind", "Target": "/etc/fleetkit", "Source": "/srv/fleetkit", "ReadOnly": True},
+        {"Type": "volume", "Target": "/data", "Source": "cache"},
+    ]
+    # as the engine reports them back: its defaults added, another order
+    spec["TaskTemplate"]["ContainerSpec"]["Mounts"] = [
+        {"Type": "volume", "Source": "cache", "Target": "/data", "VolumeOptions": {}},
+        {"Type": "bind", "Source": "/srv/fleetkit", "Target": "/etc/fleetkit", "ReadOnly": True},
+    ]
+    _, again = apply(spec, ServiceSpec("web", swarm=SwarmOptions(mounts=mounts)))
+    assert again == []
+    _, writable = apply(spec, ServiceSpec("web", swarm=SwarmOptions(mounts=mounts[1:])))
+    assert writable == ["mounts"]
