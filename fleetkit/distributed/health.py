@@ -55,6 +55,7 @@ def claim_name(run_id: str, index: int) -> str:
 def run_health_shard(job: HealthShardJob) -> list[CheckResult]:
     """On the worker: one collection cycle, the extra commands and the verdicts."""
     from fleetkit.connection.factory import ConnectionFactory
+    from fleetkit.distributed.worker_safety import stop_thread_profiler
     from fleetkit.distributed.worker_task import claim
     from fleetkit.executor.pool import HostPool, default_forks
     from fleetkit.monitoring.cycle import Collection, Targets
@@ -63,6 +64,7 @@ def run_health_shard(job: HealthShardJob) -> list[CheckResult]:
     distributed = dask()
     if not claim(claim_name(job.run_id, job.index), distributed.get_client()):
         raise RuntimeError(f"health shard {job.index} started again: not re-run")
+    stop_thread_profiler(distributed.get_worker())  # before any SSH thread (worker_safety)
     capped = {
         h: replace(s, connect_timeout=min(s.connect_timeout, job.timeout))
         for h, s in job.specs.items()

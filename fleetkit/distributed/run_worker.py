@@ -28,6 +28,7 @@ from fleetkit.distributed.dask_api import dask
 from fleetkit.distributed.job import DONE, REFUSED, STARTED, SchedulerLinkLost
 from fleetkit.distributed.run_job import EVENTS, UNUSABLE, PlaybookShardJob, ShardEvent
 from fleetkit.distributed.shard_child import ChildJob, read_frame, write_frame
+from fleetkit.distributed.worker_safety import stop_thread_profiler
 from fleetkit.distributed.worker_task import FLUSH_S, STOP_POLL_S, Sender, claim, event_is_set
 
 STOP_GRACE_S = 15.0  # after SIGINT, the child has this long to end before it is killed
@@ -125,6 +126,7 @@ def run_playbook_shard(job: PlaybookShardJob) -> int:
         sender.put(REFUSED, f"shard {job.index} started again on {worker.address}: not re-run")
         return 0
     sender.put(STARTED, (worker.address, str(worker.name)))
+    stop_thread_profiler(worker)  # the relay's threads start and end here (worker_safety)
     distributed.secede()
     try:
         child = ShardProcess(job)

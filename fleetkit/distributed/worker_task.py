@@ -37,6 +37,7 @@ from fleetkit.distributed.job import (
     StepTuple,
     step_tuple,
 )
+from fleetkit.distributed.worker_safety import stop_thread_profiler
 from fleetkit.executor.adhoc import command_step
 from fleetkit.executor.pool import HostPool, default_forks
 from fleetkit.results import StepResult
@@ -125,6 +126,7 @@ def run_shard(job: ShardJob) -> int:
         sender.put(REFUSED, f"shard {job.index} started again on {worker.address}: not re-run")
         return 0
     sender.put(STARTED, (worker.address, str(worker.name)))
+    stop_thread_profiler(worker)  # before the first SSH thread (see worker_safety)
     finished = threading.Event()
     failure: list[BaseException] = []
     factory = ConnectionFactory(dict(job.specs))

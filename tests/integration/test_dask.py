@@ -25,11 +25,12 @@ from tests.dask_lab import DaskLab, dask_lab
 from tests.lab_aliases import alias_inventory
 from tests.support import FLEETKIT, fleetkit, json_events
 
+from fleetkit.distributed.worker_safety import PROFILER_CALLBACKS, deadlock_prone
 from fleetkit.lab import LabState
 
 pytestmark = pytest.mark.integration
 
-pytest.importorskip("distributed")
+distributed = pytest.importorskip("distributed")
 
 N_NAMES = 50
 # a worker in lab2's namespace connects from lab2's address, one in lab3's from lab3's
@@ -94,6 +95,18 @@ def test_exec_on_the_cluster_matches_a_local_run_every_time(
         assert comparable(got) == expected  # none missing, same per-host result
         summary = json_events(run.stdout)[-1]
         assert summary["event"] == "summary" and len(summary["hosts"]) == N_NAMES
+    if deadlock_prone():  # each shard stopped its worker's thread profiler (worker_safety)
+        with distributed.Client(cluster.address, timeout=20, set_as_default=False) as client:
+            profiling = client.run(_profiling)
+        assert profiling and not any(profiling.values()), profiling
+
+
+def _profiling(dask_worker: Any) -> bool:
+    return any(
+        pc.is_running()
+        for name, pc in dask_worker.periodic_callbacks.items()
+        if name in PROFILER_CALLBACKS
+    )
 
 
 def test_tagged_workers_only_connect_to_their_groups_hosts(
