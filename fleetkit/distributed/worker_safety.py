@@ -57,3 +57,12 @@ def stop_thread_profiler(worker: Any, *, prone: bool | None = None) -> bool:
     worker.loop.add_callback(stop)  # tornado's thread-safe entry to the event loop
     stopped.wait(STOP_WAIT_S)
     return True
+
+
+def profiler_running(dask_worker: Any) -> bool:
+    """Whether dask_worker's thread profiler runs (`client.run(profiler_running)`)."""
+    return any(
+        pc.is_running()
+        for name, pc in dask_worker.periodic_callbacks.items()
+        if name in PROFILER_CALLBACKS
+    )

@@ -25,7 +25,7 @@ from tests.dask_lab import DaskLab, dask_lab
 from tests.lab_aliases import alias_inventory
 from tests.support import FLEETKIT, fleetkit, json_events
 
-from fleetkit.distributed.worker_safety import PROFILER_CALLBACKS, deadlock_prone
+from fleetkit.distributed.worker_safety import deadlock_prone, profiler_running
 from fleetkit.lab import LabState
 
 pytestmark = pytest.mark.integration
@@ -97,16 +97,8 @@ def test_exec_on_the_cluster_matches_a_local_run_every_time(
         assert summary["event"] == "summary" and len(summary["hosts"]) == N_NAMES
     if deadlock_prone():  # each shard stopped its worker's thread profiler (worker_safety)
         with distributed.Client(cluster.address, timeout=20, set_as_default=False) as client:
-            profiling = client.run(_profiling)
+            profiling = client.run(profiler_running)
         assert profiling and not any(profiling.values()), profiling
-
-
-def _profiling(dask_worker: Any) -> bool:
-    return any(
-        pc.is_running()
-        for name, pc in dask_worker.periodic_callbacks.items()
-        if name in PROFILER_CALLBACKS
-    )
 
 
 def test_tagged_workers_only_connect_to_their_groups_hosts(

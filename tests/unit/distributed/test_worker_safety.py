@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from fleetkit.distributed.worker_safety import deadlock_prone, stop_thread_profiler
+from fleetkit.distributed.worker_safety import (
+    deadlock_prone,
+    profiler_running,
+    stop_thread_profiler,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -34,4 +38,5 @@ def test_the_workers_profiler_is_stopped_once_and_stays_stopped() -> None:
         assert all(pc.is_running() for pc in profiler)
         assert client.submit(_stop, True, pure=False).result() is True
         assert not any(pc.is_running() for pc in profiler)
+        assert client.run(profiler_running) == {worker.address: False}
         assert client.submit(_stop, True, pure=False).result() is False  # already stopped
