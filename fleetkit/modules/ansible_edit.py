@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fleetkit.modules.base import ModuleContext
+from fleetkit.modules.base import Module, ModuleContext, ModuleResult, fail
 from fleetkit.modules.remote import (
     RemoteError,
     RemoteStat,
+    ValidationFailed,
     attrs_differ,
     q,
     resolve_mode,
@@ -23,6 +24,7 @@ from fleetkit.modules.remote import (
     stat,
     write_file,
 )
+from fleetkit.modules.textfile import validation_failed
 
 ATTRS_CHANGED = "ownership, perms or SE linux context changed"
 
@@ -50,6 +52,28 @@ def open_target(ctx: ModuleContext, path: str) -> Target:
     if not res.ok or not real:
         raise RemoteError(f"cannot resolve the link {path}: {res.stderr.strip()}")
     return Target(path, real, stat(ctx, real, content=True))
+
+
+class EditModule(Module):
+    """lineinfile, blockinfile and replace: the file opened (a symlink followed), a
+    folder refused as Ansible refuses it, then the module's edit; a failed `validate`
+    is Ansible's message, a remote or value error the task's failure."""
+
+    def run(self, ctx: ModuleContext) -> ModuleResult:
+        path = str(ctx.arg("path"))
+        try:
+            target = open_target(ctx, path)
+            if target.st.exists and target.st.kind == "directory":
+                return fail(f"Path {path} is a directory !", rc=256)
+            return self.edit(ctx, target)
+        except ValidationFailed as err:
+            return validation_failed(err)
+        except (RemoteError, ValueError) as err:
+            return fail(str(err))
+
+    def edit(self, ctx: ModuleContext, target: Target) -> ModuleResult:
+        """The module's own edit of target (not a folder)."""
+        raise NotImplementedError
 
 
 def make_parent(ctx: ModuleContext, target: Target) -> str | None:

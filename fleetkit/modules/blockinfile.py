@@ -16,15 +16,15 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from fleetkit.modules.ansible_edit import (
+    EditModule,
+    Target,
     attributes,
     make_parent,
-    open_target,
     with_attributes,
     write,
 )
-from fleetkit.modules.base import Arg, Module, ModuleContext, ModuleResult, fail
-from fleetkit.modules.remote import RemoteError, ValidationFailed, unified_diff
-from fleetkit.modules.textfile import validation_failed
+from fleetkit.modules.base import Arg, ModuleContext, ModuleResult, fail
+from fleetkit.modules.remote import unified_diff
 
 LINESEP = b"\n"
 
@@ -129,7 +129,7 @@ def _insert_at(
     return found + 1 if insertafter is not None else found
 
 
-class BlockInFile(Module):
+class BlockInFile(EditModule):
     name = "blockinfile"
     args: ClassVar[dict[str, Arg]] = {
         "path": Arg("path", required=True, aliases=("dest", "destfile", "name")),
@@ -166,20 +166,9 @@ class BlockInFile(Module):
                     errors.append(f"module blockinfile: {key} is not a valid regexp: {err}")
         return errors
 
-    def run(self, ctx: ModuleContext) -> ModuleResult:
-        path = str(ctx.arg("path"))
-        try:
-            return self._run(ctx, path)
-        except ValidationFailed as err:
-            return validation_failed(err)
-        except (RemoteError, ValueError) as err:
-            return fail(str(err))
-
-    def _run(self, ctx: ModuleContext, path: str) -> ModuleResult:
-        target = open_target(ctx, path)
+    def edit(self, ctx: ModuleContext, target: Target) -> ModuleResult:
+        path = target.path
         st = target.st
-        if st.exists and st.kind == "directory":
-            return fail(f"Path {path} is a directory !", rc=256)
         if not st.exists and not ctx.arg("create"):
             return fail(f"Path {path} does not exist !", rc=257)
         present = ctx.arg("state") == "present"

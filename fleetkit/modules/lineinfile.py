@@ -17,15 +17,15 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from fleetkit.modules.ansible_edit import (
+    EditModule,
+    Target,
     attributes,
     make_parent,
-    open_target,
     with_attributes,
     write,
 )
-from fleetkit.modules.base import Arg, Module, ModuleContext, ModuleResult, fail
-from fleetkit.modules.remote import RemoteError, ValidationFailed, unified_diff
-from fleetkit.modules.textfile import validation_failed
+from fleetkit.modules.base import Arg, ModuleContext, ModuleResult, fail
+from fleetkit.modules.remote import unified_diff
 
 LINESEP = b"\n"
 
@@ -187,7 +187,7 @@ def absent(
     return Edit(kept, msg, found > 0, found)
 
 
-class LineInFile(Module):
+class LineInFile(EditModule):
     name = "lineinfile"
     args: ClassVar[dict[str, Arg]] = {
         "path": Arg("path", required=True, aliases=("dest", "destfile", "name")),
@@ -234,20 +234,9 @@ class LineInFile(Module):
                     errors.append(f"module lineinfile: {key} is not a valid regexp: {err}")
         return errors
 
-    def run(self, ctx: ModuleContext) -> ModuleResult:
-        path = str(ctx.arg("path"))
-        try:
-            return self._run(ctx, path)
-        except ValidationFailed as err:
-            return validation_failed(err)
-        except (RemoteError, ValueError) as err:
-            return fail(str(err))
-
-    def _run(self, ctx: ModuleContext, path: str) -> ModuleResult:
-        target = open_target(ctx, path)
+    def edit(self, ctx: ModuleContext, target: Target) -> ModuleResult:
+        path = target.path
         st = target.st
-        if st.exists and st.kind == "directory":
-            return fail(f"Path {path} is a directory !", rc=256)
         state = str(ctx.arg("state"))
         if state == "absent" and not st.exists:
             value = {"changed": False, "msg": "file not present", "failed": False}

@@ -16,10 +16,9 @@ import re
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from fleetkit.modules.ansible_edit import attributes, open_target, with_attributes, write
-from fleetkit.modules.base import Arg, Module, ModuleContext, ModuleResult, fail
-from fleetkit.modules.remote import RemoteError, ValidationFailed, unified_diff
-from fleetkit.modules.textfile import validation_failed
+from fleetkit.modules.ansible_edit import EditModule, Target, attributes, with_attributes, write
+from fleetkit.modules.base import Arg, ModuleContext, ModuleResult, fail
+from fleetkit.modules.remote import unified_diff
 
 
 def section_pattern(after: str | None, before: str | None) -> str:
@@ -51,7 +50,7 @@ def substitute(
     return text[:start] + new + text[stop:], count, None
 
 
-class Replace(Module):
+class Replace(EditModule):
     name = "replace"
     args: ClassVar[dict[str, Arg]] = {
         "path": Arg("path", required=True, aliases=("dest", "destfile", "name")),
@@ -83,20 +82,9 @@ class Replace(Module):
             errors.append(f"module replace: unknown encoding: {args.get('encoding')}")
         return errors
 
-    def run(self, ctx: ModuleContext) -> ModuleResult:
-        path = str(ctx.arg("path"))
-        try:
-            return self._run(ctx, path)
-        except ValidationFailed as err:
-            return validation_failed(err)
-        except (RemoteError, ValueError) as err:
-            return fail(str(err))
-
-    def _run(self, ctx: ModuleContext, path: str) -> ModuleResult:
-        target = open_target(ctx, path)
+    def edit(self, ctx: ModuleContext, target: Target) -> ModuleResult:
+        path = target.path
         st = target.st
-        if st.exists and st.kind == "directory":
-            return fail(f"Path {path} is a directory !", rc=256)
         if not st.exists:
             return fail(f"Path {path} does not exist !", rc=257)
         encoding = str(ctx.arg("encoding") or "utf-8")
