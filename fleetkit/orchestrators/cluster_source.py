@@ -16,7 +16,7 @@ from fleetkit.errors import OrchestratorError
 from fleetkit.inventory.model import Inventory
 from fleetkit.orchestrators.base import ClusterStatus, Orchestrator
 from fleetkit.orchestrators.factory import DRIVERS, K8S_GROUPS, DriverContext, driver_name
-from fleetkit.orchestrators.swarm_manager import NoManager, manager_candidates
+from fleetkit.orchestrators.swarm_manager import NoManager, OpenEngine, manager_candidates
 
 Connect = Callable[[str], Connection]
 OpenDriver = Callable[[DriverContext, str], Orchestrator]
@@ -103,13 +103,37 @@ def describe(
     )
 
 
-def _swarm(hosts: Sequence[str], connect: Connect) -> Described:
+def _swarm(
+    hosts: Sequence[str], connect: Connect, open_engine: OpenEngine | None = None
+) -> Described:
+    """The first manager whose status answers: one that answers as a manager but
+    cannot describe the swarm yet (raft settling after a restart) is skipped too."""
     from fleetkit.orchestrators.swarm import SwarmOrchestrator
     from fleetkit.orchestrators.swarm_manager import find_manager
 
-    manager = find_manager(hosts, connect)
-    try:
-        status = SwarmOrchestrator(manager.engine, source=manager.host).status()
-    finally:
-        manager.close()
-    return Described(manager.host, "swarm", status, manager.skipped)
+    skipped: list[str] = []
+    remaining = list(hosts)
+    while True:
+        try:
+            manager = find_manager(remaining, connect, open_engine)
+        except NoManager as err:
+            if not skipped:
+                raise
+            rest = err.message.removeprefix("no swarm manager answered: ")
+            raise NoManager(
+                f"no swarm manager answered: {'; '.join([*skipped, rest])}", unreachable=False
+            ) from None
+        skipped.extend(manager.skipped)
+        try:
+            status = SwarmOrchestrator(manager.engine, source=manager.host).status()
+        except OrchestratorError as err:
+            prefixed = err.message.startswith(f"{manager.host}:")
+            skipped.append(err.message if prefixed else f"{manager.host}: {err.message}")
+            remaining = remaining[remaining.index(manager.host) + 1 :]
+            if not remaining:
+                detail = "; ".join(skipped)
+                raise NoManager(f"no swarm manager answered: {detail}", unreachable=False) from None
+            continue
+        finally:
+            manager.close()
+        return Described(manager.host, "swarm", status, tuple(skipped))

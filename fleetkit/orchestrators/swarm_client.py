@@ -37,6 +37,7 @@ from fleetkit.orchestrators.engine import (
     EngineUnreachable,
     Json,
 )
+from fleetkit.orchestrators.swarm_settle import Settle, is_settling
 
 DOCKER_SOCKET = "/var/run/docker.sock"
 API_MIN = "1.41"
@@ -156,17 +157,49 @@ class DockerEngine:
     """One host's engine through the SDK's APIClient; counts calls, maps errors."""
 
     def __init__(
-        self, host: str, api: Any, *, runner: Runner | None = None, tunnel: str = ""
+        self,
+        host: str,
+        api: Any,
+        *,
+        runner: Runner | None = None,
+        tunnel: str = "",
+        settle: Settle | None = None,
     ) -> None:
         self.host = host
         self.api = api
         self.calls = 1  # the /_ping that negotiated the version
         self.tunnel = tunnel
         self._runner = runner
+        self._settle = settle or Settle()
 
     # plumbing ----------------------------------------------------------------------------
 
     def _call(self, what: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """One API call; a read the swarm cannot answer yet is retried (swarm_settle)."""
+        settle = self._settle
+        start = settle.clock()
+        while True:
+            try:
+                return self._call_once(what, fn, *args, **kwargs)
+            except EngineError as err:
+                waited = settle.clock() - start
+                if type(err) is not EngineError or not is_settling(what, err.message):
+                    raise
+                if waited + settle.pause_s > settle.timeout_s:
+                    if settle.timeout_s > 0:
+                        raise EngineError(
+                            f"{err.message} (the swarm did not settle in"
+                            f" {settle.timeout_s:g}s: swarm_settle_timeout)"
+                        ) from None
+                    raise
+                if settle.notice is not None:
+                    settle.notice(
+                        f"{self.host}  the swarm is settling ({err.message});"
+                        f" retrying [{waited:.0f}s of {settle.timeout_s:g}s]"
+                    )
+                settle.sleep(settle.pause_s)
+
+    def _call_once(self, what: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         import docker.errors
         import requests
 
@@ -347,6 +380,7 @@ def engine_for(
     tunnel: Tunnel = "auto",
     api_version: str | None = None,
     timeout: float = REQUEST_TIMEOUT_S,
+    settle: Settle | None = None,
 ) -> DockerEngine:
     """A DockerEngine for host over its open connection (a stream to the engine's socket).
 
@@ -360,4 +394,4 @@ def engine_for(
     except EngineError as err:
         also = f" (and the socket stream: {refused})" if refused else ""
         raise type(err)(f"{host}: {err.message}{also}") from None
-    return DockerEngine(host, api, runner=runner or conn.run, tunnel=kind)
+    return DockerEngine(host, api, runner=runner or conn.run, tunnel=kind, settle=settle)

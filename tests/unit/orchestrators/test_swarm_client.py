@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from fleetkit.errors import OrchestratorError
 from fleetkit.orchestrators.base import Secret
 from fleetkit.orchestrators.engine import EngineConflict, EngineError, EngineUnreachable
 from fleetkit.orchestrators.swarm_client import DockerEngine, choose_api_version, connect_api
@@ -171,3 +172,104 @@ def test_rollback_shells_out_to_the_docker_cli_on_the_manager(ok_daemon: FakeDae
     )
     engine.service_rollback("web")
     assert commands == ["docker service rollback --detach --quiet web"]
+
+
+# a swarm that is settling (swarm_settle) ------------------------------------------------
+
+DEADLINE = "rpc error: code = DeadlineExceeded desc = context deadline exceeded"
+NO_LEADER = (
+    "rpc error: code = Unknown desc = The swarm does not have a leader. It's possible that too"
+    " few managers are online. Make sure more than half of the managers are online."
+)
+
+
+class Clock:
+    """A clock that moves only when slept on (so retries cost no real time)."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.slept: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+def settling_daemon(failures: list[tuple[int, str]]) -> FakeDaemon:
+    """Answers node ls and node update with the given errors first, then succeeds."""
+
+    def route(method: str, path: str, body: bytes) -> tuple[int, Any]:
+        if failures:
+            status, message = failures.pop(0)
+            return status, {"message": message}
+        return 200, [] if path.endswith("/nodes") else ""
+
+    return FakeDaemon(route)
+
+
+def settling_engine(
+    daemon: FakeDaemon, timeout_s: float, clock: Clock, notes: list[str]
+) -> DockerEngine:
+    from fleetkit.orchestrators.swarm_settle import Settle
+
+    api = connect_api(daemon.opener, api_version=None, timeout=5.0)
+    settle = Settle(timeout_s=timeout_s, clock=clock, sleep=clock.sleep, notice=notes.append)
+    return DockerEngine("lab1", api, settle=settle)
+
+
+def test_a_read_is_retried_while_the_swarm_settles_and_each_retry_is_shown() -> None:
+    daemon = settling_daemon([(500, DEADLINE), (503, NO_LEADER)])
+    clock, notes = Clock(), list[str]()
+    engine = settling_engine(daemon, 60, clock, notes)
+    assert engine.nodes() == []
+    assert [r[1] for r in daemon.requests].count("/v1.41/nodes") == 3
+    assert clock.slept == [2.0, 2.0]
+    assert len(notes) == 2 and "lab1  the swarm is settling" in notes[0]
+    assert "context deadline exceeded" in notes[0] and "does not have a leader" in notes[1]
+    assert engine.calls == 4  # the ping and three node ls
+
+
+def test_a_swarm_that_does_not_settle_in_time_fails_with_the_setting_named() -> None:
+    daemon = settling_daemon([(500, DEADLINE)] * 100)
+    clock, notes = Clock(), list[str]()
+    engine = settling_engine(daemon, 10, clock, notes)
+    with pytest.raises(EngineError, match=r"deadline exceeded \(the swarm did not settle in 10s"):
+        engine.nodes()
+    assert sum(clock.slept) <= 10 and len(notes) == 5
+
+
+def test_writes_and_other_errors_are_not_retried() -> None:
+    clock, notes = Clock(), list[str]()
+    daemon = settling_daemon([(500, DEADLINE)])
+    with pytest.raises(EngineError, match="node update: rpc error: code = DeadlineExceeded"):
+        settling_engine(daemon, 60, clock, notes).node_update("n1", 3, {})
+    daemon = settling_daemon([(400, "bad request")])
+    with pytest.raises(EngineError, match="node ls: bad request"):
+        settling_engine(daemon, 60, clock, notes).nodes()
+    assert clock.slept == [] and notes == []
+
+
+def test_no_budget_means_no_retry() -> None:
+    clock, notes = Clock(), list[str]()
+    daemon = settling_daemon([(500, DEADLINE)])
+    with pytest.raises(EngineError, match=r"node ls: rpc error: .*exceeded$"):
+        settling_engine(daemon, 0, clock, notes).nodes()
+    assert clock.slept == []
+
+
+@pytest.mark.parametrize(("value", "seconds"), [(None, 60.0), ("", 60.0), (0, 0.0), ("15", 15.0)])
+def test_the_settle_timeout_variable(value: object, seconds: float) -> None:
+    from fleetkit.orchestrators.swarm_settle import settle_timeout
+
+    assert settle_timeout(value) == seconds
+
+
+@pytest.mark.parametrize("value", ["soon", -1, "nan"])
+def test_a_bad_settle_timeout_is_refused_by_name(value: object) -> None:
+    from fleetkit.orchestrators.swarm_settle import settle_timeout
+
+    with pytest.raises(OrchestratorError, match="swarm_settle_timeout must be a number"):
+        settle_timeout(value)

@@ -115,3 +115,53 @@ def test_managers_are_tried_first_then_the_other_hosts(tmp_path: Path) -> None:
         "    managers:\n      hosts: {m1: {}}\n"
     )
     assert manager_candidates(load_inventory(inventory)) == ("m1", "w1", "w2")
+
+
+class Settling:
+    """An engine that answers as a manager but whose node ls fails (raft not settled)."""
+
+    def __init__(self, engine: Engine, message: str) -> None:
+        self.engine = engine
+        self.message = message
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.engine, name)
+
+    def nodes(self) -> list[object]:
+        from fleetkit.orchestrators.engine import EngineError
+
+        raise EngineError(f"{self.engine.host}: node ls: {self.message}")
+
+
+def test_a_manager_that_cannot_describe_the_swarm_yet_is_skipped_for_the_next() -> None:
+    # a leader resumed after the others elected a new one answers `info` as a manager
+    # but its node ls times out until raft catches up: status fails over, saying why
+    from fleetkit.orchestrators.cluster_source import _swarm
+
+    swarm = three_managers()
+    deadline = "rpc error: code = DeadlineExceeded desc = context deadline exceeded"
+
+    def open_engine(conn: Connection, host: str) -> Engine:
+        engine = swarm.engine(host)
+        return Settling(engine, deadline) if host == "lab1" else engine  # type: ignore[return-value]
+
+    described = _swarm(HOSTS, FakeConnection, open_engine)
+    assert described.host == "lab2"
+    assert described.skipped == (f"lab1: node ls: {deadline}",)
+    assert described.status.services[0].desired == 3
+
+
+def test_when_no_manager_can_describe_the_swarm_every_reason_is_given() -> None:
+    from fleetkit.orchestrators.cluster_source import _swarm
+
+    swarm = three_managers()
+    swarm.stop("lab3")
+
+    def open_engine(conn: Connection, host: str) -> Engine:
+        return Settling(swarm.engine(host), "no leader")  # type: ignore[return-value]
+
+    with pytest.raises(NoManager) as err:
+        _swarm(HOSTS, FakeConnection, open_engine)
+    message = err.value.message
+    assert message.startswith("no swarm manager answered: lab1: node ls: no leader; lab2: node ls")
+    assert "lab3" in message and err.value.exit_code != 3
