@@ -37,6 +37,7 @@ from fleetkit.playbook.schema import (
     HANDLER_FIELDS,
     HANDLER_KEYWORDS,
     PLAY_KEYWORDS,
+    ROLE_ENTRY_KEYWORDS,
     STRUCTURE_KEYS,
     TASK_FIELDS,
     TASK_KEYWORDS,
@@ -80,6 +81,15 @@ ROLE_ARGS = frozenset(
         "rolespec_validate",
     }
 )
+INVENTORY_INSTEAD = MappingProxyType(
+    {
+        "port": "ansible_port",
+        "remote_user": "ansible_user",
+        "connection": "ansible_connection",
+    }
+)
+"""Role-entry keywords fleetkit does not take there, and the host variable that does it."""
+
 INCLUDE_VARS_ARGS = frozenset({"file", "dir", "name", "_raw_params"})
 FAILED_NAMES = frozenset({"ansible_failed_task", "ansible_failed_result"})
 ROLE_NAMES = frozenset({"role_path", "role_name", "ansible_role_name", "ansible_collection_name"})
@@ -663,12 +673,30 @@ class _Loader:
                 position=at,
             )
         name = str(spec.get("role", spec.get("name")))
-        where = f"play '{ctx.play}', role '{name}'"
+        own, params = self._role_entry(spec, at, f"play '{ctx.play}', role '{name}'")
+        return self.apply_role(name, own, params, at, ctx, dedup=True, expose=True)[0]
+
+    def _role_entry(
+        self, spec: dict[str, Any], at: Position, where: str
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """A roles: entry or dependency split as Ansible splits it: its keywords
+        (coerced), and every other key as a role parameter. A keyword Ansible takes
+        there that fleetkit does not implement is refused, never made a parameter."""
+        for key in spec:
+            if key in ROLE_ENTRY_KEYWORDS and key not in BLOCK_KEYWORDS | {"role"}:
+                instead = INVENTORY_INSTEAD.get(key)
+                hint = f"set the host variable {instead} instead" if instead else "remove it"
+                raise PlaybookError(
+                    f"{where}: '{key}' on a role entry is an Ansible keyword (not a role"
+                    f" parameter) that fleetkit does not implement there: {hint}, or pass"
+                    " the role a parameter under another name",
+                    position=position_of(spec, key) or at,
+                )
         keywords = {k: v for k, v in spec.items() if k in BLOCK_KEYWORDS - STRUCTURE_KEYS}
         keywords.pop("name", None)
         own = self._coerce(BLOCK_FIELDS, keywords, at, where)
-        params = {k: v for k, v in spec.items() if k not in keywords and k not in ("role", "name")}
-        return self.apply_role(name, own, params, at, ctx, dedup=True, expose=True)[0]
+        params = {k: v for k, v in spec.items() if k not in ROLE_ENTRY_KEYWORDS}
+        return own, params
 
     def role_task(
         self, entry: dict[str, Any], key: str, pos: Position, ctx: _Ctx, *, static: bool
@@ -846,12 +874,7 @@ class _Loader:
             return dep, {}, {}, at
         if isinstance(dep, dict) and isinstance(dep.get("role", dep.get("name")), str):
             name = str(dep.get("role", dep.get("name")))
-            keywords = {k: v for k, v in dep.items() if k in BLOCK_KEYWORDS - STRUCTURE_KEYS}
-            keywords.pop("name", None)
-            own = self._coerce(BLOCK_FIELDS, keywords, at, f"role '{parent.name}' dependency")
-            params = {
-                k: v for k, v in dep.items() if k not in keywords and k not in ("role", "name")
-            }
+            own, params = self._role_entry(dep, at, f"role '{parent.name}' dependency")
             return name, own, params, at
         raise PlaybookError(
             f"role '{parent.name}': a dependency is a role name or a mapping with role:",

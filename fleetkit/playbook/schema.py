@@ -224,3 +224,14 @@ TASK_KEYWORDS: frozenset[str] = kw.yaml_keys(TASK_FIELDS) | {"args"}
 HANDLER_KEYWORDS: frozenset[str] = kw.yaml_keys(HANDLER_FIELDS) | {"args"}
 BLOCK_KEYWORDS: frozenset[str] = kw.yaml_keys(BLOCK_FIELDS) | STRUCTURE_KEYS | {"name"}
 PLAY_KEYWORDS: frozenset[str] = kw.yaml_keys(PLAY_FIELDS)
+ROLE_ENTRY_KEYWORDS: frozenset[str] = frozenset(
+    {
+        *("any_errors_fatal", "become", "become_exe", "become_flags", "become_method"),
+        *("become_user", "check_mode", "collections", "connection", "debugger"),
+        *("delegate_facts", "delegate_to", "diff", "environment", "ignore_errors"),
+        *("ignore_unreachable", "module_defaults", "name", "no_log", "port", "remote_user"),
+        *("role", "run_once", "tags", "throttle", "timeout", "vars", "when"),
+    }
+)
+"""The keys of a roles: entry (or a meta dependency) that ansible-core 2.19 takes as
+keywords (RoleInclude's attributes), not as role parameters."""

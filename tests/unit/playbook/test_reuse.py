@@ -202,6 +202,49 @@ def test_an_unknown_module_in_a_role_names_the_role_file_and_line(tmp_path: Path
     assert info.value.position is not None and info.value.position.line == 2
 
 
+@pytest.mark.parametrize(
+    ("entry", "key", "instead"),
+    [
+        ("- {role: r, port: 2222}", "port", "ansible_port"),
+        ("- role: r\n    remote_user: bob", "remote_user", "ansible_user"),
+        ("- {role: r, module_defaults: {}}", "module_defaults", "remove it"),
+    ],
+)
+def test_an_ansible_keyword_on_a_role_entry_is_never_taken_as_a_role_param(
+    tmp_path: Path, entry: str, key: str, instead: str
+) -> None:
+    # ansible-core 2.19 takes these as keywords of the entry (RoleInclude attributes),
+    # so the role does not see them as variables; fleetkit does not implement them there
+    write(tmp_path / "roles" / "r" / "tasks" / "main.yml", "- debug: {msg: hi}\n")
+    path = write(tmp_path / "site.yml", f"- hosts: all\n  roles:\n  {entry}\n")
+    with pytest.raises(PlaybookError) as info:
+        load_playbook(path)
+    assert f"'{key}' on a role entry is an Ansible keyword" in info.value.message
+    assert instead in info.value.message
+    assert info.value.position is not None and info.value.position.line in (3, 4)
+
+
+def test_a_dependency_with_an_ansible_keyword_is_refused_the_same_way(tmp_path: Path) -> None:
+    write(tmp_path / "roles" / "r" / "tasks" / "main.yml", "- debug: {msg: hi}\n")
+    write(tmp_path / "roles" / "r" / "meta" / "main.yml", "dependencies:\n  - {role: b, port: 1}\n")
+    write(tmp_path / "roles" / "b" / "tasks" / "main.yml", "- debug: {msg: b}\n")
+    path = write(tmp_path / "site.yml", "- hosts: all\n  roles: [r]\n")
+    with pytest.raises(PlaybookError, match="role 'r' dependency: 'port' on a role entry"):
+        load_playbook(path)
+
+
+def test_other_keys_of_a_role_entry_are_role_params(tmp_path: Path) -> None:
+    write(tmp_path / "roles" / "r" / "tasks" / "main.yml", "- shell: echo {{ listen }}\n")
+    fleet = Fleet(table({"echo": (0, "", "")}))
+    out = run(
+        tmp_path,
+        "- hosts: all\n  roles:\n    - {role: r, listen: 8443, tags: [web]}\n",
+        fleet=fleet,
+        hosts=("web1",),
+    )
+    assert "echo 8443" in fleet.commands("web1") and out.result.exit_code() == 0
+
+
 def test_include_vars_reads_a_file_chosen_at_run_time(tmp_path: Path) -> None:
     write(tmp_path / "vars" / "debian.yml", "pkg: deb\n")
     fleet = Fleet(table({"echo": (0, "", "")}))

@@ -19,7 +19,7 @@ argument_specs:
     short_description: Main entry
     options:
       site: {type: str, required: true}
-      port: {type: int, default: 80}
+      http_port: {type: int, default: 80}
   setup:
     options:
       version: {type: str, required: true}
@@ -45,7 +45,7 @@ def test_the_roles_first_task_validates_its_params_tagged_always(tmp_path: Path)
     assert first.name == "Validating arguments against arg spec 'main' - Main entry"
     assert first.tags == {"always", "t"}
     assert first.args["provided_arguments"] == {"site": "one"}
-    assert first.args["argument_spec"]["port"] == {"type": "int", "default": 80}
+    assert first.args["argument_spec"]["http_port"] == {"type": "int", "default": 80}
     assert first.args["validate_args_context"] == {
         "type": "role",
         "name": "web",
@@ -119,7 +119,7 @@ def test_a_failed_validation_fails_the_host_naming_the_role_and_the_argument(
           roles:
             - role: web
               site: "{{ inventory_hostname }}"
-              port: "{{ 'eighty' if inventory_hostname == 'web2' else 8080 }}"
+              http_port: "{{ 'eighty' if inventory_hostname == 'web2' else 8080 }}"
         """,
         fleet=fleet,
     )
@@ -130,7 +130,7 @@ def test_a_failed_validation_fails_the_host_naming_the_role_and_the_argument(
     failed = next(e for e in out.results() if e["status"] == "failed")
     assert failed["msg"].startswith(
         "role 'web', argument spec 'main': Validation of arguments failed:\n"
-        "argument 'port' is of type str"
+        "argument 'http_port' is of type str"
     )
     assert fleet.commands("web1") == ["echo web1"]
     assert fleet.commands("web2") == []
@@ -140,7 +140,7 @@ def test_the_specs_defaults_do_not_become_variables(tmp_path: Path) -> None:
     _role(tmp_path)
     write(
         tmp_path / "roles" / "web" / "tasks" / "main.yml",
-        "- shell: echo {{ port | default('none') }}\n",
+        "- shell: echo {{ http_port | default('none') }}\n",
     )
     fleet = Fleet(table({"echo": (0, "", "")}))
     run(tmp_path, "- hosts: all\n  roles: [{role: web, site: s}]\n", fleet=fleet, hosts=("h",))
