@@ -120,6 +120,13 @@ DEFINITIONS: Mapping[str, Definition] = MappingProxyType(
             ("ANSIBLE_BECOME_USER",),
             "root",
         ),
+        "become_allow_same_user": Definition(
+            "BECOME_ALLOW_SAME_USER",
+            "boolean",
+            (("privilege_escalation", "become_allow_same_user"),),
+            ("ANSIBLE_BECOME_ALLOW_SAME_USER",),
+            False,
+        ),
         "timeout": Definition(
             "DEFAULT_TIMEOUT", "integer", (("defaults", "timeout"),), ("ANSIBLE_TIMEOUT",), 10
         ),

@@ -41,6 +41,8 @@ class ConfigDefaults:
     private_key_file: str | None = None
     become: bool = False
     become_user: str | None = None
+    become_allow_same_user: bool = False
+    """Become even when the become user is the connection's user (Ansible skips it)."""
     timeout: float | None = None
     """The SSH connect timeout in seconds (Ansible's `timeout`)."""
     interpreter_python: str | None = None
@@ -81,6 +83,7 @@ class ConfigDefaults:
             private_key_file=_text(given("private_key_file")),
             become=bool(config.value("become")),
             become_user=_text(given("become_user")),
+            become_allow_same_user=bool(config.value("become_allow_same_user")),
             timeout=float(timeout) if timeout is not None else None,
             interpreter_python=(
                 None if interpreter is None or interpreter in AUTO_INTERPRETERS else interpreter

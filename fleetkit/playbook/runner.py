@@ -10,6 +10,7 @@ raises only fleetkit.errors.ConnectionError (the strategy makes it `unreachable`
 from __future__ import annotations
 
 import contextlib
+import getpass
 import json
 import time
 from collections.abc import Callable, Mapping
@@ -431,6 +432,17 @@ class TaskRunner:
         """The context task's module gets on host (become, environment, timeout, check)."""
         return self._context(task, host, self.scope.host(host, task), dict(task.args))
 
+    def _same_user(self, host: str, become_user: str | None, variables: Layered) -> bool:
+        """Whether becoming would only switch to the connection's own user, which
+        ansible-core skips (unless become_allow_same_user): the explicit remote user
+        (the local connection's: whoever runs fleetkit) is the become user (default
+        root). A delegated task keeps its become (its connection is another host's)."""
+        if self.defaults.become_allow_same_user:
+            return False
+        spec = self.defaults.spec_for(host, variables)
+        remote = getpass.getuser() if spec.local else spec.user
+        return remote is not None and remote == (become_user or spec.become_user or "root")
+
     def _context(
         self, task: Task, host: str, variables: Layered, args: dict[str, Any]
     ) -> ModuleContext:
@@ -443,6 +455,8 @@ class TaskRunner:
         target = host
         if task.delegate_to:
             target = str(self.renderer.render(task.delegate_to, variables))
+        if become and target == host and self._same_user(host, become_user, variables):
+            become = False
         env = {**play.environment, **task.environment}
         environment = (
             {str(k): str(v) for k, v in self.renderer.render(env, variables).items()} if env else {}

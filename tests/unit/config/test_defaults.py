@@ -30,7 +30,7 @@ def defaults_of(tmp_path: Path, text: str, **env: str) -> ConfigDefaults:
 def test_nothing_configured_keeps_fleetkits_own_defaults(tmp_path: Path) -> None:
     got = defaults_of(tmp_path, "[defaults]\n")
     assert (got.forks, got.remote_user, got.timeout, got.gathering) == (None, None, None, None)
-    assert got.become is False and got.become_user is None
+    assert got.become is False and got.become_user is None and not got.become_allow_same_user
     assert got.retry_files_enabled is True and got.host_key_checking is True
     assert got.inventory == ()
     assert got.roles_path is not None and Path("/etc/ansible/roles") in got.roles_path
@@ -53,14 +53,20 @@ def test_configured_values_are_typed_for_the_run(tmp_path: Path) -> None:
         [privilege_escalation]
         become = true
         become_user = app
+        become_allow_same_user = yes
         """,
     )
     assert got.inventory == (tmp_path / "hosts.yml",)
     assert (got.forks, got.remote_user, got.timeout) == (12, "deploy", 30.0)
     assert got.private_key_file == str(tmp_path / "home" / ".ssh" / "deploy")
-    assert (got.become, got.become_user) == (True, "app")
+    assert (got.become, got.become_user, got.become_allow_same_user) == (True, "app", True)
     assert (got.interpreter_python, got.gathering) == ("/usr/bin/python3.11", "explicit")
     assert got.retry_files_enabled is False and got.allow_broken_conditionals is True
+
+
+def test_become_allow_same_user_from_the_environment(tmp_path: Path) -> None:
+    got = defaults_of(tmp_path, "[defaults]\n", ANSIBLE_BECOME_ALLOW_SAME_USER="true")
+    assert got.become_allow_same_user is True
 
 
 @pytest.mark.parametrize("word", ["auto", "auto_silent", "auto_legacy", "auto_legacy_silent"])
