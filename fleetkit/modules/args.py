@@ -27,6 +27,14 @@ def _aliases(module: Module) -> dict[str, str]:
     return out
 
 
+def unknown_names(module: Module, raw: Mapping[str, Any]) -> list[str]:
+    """The argument names module does not declare (by name or alias)."""
+    if module.free_args:
+        return []
+    names = _aliases(module)
+    return [str(key) for key in raw if str(key) not in names]
+
+
 def canonical(module: Module, raw: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
     """Map aliases to canonical names; unknown names become messages with a suggestion."""
     if module.free_args:

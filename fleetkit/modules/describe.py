@@ -20,7 +20,7 @@ def describe(name: str) -> str:
 
     native = lookup(name)
     if native is not None:
-        return "\n".join(_native(native))
+        return "\n".join((*_native(native), *_ansible_only(name, native)))
     module = find(name)
     resolution = getattr(module, "resolution", None)
     if resolution is None:
@@ -53,6 +53,34 @@ def _native(module: Module) -> Iterator[str]:
         if arg.secret:
             bits.append("secret")
         yield f"  {arg_name}: {', '.join(bits)}"
+
+
+def _ansible_only(name: str, module: Module) -> Iterator[str]:
+    """The options of Ansible's module of the same name that fleetkit's lacks: a task
+    giving one runs Ansible's module (when this controller can run it)."""
+    if module.free_args:
+        return
+    from fleetkit.modules.ansible_fallback.doc import read
+    from fleetkit.modules.ansible_fallback.resolve import resolve
+
+    resolution = resolve(name)
+    if resolution is None or not resolution.runnable:
+        return
+    doc = read(resolution)
+    if doc is None:
+        return
+    mine = set(module.args) | {a for arg in module.args.values() for a in arg.aliases}
+    only = {
+        opt_name: opt
+        for opt_name, opt in doc.options.items()
+        if opt_name not in mine
+        and not mine & set(opt.get("aliases") or () if isinstance(opt, Mapping) else ())
+    }
+    if not only:
+        return
+    yield f"THROUGH {resolution.fqcn} (a task giving one of these runs Ansible's module)"
+    for opt_name, opt in sorted(only.items()):
+        yield f"  {opt_name}: {_option(opt)}"
 
 
 def _ansible(resolution: Any) -> Iterator[str]:

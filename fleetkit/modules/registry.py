@@ -124,16 +124,19 @@ def suggest_module(name: str, roots: tuple[str, ...] = ()) -> str | None:
     return suggest(canonical_name(name), sorted(MODULES))
 
 
-def find(name: str, roots: tuple[str, ...] = ()) -> Module | None:
+def find(name: str, roots: tuple[str, ...] = (), *, native: bool = True) -> Module | None:
     """The module a task key names: native first, else Ansible's (the fallback), else None.
+
+    native=False: Ansible's even where fleetkit has its own (a task the loader gave to
+    Ansible's module for an option only that one takes, Task.via_ansible).
 
     A name only Ansible knows gives a module even when this controller cannot run it
     (extra or collection missing): it fails where such a task runs, not at load.
     roots: the folders of the playbook's collections on disk (fleetkit/galaxy/search.py).
     """
-    native = lookup(name)
-    if native is not None:
-        return native
+    own = lookup(name) if native else None
+    if own is not None:
+        return own
     from fleetkit.modules.ansible_fallback.resolve import resolve
 
     resolution = resolve(name, roots)

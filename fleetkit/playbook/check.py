@@ -107,7 +107,7 @@ def fallback_fact_names(task: Task, roots: Sequence[Path] = ()) -> set[str]:
     roots: the play's collection folders."""
     from fleetkit.modules.registry import find
 
-    module = find(task.module, tuple(str(r) for r in roots))
+    module = find(task.module, tuple(str(r) for r in roots), native=not task.via_ansible)
     resolution = getattr(module, "resolution", None)
     if resolution is None or not resolution.runnable:
         return set()
@@ -127,7 +127,9 @@ def fallback_warnings(playbook: Playbook) -> list[str]:
             if "." not in task.module or task.module in seen:
                 continue
             roots = tuple(str(r) for r in play.collection_roots)
-            resolution = getattr(find(task.module, roots), "resolution", None)
+            resolution = getattr(
+                find(task.module, roots, native=not task.via_ansible), "resolution", None
+            )
             if resolution is not None and resolution.problem is not None:
                 seen[task.module] = f"{task.pos}: module {task.module}: {resolution.problem}"
     if not seen:
@@ -328,7 +330,7 @@ def _preflight(
     from fleetkit.modules.registry import lookup
     from fleetkit.playbook.variables import OMIT, Layered
 
-    module = lookup(task.module)
+    module = None if task.via_ansible else lookup(task.module)
     if module is None or type(module).preflight is Module.preflight:
         return
     here = {"omit", *extra, *play.vars, *play.vars_files, *task.vars, *renderer.globals}

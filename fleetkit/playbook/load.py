@@ -21,7 +21,7 @@ from typing import Any
 from fleetkit.errors import PlaybookError, Position
 from fleetkit.galaxy.search import BUILTIN, CollectionSearch, search_list
 from fleetkit.galaxy.search import collections_path as default_collections_path
-from fleetkit.modules.args import canonical, validate_static
+from fleetkit.modules.args import canonical, unknown_names, validate_static
 from fleetkit.modules.base import Module
 from fleetkit.modules.registry import MODULES, find, suggest_module, task_module_name
 from fleetkit.playbook import keywords as kw
@@ -923,6 +923,10 @@ class _Loader:
         module = find(target, self.roots)
         assert module is not None
         args = self._args(entry, module_key, module, where, pos)
+        via_ansible = False
+        ansible = self._ansible_instead(target, module, args)
+        if ansible is not None:
+            module, module_name, via_ansible = ansible, ansible.name, True
         hidden = _hides_args(entry.get("no_log", ctx.inherited.get("no_log")))
         name = (
             raw_name
@@ -934,7 +938,8 @@ class _Loader:
         errors = validate_static(module, args, contains_template)
         if errors:
             raise PlaybookError(
-                f"{where}: {errors[0]}", position=position_of(entry, module_key) or pos
+                f"{where}: {errors[0]}{self._ansible_hint(target, module, args)}",
+                position=position_of(entry, module_key) or pos,
             )
         table = HANDLER_FIELDS if handler else TASK_FIELDS
         own = self._coerce(table, entry, pos, where)
@@ -951,11 +956,48 @@ class _Loader:
             **values,
             "name": name,
             "given_name": raw_name if isinstance(raw_name, str) else "",
+            "via_ansible": via_ansible,
         }
         if handler:
             return Handler(**common)
         common.pop("listen", None)
         return Task(**common)
+
+    def _ansible_instead(
+        self, target: str, module: Module, args: Mapping[str, Any]
+    ) -> Module | None:
+        """Ansible's module for a task whose native module lacks an option it gives, when
+        this controller runs Ansible's and that one documents every option given (a typo
+        stays a load error with its suggestion)."""
+        unknown = unknown_names(module, args)
+        if not unknown:
+            return None
+        from fleetkit.modules.ansible_fallback.doc import option_names
+        from fleetkit.modules.ansible_fallback.resolve import resolve
+        from fleetkit.modules.ansible_fallback.run import AnsibleModule
+
+        resolution = resolve(target, self.roots)
+        if resolution is None or not resolution.runnable:
+            return None
+        options = option_names(resolution)
+        if options is None or not all(str(k) in options for k in args):
+            return None
+        return AnsibleModule(resolution)
+
+    def _ansible_hint(self, target: str, module: Module, args: Mapping[str, Any]) -> str:
+        """What would run a native module's task with an option fleetkit lacks: Ansible's
+        module, when ansible-core or its collection is what is missing."""
+        if not unknown_names(module, args):
+            return ""
+        from fleetkit.modules.ansible_fallback.resolve import resolve
+
+        resolution = resolve(target, self.roots)
+        if resolution is None or resolution.problem is None or resolution.path is not None:
+            return ""
+        return (
+            f"; if Ansible's {resolution.fqcn} takes it, fleetkit runs the task through that"
+            f" module once this is fixed: {resolution.problem}"
+        )
 
     def _target(self, key: str, ctx: _Ctx) -> str:
         """The module a task key names under ctx's `collections:` (the first listed collection

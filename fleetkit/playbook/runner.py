@@ -250,7 +250,7 @@ class TaskRunner:
         start = time.monotonic()
         if task.module == "include_vars":
             return self._include_vars(task, host, start)
-        module = find(task.module, self._roots)
+        module = find(task.module, self._roots, native=not task.via_ansible)
         assert module is not None  # the loader resolved it
         variables = self.scope.host(host, task)
         try:

@@ -133,6 +133,9 @@ class Task:
     given_name: str = ""
     """The name the playbook gave ('' when `name` is fleetkit's default, as Ansible's
     task name is then; ansible_failed_task.name shows it)."""
+    via_ansible: bool = False
+    """Ansible's module runs it although fleetkit has its own: the task gives an option
+    only Ansible's takes (`module` is then Ansible's FQCN)."""
 
     @property
     def where(self) -> str:

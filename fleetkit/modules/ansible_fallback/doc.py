@@ -60,6 +60,19 @@ def read(resolution: Resolution) -> ModuleDoc | None:
     )
 
 
+def option_names(resolution: Resolution) -> frozenset[str] | None:
+    """Every option name and alias the module documents; None when its docs are unreadable."""
+    found = read(resolution)
+    if found is None:
+        return None
+    names: set[str] = set()
+    for name, spec in found.options.items():
+        names.add(str(name))
+        aliases = spec.get("aliases") if isinstance(spec, Mapping) else None
+        names.update(str(a) for a in aliases or ())
+    return frozenset(names)
+
+
 def _collection(resolution: Resolution) -> str:
     return ".".join(resolution.fqcn.split(".")[:2])
 
