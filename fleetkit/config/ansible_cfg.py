@@ -171,6 +171,13 @@ DEFINITIONS: Mapping[str, Definition] = MappingProxyType(
             ("ANSIBLE_PIPELINING", "ANSIBLE_SSH_PIPELINING"),
             False,
         ),
+        "ansible_managed": Definition(
+            "DEFAULT_MANAGED_STR",
+            None,
+            (("defaults", "ansible_managed"),),
+            (),
+            "Ansible managed",
+        ),
         "allow_broken_conditionals": Definition(
             "ALLOW_BROKEN_CONDITIONALS",
             "boolean",

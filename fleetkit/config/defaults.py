@@ -18,6 +18,7 @@ from typing import Any
 from fleetkit.config.ansible_cfg import AnsibleConfig, Setting, boolean
 from fleetkit.connection.spec import ConnectionSpec, lookup
 from fleetkit.errors import ConfigError, InventoryError, UsageError
+from fleetkit.modules.template_vars import ANSIBLE_MANAGED
 
 IGNORED = frozenset({"stdout_callback", "pipelining"})
 """Settings fleetkit reads only to say it ignores them."""
@@ -52,6 +53,8 @@ class ConfigDefaults:
     retry_files_enabled: bool = True
     allow_broken_conditionals: bool = False
     host_key_checking: bool = True
+    ansible_managed: str = ANSIBLE_MANAGED
+    """The ansible_managed a template file gets when no variable defines it."""
 
     @classmethod
     def from_config(cls, config: AnsibleConfig) -> ConfigDefaults:
@@ -92,6 +95,7 @@ class ConfigDefaults:
             retry_files_enabled=True if retry is None else bool(retry),
             allow_broken_conditionals=bool(config.value("allow_broken_conditionals")),
             host_key_checking=bool(checking),
+            ansible_managed=str(config.value("ansible_managed")),
         )
 
     def connection(self, spec: ConnectionSpec, hostvars: Mapping[str, Any]) -> ConnectionSpec:

@@ -18,6 +18,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
 
 from fleetkit.connection.base import CommandResult, Connection, become_wrap
+from fleetkit.modules.template_vars import ANSIBLE_MANAGED
 
 if TYPE_CHECKING:
     from fleetkit.orchestrators.factory import EngineOpener
@@ -105,7 +106,9 @@ class Templar(Protocol):
 
     def evaluate(self, expression: str, variables: Mapping[str, Any]) -> Any: ...
 
-    def render_file(self, name: str, variables: Mapping[str, Any]) -> str: ...
+    def render_file(
+        self, name: str, variables: Mapping[str, Any], *, syntax: Mapping[str, Any] | None = None
+    ) -> str: ...
 
     def find_template(self, name: str) -> Path: ...
 
@@ -134,6 +137,8 @@ class ModuleContext:
     """ansible.cfg's allow_broken_conditionals: a non-boolean assertion is taken as bool()."""
     interpreter_python: str | None = None
     """ansible.cfg's interpreter_python, under ansible_python_interpreter (None: discover)."""
+    ansible_managed: str = ANSIBLE_MANAGED
+    """ansible.cfg's ansible_managed, for template files that do not define it."""
 
     def run(self, command: str, *, stdin: bytes | None = None) -> CommandResult:
         """Run a shell command on the host with the task's become, environment and timeout.

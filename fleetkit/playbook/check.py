@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from fleetkit.errors import PlaybookError, Position, TemplateError
-from fleetkit.playbook.render import Renderer, is_template
+from fleetkit.playbook.render import Renderer, contains_template, is_template
 from fleetkit.playbook.schema import Play, Playbook, Task
 from fleetkit.playbook.variables import MAGIC_NAMES
 from fleetkit.text import did_you_mean
@@ -293,6 +293,18 @@ def _check_vars(
             )
 
 
+def _syntax_value(key: str, value: Any) -> Any:
+    """A literal template option as the module takes it (trim_blocks: yes is True)."""
+    from fleetkit.text import to_bool
+
+    if key in ("trim_blocks", "lstrip_blocks"):
+        try:
+            return to_bool(value)
+        except ValueError:
+            return value
+    return str(value)
+
+
 def _check_template_file(
     task: Task, renderer: Renderer, known: set[str], shapes: Sequence[re.Pattern[str]] = ()
 ) -> None:
@@ -300,10 +312,16 @@ def _check_template_file(
     if not isinstance(src, str) or "{{" in src:
         return
     from fleetkit.modules.template import TEMPLATE_ONLY_NAMES
+    from fleetkit.modules.template_vars import SYNTAX_ARGS, syntax_of
 
+    given = {k: task.args[k] for k in SYNTAX_ARGS if k in task.args}
+    if any(contains_template(v) for v in given.values()):
+        return  # its delimiters are known only at run time
     first = (task.role.path / "templates", task.role.path) if task.role else ()
     try:
-        missing = renderer.template_file_names(src, first=first) - known - TEMPLATE_ONLY_NAMES
+        syntax = syntax_of({k: _syntax_value(k, v) for k, v in given.items()})
+        names = renderer.template_file_names(src, first=first, syntax=syntax)
+        missing = names - known - TEMPLATE_ONLY_NAMES
         missing = _unshaped(missing, shapes)
     except TemplateError as err:
         raise TemplateError(f"{task.where}: {err.message}", position=task.pos) from None

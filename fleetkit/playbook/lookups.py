@@ -272,17 +272,37 @@ def _env(
 def _template(
     terms: list[Any], variables: Mapping[str, Any], renderer: Renderer, opts: Mapping[str, Any]
 ) -> list[Any]:
+    """Ansible's template lookup: the file sees the variables, its template_* variables
+    (and ansible_managed when nothing defines it), then template_vars; its Jinja
+    settings are the lookup's delimiter and trim_blocks options."""
+    from fleetkit.modules.template_vars import managed_template, template_vars
+
     extra = opts.get("template_vars") or {}
     if not isinstance(extra, Mapping):
         raise TemplateError("lookup template: template_vars must be a mapping")
-    scope: Mapping[str, Any] = _Over(dict(extra), variables) if extra else variables
+    syntax = {k: opts[k] for k in LOOKUP_SYNTAX if opts.get(k) is not None}
     out: list[Any] = []
     for term in map(str, terms):
         path = find(variables, "templates", term)
         if path is None:
             raise TemplateError(f"lookup template: could not locate template {term!r}")
-        out.append(renderer.render_file(str(path), scope))
+        own: dict[str, Any] = template_vars(path, term, None)
+        if "ansible_managed" not in variables:
+            managed = managed_template(renderer.ansible_managed, path.stat().st_mtime)
+            own["ansible_managed"] = str(renderer.render(managed, _Over(own, variables)))
+        scope = _Over({**own, **extra}, variables)
+        out.append(renderer.render_file(str(path), scope, syntax=syntax))
     return out
+
+
+LOOKUP_SYNTAX = (
+    "variable_start_string",
+    "variable_end_string",
+    "comment_start_string",
+    "comment_end_string",
+    "trim_blocks",
+)
+"""The template lookup's options that are Jinja settings (its block delimiters are Jinja's)."""
 
 
 def _shell(term: str, variables: Mapping[str, Any], what: str) -> bytes:

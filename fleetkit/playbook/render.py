@@ -391,8 +391,10 @@ def _secret_paths(variables: Mapping[str, Any], names: Sequence[str]) -> list[st
 class Renderer:
     """Renders playbook values and template files; one per run, shared by every host."""
 
-    def __init__(self, search_paths: Sequence[Path] = ()) -> None:
+    def __init__(self, search_paths: Sequence[Path] = (), ansible_managed: str = "") -> None:
         self.search_paths = tuple(search_paths)
+        self.ansible_managed = ansible_managed or "Ansible managed"
+        """ansible.cfg's ansible_managed, for lookup('template') files that do not define it."""
         self.env = _environment(self.search_paths)
         from fleetkit.playbook.lookups import lookup_globals
 
@@ -400,6 +402,7 @@ class Renderer:
         self._texts: dict[tuple[str, bool], Template] = {}
         self._exprs: dict[tuple[str, bool], Template] = {}
         self._scans: dict[tuple[str, bool], frozenset[str]] = {}
+        self._syntaxes: dict[tuple[tuple[str, Any], ...], Environment] = {}
 
     @property
     def globals(self) -> Mapping[str, Any]:
@@ -503,16 +506,39 @@ class Renderer:
         where = ", ".join(str(p) for p in (*first, *self.search_paths)) or "(no search path)"
         raise TemplateError(f"template {name} not found (looked in {where})")
 
+    def _file_env(self, syntax: Mapping[str, Any] | None) -> Environment:
+        """The environment for a template file: Jinja's settings a template task changes
+        (delimiters, trim_blocks, lstrip_blocks, newline_sequence) over the run's own,
+        filters and globals shared."""
+        if not syntax:
+            return self.env
+        key = tuple(sorted(syntax.items()))
+        env = self._syntaxes.get(key)
+        if env is None:
+            try:
+                env = self.env.overlay(**dict(syntax))
+            except (TypeError, ValueError) as err:
+                raise TemplateError(f"template options {dict(syntax)!r}: {err}") from None
+            self._syntaxes[key] = env
+        return env
+
     @_secrets_whole("template_file_names")
     def render_file(
-        self, name: str, variables: Mapping[str, Any], first: Sequence[Path] = ()
+        self,
+        name: str,
+        variables: Mapping[str, Any],
+        first: Sequence[Path] = (),
+        *,
+        syntax: Mapping[str, Any] | None = None,
     ) -> str:
-        """Render a template file (found with find_template) as text."""
+        """Render a template file (found with find_template) as text; syntax: the Jinja
+        settings the template task gives (see _file_env)."""
         from jinja2.exceptions import TemplateSyntaxError
 
         path = self.find_template(name, first)
+        env = self._file_env(syntax)
         try:
-            tmpl = self.env.from_string(safeio.read_text(path, TemplateError, what="template"))
+            tmpl = env.from_string(safeio.read_text(path, TemplateError, what="template"))
         except TemplateSyntaxError as err:
             raise TemplateError(
                 f"template syntax error in {path}:{err.lineno}: {err.message}"
@@ -563,14 +589,21 @@ class Renderer:
         return self._names(self._parse(f"{{{{ ({expression}) }}}}", expression), guarded)
 
     def template_file_names(
-        self, name: str, *, guarded: bool = False, first: Sequence[Path] = ()
+        self,
+        name: str,
+        *,
+        guarded: bool = False,
+        first: Sequence[Path] = (),
+        syntax: Mapping[str, Any] | None = None,
     ) -> set[str]:
         """Parse a template file ahead of the run: the names it reads (see names)."""
         from jinja2.exceptions import TemplateSyntaxError
 
         path = self.find_template(name, first)
         try:
-            ast = self.env.parse(safeio.read_text(path, TemplateError, what="template"))
+            ast = self._file_env(syntax).parse(
+                safeio.read_text(path, TemplateError, what="template")
+            )
         except TemplateSyntaxError as err:
             raise TemplateError(
                 f"template syntax error in {path}:{err.lineno}: {err.message}"

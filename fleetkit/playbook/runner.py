@@ -481,6 +481,7 @@ class TaskRunner:
             docker_engine=self.docker_engine,
             allow_broken_conditionals=self.defaults.allow_broken_conditionals,
             interpreter_python=self.defaults.interpreter_python,
+            ansible_managed=self.defaults.ansible_managed,
         )
 
     def _call(self, task: Task, module: Module, host: str, variables: Layered) -> _Item:
@@ -733,8 +734,10 @@ class _RoleTemplar:
     def evaluate(self, expression: str, variables: Mapping[str, Any]) -> Any:
         return self._renderer.evaluate(expression, variables)
 
-    def render_file(self, name: str, variables: Mapping[str, Any]) -> str:
-        return str(self._renderer.render_file(name, variables, self._first))
+    def render_file(
+        self, name: str, variables: Mapping[str, Any], *, syntax: Mapping[str, Any] | None = None
+    ) -> str:
+        return str(self._renderer.render_file(name, variables, self._first, syntax=syntax))
 
     def find_template(self, name: str) -> Path:
         found: Path = self._renderer.find_template(name, self._first)

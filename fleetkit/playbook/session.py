@@ -311,7 +311,7 @@ def execute(
         run = PlaybookRun(
             pool=pool,
             inventory=prepared.inventory,
-            renderer=Renderer(prepared.search_paths),
+            renderer=Renderer(prepared.search_paths, request.defaults.ansible_managed),
             reporter=reporter,
             extra_vars=prepared.extra,
             options=options,

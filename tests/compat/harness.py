@@ -52,9 +52,13 @@ def inventory(tmp: Path, hosts: Sequence[str] = ("localhost",)) -> Path:
 
 
 def state(out: Path) -> dict[str, tuple[str, str]]:
-    """Every file under out: its content and mode."""
+    """Every file under out: its content (bytes as they are: line ends kept, other
+    encodings escaped) and mode."""
     return {
-        str(p.relative_to(out)): (p.read_text(), oct(p.stat().st_mode & 0o7777))
+        str(p.relative_to(out)): (
+            p.read_bytes().decode("utf-8", "backslashreplace"),
+            oct(p.stat().st_mode & 0o7777),
+        )
         for p in sorted(out.rglob("*"))
         if p.is_file()
     }
