@@ -7,8 +7,10 @@ host that is unreachable or whose driver refuses, with the reason.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from fleetkit.connection.base import Connection
 from fleetkit.errors import ConnectionError as HostConnectionError
@@ -17,6 +19,9 @@ from fleetkit.inventory.model import Inventory
 from fleetkit.orchestrators.base import ClusterStatus, Orchestrator
 from fleetkit.orchestrators.factory import DRIVERS, K8S_GROUPS, DriverContext, driver_name
 from fleetkit.orchestrators.swarm_manager import NoManager, OpenEngine, manager_candidates
+
+if TYPE_CHECKING:
+    from fleetkit.orchestrators.swarm_settle import Settle
 
 Connect = Callable[[str], Connection]
 OpenDriver = Callable[[DriverContext, str], Orchestrator]
@@ -104,6 +109,39 @@ def describe(
 
 
 def _swarm(
+    hosts: Sequence[str],
+    connect: Connect,
+    open_engine: OpenEngine | None = None,
+    settle: Settle | None = None,
+) -> Described:
+    """The first manager whose status answers (see _swarm_round). When none does and
+    one of them said the swarm is settling (an election under way, raft catching up),
+    the round is tried again every 2 s for up to 60 s, with a notice each time: an
+    election after a lost leader takes seconds, and status in it should wait, not fail."""
+    from fleetkit.orchestrators.swarm_settle import SETTLE_TIMEOUT_S, Settle, settling
+
+    settle = settle or Settle(timeout_s=SETTLE_TIMEOUT_S, notice=_notice)
+    start = settle.clock()
+    while True:
+        try:
+            return _swarm_round(hosts, connect, open_engine)
+        except NoManager as err:
+            waited = settle.clock() - start
+            if not settling(err.message) or waited + settle.pause_s > settle.timeout_s:
+                raise
+            if settle.notice is not None:
+                settle.notice(
+                    f"swarm status: no manager can describe the swarm yet (settling);"
+                    f" retrying [{waited:.0f}s of {settle.timeout_s:g}s]"
+                )
+            settle.sleep(settle.pause_s)
+
+
+def _notice(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def _swarm_round(
     hosts: Sequence[str], connect: Connect, open_engine: OpenEngine | None = None
 ) -> Described:
     """The first manager whose status answers: one that answers as a manager but

@@ -10,8 +10,9 @@ themselves within seconds on a healthy swarm; found on the lab, where the first
 Only reads are retried: a write that timed out may have been applied, and its
 version check would then refuse the retry anyway. The budget is the host
 variable `swarm_settle_timeout` (seconds, default 60; 0 turns retries off) for
-tasks; status and the exporter fail over to the next manager instead, so they
-pass 0.
+tasks. Status fails over to the next manager instead, and tries the round of
+managers again for 60 s when none could answer and one said it is settling
+(cluster_source); the exporter never waits (its engines keep timeout 0).
 """
 
 from __future__ import annotations
@@ -39,7 +40,12 @@ Notice = Callable[[str], None]
 
 def is_settling(what: str, message: str) -> bool:
     """Whether an engine error on this call is a swarm that has not settled yet."""
-    return what in READS and any(sign in message for sign in SETTLING)
+    return what in READS and settling(message)
+
+
+def settling(message: str) -> bool:
+    """Whether a message carries an engine's "not settled yet" answer."""
+    return any(sign in message for sign in SETTLING)
 
 
 @dataclass(frozen=True)
