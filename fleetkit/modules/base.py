@@ -194,6 +194,9 @@ class Module(ABC):
     """Runs on the controller only (debug, set_fact...): no connection is opened for it."""
     exclusive: ClassVar[tuple[tuple[str, ...], ...]] = ()
     one_of: ClassVar[tuple[tuple[str, ...], ...]] = ()
+    ansible_when_true: ClassVar[tuple[str, ...]] = ()
+    """Arguments that, true, hand the task to Ansible's module (whose action plugin then
+    only runs the module: copy's remote_src); declared false, the native module runs."""
 
     @abstractmethod
     def run(self, ctx: ModuleContext) -> ModuleResult:

@@ -132,9 +132,16 @@ class Copy(Module):
         "src": Arg("path"),
         "content": Arg("raw"),
         **FILE_ARGS,
+        "remote_src": Arg("bool", default=False),
     }
     exclusive = (("src", "content"),)
     one_of = (("src", "content"),)
+    ansible_when_true = ("remote_src",)
+
+    def check_args(self, args: Mapping[str, Any]) -> list[str]:
+        if args.get("remote_src"):  # the loader gave such a task to Ansible's copy module
+            return ["remote_src: true is run by Ansible's copy module (ansible-core needed)"]
+        return []
 
     def run(self, ctx: ModuleContext) -> ModuleResult:
         dest = str(ctx.arg("dest"))

@@ -76,9 +76,13 @@ def _ansible_only(name: str, module: Module) -> Iterator[str]:
         if opt_name not in mine
         and not mine & set(opt.get("aliases") or () if isinstance(opt, Mapping) else ())
     }
-    if not only:
+    when = " or ".join(f"{a}: true" for a in resolution.needs_true)
+    if when:
+        yield f"THROUGH {resolution.fqcn} (with {when}, the task runs Ansible's module)"
+    elif only:
+        yield f"THROUGH {resolution.fqcn} (a task giving one of these runs Ansible's module)"
+    else:
         return
-    yield f"THROUGH {resolution.fqcn} (a task giving one of these runs Ansible's module)"
     for opt_name, opt in sorted(only.items()):
         yield f"  {opt_name}: {_option(opt)}"
 

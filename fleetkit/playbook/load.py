@@ -50,7 +50,7 @@ from fleetkit.playbook.schema import (
     Task,
 )
 from fleetkit.report.redact import mask_userinfo
-from fleetkit.text import did_you_mean, suggestion_tail, truthy
+from fleetkit.text import did_you_mean, suggestion_tail, to_bool, truthy
 from fleetkit.yamlpos import load_yaml, position_of
 
 UNSUPPORTED_TASK = {
@@ -936,6 +936,7 @@ class _Loader:
         role = f"role '{ctx.role.name}', " if ctx.role else ""
         where = f"play '{ctx.play}', {role}{'handler' if handler else 'task'} '{name}'"
         errors = validate_static(module, args, contains_template)
+        errors += [] if via_ansible else self._needs_ansible(target, module, args)
         if errors:
             raise PlaybookError(
                 f"{where}: {errors[0]}{self._ansible_hint(target, module, args)}",
@@ -970,7 +971,8 @@ class _Loader:
         this controller runs Ansible's and that one documents every option given (a typo
         stays a load error with its suggestion)."""
         unknown = unknown_names(module, args)
-        if not unknown:
+        forced = any(_true_or_template(args.get(a)) for a in module.ansible_when_true)
+        if not unknown and not forced:
             return None
         from fleetkit.modules.ansible_fallback.doc import option_names
         from fleetkit.modules.ansible_fallback.resolve import resolve
@@ -982,7 +984,25 @@ class _Loader:
         options = option_names(resolution)
         if options is None or not all(str(k) in options for k in args):
             return None
+        if resolution.needs_true and not any(
+            _true_or_template(args.get(a)) for a in resolution.needs_true
+        ):
+            return None  # Ansible's action plugin would run: fleetkit's own module stays
         return AnsibleModule(resolution)
+
+    def _needs_ansible(self, target: str, module: Module, args: Mapping[str, Any]) -> list[str]:
+        """A native task whose literal argument hands it to Ansible's module (copy's
+        remote_src: true) when this controller cannot run that module: why, at load."""
+        given = [a for a in module.ansible_when_true if _true_or_template(args.get(a))]
+        if not given or any(contains_template(args.get(a)) for a in given):
+            return []
+        from fleetkit.modules.ansible_fallback.resolve import resolve
+
+        resolution = resolve(target, self.roots)
+        if resolution is not None and resolution.problem is None:
+            return []  # runnable: the loader's other errors say why it was not routed
+        problem = resolution.problem if resolution is not None else "it is not installed"
+        return [f"module {module.name}: {given[0]}: true runs Ansible's module, and {problem}"]
 
     def _ansible_hint(self, target: str, module: Module, args: Mapping[str, Any]) -> str:
         """What would run a native module's task with an option fleetkit lacks: Ansible's
@@ -1167,3 +1187,13 @@ def _render_static(value: str, variables: Mapping[str, Any], pos: Position) -> A
         raise PlaybookError(
             f"{err.message} (only -e and play vars are known here)", position=pos
         ) from None
+
+
+def _true_or_template(value: Any) -> bool:
+    """A literal true (Ansible's booleans), or a template decided at run time."""
+    if contains_template(value):
+        return True
+    try:
+        return to_bool(value)
+    except ValueError:
+        return False

@@ -22,6 +22,8 @@ CATALOGUE = Path(__file__).with_name("catalogue.txt")
 
 PASS_THROUGH: dict[str, tuple[str, ...]] = {
     "ansible.posix.patch": ("remote_src",),
+    # 2.19's copy action: with remote_src it checks src/dest and only runs the module
+    "ansible.builtin.copy": ("remote_src",),
 }
 """Modules with a controller-side action plugin that only calls the module when one of
 these arguments is true (so fleetkit may run the module directly then)."""

@@ -35,8 +35,12 @@ def test_a_native_module_shows_its_arguments_and_what_goes_through_ansible(
 def test_an_action_plugin_module_lists_nothing_through_ansible(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    code, out, _ = doc(capsys, "copy")
+    code, out, _ = doc(capsys, "template")
     assert code == 0 and "THROUGH" not in out
+    # copy's action only runs its module with remote_src: that is when Ansible's runs
+    code, out, _ = doc(capsys, "copy")
+    assert code == 0
+    assert "THROUGH ansible.builtin.copy (with remote_src: true, the task runs" in out
 
 
 def test_a_module_only_ansible_has_shows_its_own_docs(capsys: pytest.CaptureFixture[str]) -> None:

@@ -115,3 +115,34 @@ def test_a_routed_task_runs_ansibles_module_on_the_host(tmp_path: Path) -> None:
     result = finish(prepared, execute(prepared, JsonLinesReporter(io.StringIO())))
     assert result.exit_code() == 0
     assert target.is_file() and target.stat().st_mode & 0o777 == 0o640
+
+
+def test_copy_remote_src_runs_ansibles_copy_module(tmp_path: Path) -> None:
+    # Ansible's copy action only runs its module with remote_src (case 129)
+    task = _task(tmp_path, "    - copy: {src: /etc/hostname, dest: /tmp/h, remote_src: true}\n")
+    assert task.via_ansible and task.module == "ansible.builtin.copy"
+    templated = _task(tmp_path, "    - copy: {src: /a, dest: /b, remote_src: '{{ remote }}'}\n")
+    assert templated.via_ansible  # decided on the host: false there is a clear failure
+    native = _task(tmp_path, "    - copy: {src: a.txt, dest: /b, remote_src: false}\n")
+    assert not native.via_ansible and native.module == "copy"
+
+
+def test_copy_options_without_remote_src_stay_native_errors(tmp_path: Path) -> None:
+    # decrypt is Ansible's, but without remote_src Ansible's copy needs its action plugin
+    with pytest.raises(PlaybookError) as err:
+        _load(tmp_path, "    - copy: {src: a.txt, dest: /b, decrypt: false}\n")
+    assert "unknown argument 'decrypt'" in err.value.message
+
+
+def test_copy_remote_src_without_ansible_core_is_refused_at_load(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(res_mod, "ansible_version", lambda: None)
+    res_mod.resolve.cache_clear()
+    try:
+        with pytest.raises(PlaybookError) as err:
+            _load(tmp_path, "    - copy: {src: /a, dest: /b, remote_src: true}\n")
+    finally:
+        res_mod.resolve.cache_clear()
+    assert "remote_src: true runs Ansible's module" in err.value.message
+    assert "fleetkit[ansible]" in err.value.message and err.value.exit_code == 2
