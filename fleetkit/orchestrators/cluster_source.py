@@ -126,15 +126,9 @@ def _swarm(
         try:
             return _swarm_round(hosts, connect, open_engine)
         except NoManager as err:
-            waited = settle.clock() - start
-            if not settling(err.message) or waited + settle.pause_s > settle.timeout_s:
+            reason = "swarm status: no manager can describe the swarm yet (settling)"
+            if not settling(err.message) or not settle.retry(start, reason):
                 raise
-            if settle.notice is not None:
-                settle.notice(
-                    f"swarm status: no manager can describe the swarm yet (settling);"
-                    f" retrying [{waited:.0f}s of {settle.timeout_s:g}s]"
-                )
-            settle.sleep(settle.pause_s)
 
 
 def _notice(line: str) -> None:

@@ -182,22 +182,16 @@ class DockerEngine:
             try:
                 return self._call_once(what, fn, *args, **kwargs)
             except EngineError as err:
-                waited = settle.clock() - start
                 if type(err) is not EngineError or not is_settling(what, err.message):
                     raise
-                if waited + settle.pause_s > settle.timeout_s:
-                    if settle.timeout_s > 0:
-                        raise EngineError(
-                            f"{err.message} (the swarm did not settle in"
-                            f" {settle.timeout_s:g}s: swarm_settle_timeout)"
-                        ) from None
-                    raise
-                if settle.notice is not None:
-                    settle.notice(
-                        f"{self.host}  the swarm is settling ({err.message});"
-                        f" retrying [{waited:.0f}s of {settle.timeout_s:g}s]"
-                    )
-                settle.sleep(settle.pause_s)
+                if settle.retry(start, f"{self.host}  the swarm is settling ({err.message})"):
+                    continue
+                if settle.timeout_s > 0:
+                    raise EngineError(
+                        f"{err.message} (the swarm did not settle in"
+                        f" {settle.timeout_s:g}s: swarm_settle_timeout)"
+                    ) from None
+                raise
 
     def _call_once(self, what: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         import docker.errors

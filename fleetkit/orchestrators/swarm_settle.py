@@ -58,6 +58,18 @@ class Settle:
     sleep: Callable[[float], None] = field(default=time.sleep)
     notice: Notice | None = None
 
+    def retry(self, start: float, reason: str) -> bool:
+        """After a settling answer to a try begun at `start` (clock time): False when one
+        more would pass the budget, else the notice ("<reason>; retrying [Ns of Ms]"),
+        the pause, and True."""
+        waited = self.clock() - start
+        if waited + self.pause_s > self.timeout_s:
+            return False
+        if self.notice is not None:
+            self.notice(f"{reason}; retrying [{waited:.0f}s of {self.timeout_s:g}s]")
+        self.sleep(self.pause_s)
+        return True
+
 
 def settle_timeout(value: object) -> float:
     """The `swarm_settle_timeout` host variable as seconds (the default when unset)."""
