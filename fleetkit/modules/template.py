@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 from fleetkit.errors import FleetkitError
 from fleetkit.modules.base import Arg, Module, ModuleContext, ModuleResult, fail
 from fleetkit.modules.copy import FILE_ARGS, put_content
-from fleetkit.modules.template_vars import managed_template, syntax_of, template_vars
+from fleetkit.modules.template_vars import syntax_of, template_vars
 
 TEMPLATE_ONLY_NAMES = frozenset(
     {
@@ -75,11 +75,13 @@ class Template(Module):
         dest = str(ctx.arg("dest"))
         try:
             path = ctx.templar.find_template(src)
-            own = template_vars(path, src, dest)
+            defined = "ansible_managed" in ctx.variables
+            own = template_vars(path, src, dest, None if defined else ctx.ansible_managed)
             variables: dict[str, Any] = {**ctx.variables, **own}
-            if "ansible_managed" not in ctx.variables:
-                managed = managed_template(ctx.ansible_managed, path.stat().st_mtime)
-                variables["ansible_managed"] = str(ctx.templar.render(managed, variables))
+            if not defined:
+                variables["ansible_managed"] = str(
+                    ctx.templar.render(own["ansible_managed"], variables)
+                )
             syntax = syntax_of(dict(ctx.args))
             text = ctx.templar.render_file(src, variables, syntax=syntax)
         except FleetkitError as err:

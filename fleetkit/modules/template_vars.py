@@ -42,15 +42,19 @@ NEWLINES = {"\\n": "\n", "\\r": "\r", "\\r\\n": "\r\n"}
 """Ansible's template action takes the escaped spellings of newline_sequence too."""
 
 
-def template_vars(path: Path, given: str, dest: str | None) -> dict[str, Any]:
-    """The template_* variables of the file at path (`given`: src as written)."""
+def template_vars(
+    path: Path, given: str, dest: str | None, managed: str | None = None
+) -> dict[str, Any]:
+    """The template_* variables of the file at path (`given`: src as written), and with
+    `managed` (ansible.cfg's ansible_managed; None when a variable defines it) an
+    `ansible_managed` still to render in these variables (see managed_template)."""
     st = path.stat()
     uid: str | int
     try:
         uid = pwd.getpwuid(st.st_uid).pw_name
     except KeyError:
         uid = st.st_uid
-    return {
+    out: dict[str, Any] = {
         "template_host": os.uname()[1],
         "template_path": given,
         "template_mtime": datetime.datetime.fromtimestamp(st.st_mtime),
@@ -59,6 +63,9 @@ def template_vars(path: Path, given: str, dest: str | None) -> dict[str, Any]:
         "template_destpath": dest,
         "template_fullpath": str(path),
     }
+    if managed is not None:
+        out["ansible_managed"] = managed_template(managed, st.st_mtime)
+    return out
 
 
 def managed_template(configured: str, mtime: float) -> str:

@@ -275,7 +275,7 @@ def _template(
     """Ansible's template lookup: the file sees the variables, its template_* variables
     (and ansible_managed when nothing defines it), then template_vars; its Jinja
     settings are the lookup's delimiter and trim_blocks options."""
-    from fleetkit.modules.template_vars import managed_template, template_vars
+    from fleetkit.modules.template_vars import template_vars
 
     extra = opts.get("template_vars") or {}
     if not isinstance(extra, Mapping):
@@ -286,10 +286,12 @@ def _template(
         path = find(variables, "templates", term)
         if path is None:
             raise TemplateError(f"lookup template: could not locate template {term!r}")
-        own: dict[str, Any] = template_vars(path, term, None)
-        if "ansible_managed" not in variables:
-            managed = managed_template(renderer.ansible_managed, path.stat().st_mtime)
-            own["ansible_managed"] = str(renderer.render(managed, _Over(own, variables)))
+        defined = "ansible_managed" in variables
+        own = template_vars(path, term, None, None if defined else renderer.ansible_managed)
+        if not defined:
+            own["ansible_managed"] = str(
+                renderer.render(own["ansible_managed"], _Over(own, variables))
+            )
         scope = _Over({**own, **extra}, variables)
         out.append(renderer.render_file(str(path), scope, syntax=syntax))
     return out
