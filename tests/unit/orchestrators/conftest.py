@@ -13,6 +13,7 @@ from fleetkit.modules.base import Module, ModuleContext
 from fleetkit.orchestrators.base import WaitOptions
 from fleetkit.orchestrators.convergence import WaitPolicy
 from fleetkit.orchestrators.swarm_nodes import init, join
+from fleetkit.orchestrators.swarm_settle import Settle
 from fleetkit.testing.fake_connection import FakeConnection
 from fleetkit.testing.fake_swarm import FakeSwarm
 
@@ -23,6 +24,32 @@ HOSTS = ("lab1", "lab2", "lab3")
 
 # no sleeping in unit tests: the fake swarm advances one step per poll
 FAST = WaitOptions(policy=WaitPolicy(timeout_s=1e9, first_interval_s=0.0, max_interval_s=0.0))
+
+# what an engine answers while the swarm settles (swarm_settle)
+DEADLINE = "rpc error: code = DeadlineExceeded desc = context deadline exceeded"
+NO_LEADER = (
+    "rpc error: code = Unknown desc = The swarm does not have a leader. It's possible that too"
+    " few managers are online. Make sure more than half of the managers are online."
+)
+
+
+class Clock:
+    """A clock that moves only when slept on (so retries cost no real time)."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.slept: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+    def settle(self, timeout_s: float, notes: list[str]) -> Settle:
+        """A Settle on this clock, its notices appended to notes."""
+        return Settle(timeout_s=timeout_s, clock=self, sleep=self.sleep, notice=notes.append)
 
 
 class NoTemplar:

@@ -16,6 +16,8 @@ from fleetkit.orchestrators.base import Secret
 from fleetkit.orchestrators.engine import EngineConflict, EngineError, EngineUnreachable
 from fleetkit.orchestrators.swarm_client import DockerEngine, choose_api_version, connect_api
 
+from .conftest import DEADLINE, NO_LEADER, Clock
+
 Route = Callable[[str, str, bytes], tuple[int, Any]]
 
 
@@ -176,27 +178,6 @@ def test_rollback_shells_out_to_the_docker_cli_on_the_manager(ok_daemon: FakeDae
 
 # a swarm that is settling (swarm_settle) ------------------------------------------------
 
-DEADLINE = "rpc error: code = DeadlineExceeded desc = context deadline exceeded"
-NO_LEADER = (
-    "rpc error: code = Unknown desc = The swarm does not have a leader. It's possible that too"
-    " few managers are online. Make sure more than half of the managers are online."
-)
-
-
-class Clock:
-    """A clock that moves only when slept on (so retries cost no real time)."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.slept: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
-
 
 def settling_daemon(failures: list[tuple[int, str]]) -> FakeDaemon:
     """Answers node ls and node update with the given errors first, then succeeds."""
@@ -213,10 +194,9 @@ def settling_daemon(failures: list[tuple[int, str]]) -> FakeDaemon:
 def settling_engine(
     daemon: FakeDaemon, timeout_s: float, clock: Clock, notes: list[str]
 ) -> DockerEngine:
-    from fleetkit.orchestrators.swarm_settle import Settle
 
     api = connect_api(daemon.opener, api_version=None, timeout=5.0)
-    settle = Settle(timeout_s=timeout_s, clock=clock, sleep=clock.sleep, notice=notes.append)
+    settle = clock.settle(timeout_s, notes)
     return DockerEngine("lab1", api, settle=settle)
 
 

@@ -16,11 +16,10 @@ from fleetkit.orchestrators.engine import Engine
 from fleetkit.orchestrators.status_text import render
 from fleetkit.orchestrators.swarm import SwarmOrchestrator
 from fleetkit.orchestrators.swarm_manager import NoManager, find_manager
-from fleetkit.orchestrators.swarm_settle import Settle
 from fleetkit.testing.fake_connection import FakeConnection
 from fleetkit.testing.fake_swarm import FakeSwarm
 
-from .conftest import FAST, HOSTS, V1, bootstrap
+from .conftest import DEADLINE, FAST, HOSTS, NO_LEADER, V1, Clock, bootstrap
 
 INVENTORY = """\
 all:
@@ -140,15 +139,14 @@ def test_a_manager_that_cannot_describe_the_swarm_yet_is_skipped_for_the_next() 
     from fleetkit.orchestrators.cluster_source import _swarm
 
     swarm = three_managers()
-    deadline = "rpc error: code = DeadlineExceeded desc = context deadline exceeded"
 
     def open_engine(conn: Connection, host: str) -> Engine:
         engine = swarm.engine(host)
-        return Settling(engine, deadline) if host == "lab1" else engine  # type: ignore[return-value]
+        return Settling(engine, DEADLINE) if host == "lab1" else engine  # type: ignore[return-value]
 
     described = _swarm(HOSTS, FakeConnection, open_engine)
     assert described.host == "lab2"
-    assert described.skipped == (f"lab1: node ls: {deadline}",)
+    assert described.skipped == (f"lab1: node ls: {DEADLINE}",)
     assert described.status.services[0].desired == 3
 
 
@@ -168,33 +166,6 @@ def test_when_no_manager_can_describe_the_swarm_every_reason_is_given() -> None:
     assert "lab3" in message and err.value.exit_code != 3
 
 
-NO_LEADER = (
-    "rpc error: code = Unknown desc = The swarm does not have a leader. It's possible that"
-    " too few managers are online."
-)
-
-
-class Clock:
-    """A fake clock whose sleep advances it; records the notices and sleeps."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.sleeps: list[float] = []
-        self.notices: list[str] = []
-
-    def settle(self, timeout_s: float) -> Settle:
-        return Settle(
-            timeout_s=timeout_s,
-            clock=lambda: self.now,
-            sleep=self.sleep,
-            notice=self.notices.append,
-        )
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-
 def test_status_during_an_election_waits_for_the_new_leader() -> None:
     # the leader's dockerd is gone and the two others are electing (CI saw this, test
     # _the_leader_dockerd_killed_during_a_rolling_update_with_three_managers): retry
@@ -202,30 +173,30 @@ def test_status_during_an_election_waits_for_the_new_leader() -> None:
 
     swarm = three_managers()
     swarm.stop("lab1")
-    clock = Clock()
+    clock, notes = Clock(), list[str]()
 
     def open_engine(conn: Connection, host: str) -> Engine:
         engine = swarm.engine(host)
         return Settling(engine, NO_LEADER) if clock.now < 4 else engine  # type: ignore[return-value]
 
-    described = _swarm(HOSTS, FakeConnection, open_engine, clock.settle(60))
+    described = _swarm(HOSTS, FakeConnection, open_engine, clock.settle(60, notes))
     assert described.host == "lab2" and described.status.services[0].desired == 3
-    assert clock.sleeps == [2.0, 2.0]
-    assert len(clock.notices) == 2 and "settling" in clock.notices[0]
+    assert clock.slept == [2.0, 2.0]
+    assert len(notes) == 2 and "settling" in notes[0]
 
 
 def test_a_swarm_that_never_settles_fails_after_the_budget_with_every_reason() -> None:
     from fleetkit.orchestrators.cluster_source import _swarm
 
     swarm = three_managers()
-    clock = Clock()
+    clock, notes = Clock(), list[str]()
 
     def open_engine(conn: Connection, host: str) -> Engine:
         return Settling(swarm.engine(host), NO_LEADER)  # type: ignore[return-value]
 
     with pytest.raises(NoManager) as err:
-        _swarm(HOSTS, FakeConnection, open_engine, clock.settle(10))
-    assert clock.sleeps == [2.0] * 5 and clock.now == 10
+        _swarm(HOSTS, FakeConnection, open_engine, clock.settle(10, notes))
+    assert clock.slept == [2.0] * 5 and clock.now == 10
     assert err.value.message.count("does not have a leader") == 3
 
 
@@ -235,7 +206,7 @@ def test_managers_that_are_down_are_not_waited_for() -> None:
     swarm = three_managers()
     for host in HOSTS:
         swarm.stop(host)
-    clock = Clock()
+    clock, notes = Clock(), list[str]()
     with pytest.raises(NoManager):
-        _swarm(HOSTS, FakeConnection, opener(swarm), clock.settle(60))
-    assert clock.sleeps == [] and clock.notices == []
+        _swarm(HOSTS, FakeConnection, opener(swarm), clock.settle(60, notes))
+    assert clock.slept == [] and notes == []

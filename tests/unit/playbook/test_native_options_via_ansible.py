@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -34,6 +35,15 @@ def _load(tmp: Path, tasks: str) -> Playbook:
 
 def _task(tmp: Path, tasks: str) -> Task:
     return _load(tmp, tasks).plays[0].tasks[0]
+
+
+@pytest.fixture
+def no_ansible_core(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A controller without ansible-core (resolve's cache cleared around the test)."""
+    monkeypatch.setattr(res_mod, "ansible_version", lambda: None)
+    res_mod.resolve.cache_clear()
+    yield
+    res_mod.resolve.cache_clear()
 
 
 def test_an_option_only_ansibles_apt_takes_sends_the_task_to_ansibles_apt(
@@ -80,16 +90,10 @@ def test_an_action_plugin_module_keeps_the_error(tmp_path: Path) -> None:
     assert "Ansible's" not in err.value.message
 
 
-def test_without_ansible_core_the_error_says_what_would_run_it(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(res_mod, "ansible_version", lambda: None)
-    res_mod.resolve.cache_clear()
-    try:
-        with pytest.raises(PlaybookError) as err:
-            _load(tmp_path, "    - apt: {name: curl, cache_valid_time: 3600}\n")
-    finally:
-        res_mod.resolve.cache_clear()
+@pytest.mark.usefixtures("no_ansible_core")
+def test_without_ansible_core_the_error_says_what_would_run_it(tmp_path: Path) -> None:
+    with pytest.raises(PlaybookError) as err:
+        _load(tmp_path, "    - apt: {name: curl, cache_valid_time: 3600}\n")
     message = err.value.message
     assert "unknown argument 'cache_valid_time'" in message
     assert "ansible.builtin.apt" in message and "fleetkit[ansible]" in message
@@ -134,15 +138,9 @@ def test_copy_options_without_remote_src_stay_native_errors(tmp_path: Path) -> N
     assert "unknown argument 'decrypt'" in err.value.message
 
 
-def test_copy_remote_src_without_ansible_core_is_refused_at_load(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(res_mod, "ansible_version", lambda: None)
-    res_mod.resolve.cache_clear()
-    try:
-        with pytest.raises(PlaybookError) as err:
-            _load(tmp_path, "    - copy: {src: /a, dest: /b, remote_src: true}\n")
-    finally:
-        res_mod.resolve.cache_clear()
+@pytest.mark.usefixtures("no_ansible_core")
+def test_copy_remote_src_without_ansible_core_is_refused_at_load(tmp_path: Path) -> None:
+    with pytest.raises(PlaybookError) as err:
+        _load(tmp_path, "    - copy: {src: /a, dest: /b, remote_src: true}\n")
     assert "remote_src: true runs Ansible's module" in err.value.message
     assert "fleetkit[ansible]" in err.value.message and err.value.exit_code == 2
