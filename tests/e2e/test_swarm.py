@@ -16,6 +16,7 @@ import os
 import signal
 import subprocess
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -96,9 +97,25 @@ def answers(inventory: Path) -> set[str]:
     for endpoint in service(inventory)["endpoints"]:
         assert endpoint["address"].startswith("198.18.")  # lab traffic only
         url = f"http://{endpoint['address']}:{endpoint['port']}/"
-        with urllib.request.urlopen(url, timeout=5) as resp:
-            seen.add(resp.read().decode().strip())
+        seen.add(_answer(url))
     return seen
+
+
+def _answer(url: str, patience_s: float = 10.0) -> str:
+    """url's body; a refused connection is retried for patience_s, since a task the
+    engine reports running may not have bound its port yet (CI saw one refused right
+    after a rollback converged)."""
+    deadline = time.monotonic() + patience_s
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as resp:
+                return str(resp.read().decode().strip())
+        except urllib.error.URLError as err:
+            if not isinstance(err.reason, ConnectionRefusedError):
+                raise
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
 
 
 def eventually(check: Callable[[], bool], timeout: float = 90, every: float = 1.0) -> None:
